@@ -1,0 +1,60 @@
+# bark: `make run` starts a dev server, `make test` runs every test. Both install what is missing.
+BUILD      ?= build
+BUILD_SAN  ?= build-sanitize
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= 2
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test test-unit test-sanitize fuzz fuzz-smoke bench clean format tidy
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	@mkdir -p var
+	@echo "bark: open http://127.0.0.1:8080/ in a browser"
+	$(BUILD)/bin/bark --listen 127.0.0.1:8080
+
+# Unit and integration tests, then a short fuzz run of every parser target.
+test: build fuzz-smoke
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 300
+
+test-sanitize: deps
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Sanitize -DBARK_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD_SAN) -j$(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) --timeout 300
+
+$(BUILD_FUZZ)/CMakeCache.txt:
+	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DBARK_FUZZ=ON -DBARK_TESTS=OFF -DBARK_BENCH=OFF
+
+fuzz-build: deps $(BUILD_FUZZ)/CMakeCache.txt
+	cmake --build $(BUILD_FUZZ) -j$(JOBS)
+
+# Every fuzz target replays its regression inputs, then fuzzes its corpus for a few seconds.
+fuzz-smoke: fuzz-build
+	@bash scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz 10
+
+# Every fuzz target for FUZZ_SECONDS each.
+fuzz: fuzz-build
+	@bash scripts/run-fuzzers.sh $(BUILD_FUZZ)/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	$(BUILD)/bin/bark-micro-bench
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+tidy: build
+	run-clang-tidy -p $(BUILD) -quiet 'src/bark/.*'
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

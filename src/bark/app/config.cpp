@@ -1,0 +1,137 @@
+// Command-line and environment parsing with CLI11: each option has a flag and a BARK_<NAME>
+// variable; a flag wins over the variable. Bad values end start-up with one line naming the option.
+#include "bark/app/config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <thread>
+
+#include "bark/core/log.hpp"
+#include "bark/version.hpp"
+
+namespace bark::app {
+namespace {
+
+bool parse_listen(const std::string& s, config& c) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        return false;
+    }
+    unsigned port = 0;
+    const char* begin = s.data() + colon + 1;
+    const char* end = s.data() + s.size();
+    const auto r = std::from_chars(begin, end, port);
+    if (begin == end || r.ec != std::errc() || r.ptr != end || port > 65535) {
+        return false;
+    }
+    c.listen_host = s.substr(0, colon);
+    if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
+        c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    }
+    c.listen_port = static_cast<std::uint16_t>(port);
+    return true;
+}
+
+bool parse_heartbeat(const std::string& s, config& c) {
+    const auto comma = s.find(',');
+    if (comma == std::string::npos) {
+        return false;
+    }
+    std::uint32_t a = 0;
+    std::uint32_t b = 0;
+    const char* p = s.data();
+    const auto r1 = std::from_chars(p, p + comma, a);
+    const auto r2 = std::from_chars(p + comma + 1, p + s.size(), b);
+    if (comma == 0 || comma + 1 == s.size() || r1.ec != std::errc() || r1.ptr != p + comma ||
+        r2.ec != std::errc() || r2.ptr != p + s.size()) {
+        return false;
+    }
+    c.heartbeat_send_ms = a;
+    c.heartbeat_recv_ms = b;
+    return true;
+}
+
+}  // namespace
+
+parse_outcome parse_command_line(int argc, char** argv) {
+    parse_outcome out;
+    config& c = out.cfg;
+    CLI::App app{"bark: STOMP chat server over WebSocket", "bark"};
+    app.option_defaults()->always_capture_default();
+    app.set_version_flag("--version", std::string("bark ") + std::string(version_string));
+
+    std::string listen = c.listen_host + ":" + std::to_string(c.listen_port);
+    std::string origins;
+    std::string heartbeat = "10000,10000";
+    app.add_option("--listen", listen, "HOST:PORT for HTTP, WebSocket and SockJS")->envname("BARK_LISTEN");
+    app.add_option("--threads", c.threads, "event-loop threads (0 = one per core)")
+        ->envname("BARK_THREADS")
+        ->check(CLI::Range(0U, 256U));
+    app.add_option("--allowed-origins", origins, "comma-separated allowed Origins; * allows all; default same origin")
+        ->envname("BARK_ALLOWED_ORIGINS");
+    app.add_option("--heartbeat", heartbeat, "the server's heart-beat offer CX,CY in ms")->envname("BARK_HEARTBEAT");
+    app.add_option("--max-frame-bytes", c.max_frame_bytes, "largest STOMP frame accepted")
+        ->envname("BARK_MAX_FRAME_BYTES")
+        ->check(CLI::Range(std::size_t{256}, std::size_t{64} << 20));
+    app.add_option("--send-buffer-bytes", c.send_buffer_bytes,
+                   "outbound bytes queued per connection before it is a slow consumer")
+        ->envname("BARK_SEND_BUFFER_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+    app.add_option("--send-time-limit", c.send_time_limit_ms, "ms a connection's writes may stay blocked")
+        ->envname("BARK_SEND_TIME_LIMIT")
+        ->check(CLI::Range(10U, 3600000U));
+    app.add_flag("--allow-client-publish", c.allow_client_publish,
+                 "clients may SEND to /sub/** outside /sub/chat/")
+        ->envname("BARK_ALLOW_CLIENT_PUBLISH");
+    app.add_option("--http-idle-timeout", c.http_idle_timeout_ms, "ms an idle HTTP keep-alive connection is kept")
+        ->envname("BARK_HTTP_IDLE_TIMEOUT")
+        ->check(CLI::Range(10U, 3600000U));
+    app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
+        ->envname("BARK_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {
+            out.exit_code = app.exit(e);
+        } else {
+            std::fprintf(stderr, "bark: %s\n", e.what());
+            out.exit_code = 2;
+        }
+        return out;
+    }
+    if (!parse_listen(listen, c)) {
+        std::fprintf(stderr, "bark: --listen: expected HOST:PORT, got '%s'\n", listen.c_str());
+        out.exit_code = 2;
+        return out;
+    }
+    if (!parse_heartbeat(heartbeat, c)) {
+        std::fprintf(stderr, "bark: --heartbeat: expected CX,CY in ms, got '%s'\n", heartbeat.c_str());
+        out.exit_code = 2;
+        return out;
+    }
+    std::size_t start = 0;
+    while (start <= origins.size() && !origins.empty()) {
+        const auto comma = origins.find(',', start);
+        std::string item = origins.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        while (!item.empty() && item.back() == '/') item.pop_back();
+        if (!item.empty()) {
+            c.allowed_origins.push_back(item);
+        }
+        if (comma == std::string::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    if (c.threads == 0) {
+        c.threads = std::max(1U, std::thread::hardware_concurrency());
+    }
+    return out;
+}
+
+}  // namespace bark::app

@@ -1,0 +1,36 @@
+// Server configuration: every option with its default, parsed from flags and BARK_* environment
+// variables. The only process-wide state bark has besides the log level.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bark::app {
+
+struct config {
+    std::string listen_host = "127.0.0.1";       // --listen HOST:PORT
+    std::uint16_t listen_port = 8080;
+    unsigned threads = 0;                        // --threads; 0 = one per core
+    std::vector<std::string> allowed_origins;    // --allowed-origins; empty = same origin only
+    std::uint32_t heartbeat_send_ms = 10000;     // --heartbeat CX,CY
+    std::uint32_t heartbeat_recv_ms = 10000;
+    std::size_t max_frame_bytes = 65536;         // --max-frame-bytes
+    std::size_t send_buffer_bytes = 1048576;     // --send-buffer-bytes
+    std::uint32_t send_time_limit_ms = 10000;    // --send-time-limit
+    bool allow_client_publish = false;           // --allow-client-publish
+    std::uint32_t http_idle_timeout_ms = 30000;  // --http-idle-timeout
+    std::string log_level = "info";              // --log-level
+};
+
+// Either a config, or an exit: `exit_code` set when the program should end now (after --help,
+// --version, or a bad option whose one-line message has been printed).
+struct parse_outcome {
+    config cfg;
+    std::optional<int> exit_code;
+};
+
+parse_outcome parse_command_line(int argc, char** argv);
+
+}  // namespace bark::app

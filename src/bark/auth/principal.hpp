@@ -1,0 +1,49 @@
+// Who a connection belongs to, and the one place CONNECT authentication plugs in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bark/stomp/frame.hpp"
+
+namespace bark::auth {
+
+struct principal {
+    std::int64_t user_id = 0;  // the `userId` claim
+    std::string username;      // never empty: it names the user's sessions
+    std::string role;          // USER, SALON or ADMIN
+};
+
+// What the transport knew before CONNECT: the opening HTTP request's credentials.
+struct upgrade_credentials {
+    std::optional<std::string> authorization;  // the `Authorization` request header
+    std::optional<std::string> cookie;         // the `Cookie` request header
+};
+
+// A refused CONNECT: `code` becomes the ERROR frame's `message` header.
+struct auth_failure {
+    std::string code;     // token-missing, token-invalid, token-expired
+    std::string message;  // readable text for the ERROR body
+};
+
+struct auth_outcome {
+    std::optional<principal> who;  // set on success
+    auth_failure failure;          // meaningful when who is empty
+    std::optional<std::int64_t> expires_at_ms;  // when the credentials stop being valid, if they do
+};
+
+class authenticator {
+public:
+    virtual ~authenticator() = default;
+    virtual auth_outcome authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const = 0;
+};
+
+// Accepts every CONNECT; the user name is the `login` header or "anonymous". Used until tokens are
+// required; swapping it for a token verifier is the only change authentication needs.
+class open_authenticator final : public authenticator {
+public:
+    auth_outcome authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const override;
+};
+
+}  // namespace bark::auth

@@ -1,0 +1,73 @@
+// Cross-loop delivery for the broker. Each shard is touched only by its own loop; the shared
+// message is handed to other loops with asio::post, which keeps FIFO order per loop.
+#include "bark/broker/broker.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+namespace bark::broker {
+
+class broker::shard final : public stomp::broker_port {
+public:
+    shard(broker& owner, std::size_t index, boost::asio::io_context& loop)
+        : owner_(owner), index_(index), loop_(loop) {}
+
+    void subscribe(subscription& s) override {
+        registry_.add(&s);
+        count_.store(registry_.size(), std::memory_order_relaxed);
+    }
+    void unsubscribe(subscription& s) override {
+        registry_.remove(&s);
+        count_.store(registry_.size(), std::memory_order_relaxed);
+    }
+    void publish(const shared_message_ptr& m) override { owner_.publish(index_, m); }
+    std::string next_message_id() override { return owner_.next_message_id(); }
+
+    void deliver_here(const shared_message_ptr& m) { registry_.publish(m); }
+    bool has_subscriptions() const { return count_.load(std::memory_order_relaxed) != 0; }
+    std::size_t count() const { return count_.load(std::memory_order_relaxed); }
+    boost::asio::io_context& loop() { return loop_; }
+
+private:
+    broker& owner_;
+    std::size_t index_;
+    boost::asio::io_context& loop_;
+    registry registry_;                  // touched only on loop_
+    std::atomic<std::size_t> count_{0};  // registry_.size(), readable from other loops
+};
+
+broker::broker(const std::vector<boost::asio::io_context*>& loops) {
+    shards_.reserve(loops.size());
+    for (std::size_t i = 0; i < loops.size(); ++i) {
+        shards_.push_back(std::make_unique<shard>(*this, i, *loops[i]));
+    }
+}
+
+broker::~broker() = default;
+
+stomp::broker_port& broker::port(std::size_t loop) { return *shards_.at(loop); }
+
+void broker::publish(std::size_t from, const shared_message_ptr& m) {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        shard& s = *shards_[i];
+        if (i == from) {
+            s.deliver_here(m);
+        } else if (s.has_subscriptions()) {
+            boost::asio::post(s.loop(), [&s, m] { s.deliver_here(m); });
+        }
+    }
+}
+
+std::string broker::next_message_id() {
+    return std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+std::size_t broker::subscription_count() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) {
+        n += s->count();
+    }
+    return n;
+}
+
+}  // namespace bark::broker

@@ -1,0 +1,66 @@
+// Encodes a message's shared tail once per escaping flavour that its headers need.
+#include "bark/broker/shared_message.hpp"
+
+#include <fmt/format.h>
+
+#include "bark/stomp/escaping.hpp"
+
+namespace bark::broker {
+namespace {
+
+std::shared_ptr<const std::string> encode_tail(const std::string& destination, const std::string& message_id,
+                                               std::string_view content_type, std::string_view body,
+                                               const std::vector<stomp::header>& extra, stomp::version v) {
+    auto out = std::make_shared<std::string>();
+    out->reserve(64 + destination.size() + message_id.size() + content_type.size() + body.size());
+    out->append("message-id:").append(message_id).append("\ndestination:").append(destination);
+    if (!content_type.empty()) {
+        out->append("\ncontent-type:");
+        stomp::escape_header(content_type, v, *out);
+    }
+    for (const auto& h : extra) {
+        out->push_back('\n');
+        stomp::escape_header(h.name, v, *out);
+        out->push_back(':');
+        stomp::escape_header(h.value, v, *out);
+    }
+    fmt::format_to(std::back_inserter(*out), "\ncontent-length:{}\n\n", body.size());
+    out->append(body);
+    out->push_back('\0');
+    return out;
+}
+
+bool needs_any_escaping(std::string_view content_type, const std::vector<stomp::header>& extra) {
+    for (const auto v : {stomp::version::v1_1, stomp::version::v1_2}) {
+        if (stomp::needs_escaping(content_type, v)) {
+            return true;
+        }
+        for (const auto& h : extra) {
+            if (stomp::needs_escaping(h.name, v) || stomp::needs_escaping(h.value, v)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+shared_message_ptr make_message(std::string destination, std::string message_id, std::string_view content_type,
+                                std::string_view body, const std::vector<stomp::header>& extra_headers) {
+    auto m = std::make_shared<shared_message>();
+    if (needs_any_escaping(content_type, extra_headers)) {
+        for (const auto v : {stomp::version::v1_0, stomp::version::v1_1, stomp::version::v1_2}) {
+            m->tails[static_cast<std::size_t>(v)] =
+                encode_tail(destination, message_id, content_type, body, extra_headers, v);
+        }
+    } else {
+        auto t = encode_tail(destination, message_id, content_type, body, extra_headers, stomp::version::v1_2);
+        m->tails = {t, t, t};
+    }
+    m->destination = std::move(destination);
+    m->message_id = std::move(message_id);
+    return m;
+}
+
+}  // namespace bark::broker

@@ -1,0 +1,47 @@
+// A published message, encoded once and shared by every subscriber on every event loop. A MESSAGE
+// frame on the wire is `head` (per subscription: command and `subscription`), optionally an `ack`
+// line (per delivery), then `tail` (shared: `message-id`, `destination`, content headers, body, NUL).
+// The tail is immutable after construction, so loops read it without locks.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bark/stomp/frame.hpp"
+
+namespace bark::broker {
+
+struct shared_message {
+    std::string destination;
+    std::string message_id;
+    // The encoded tail for each STOMP version; all three point to one string when no header
+    // needs escaping (the common case).
+    std::array<std::shared_ptr<const std::string>, 3> tails;
+
+    const std::shared_ptr<const std::string>& tail(stomp::version v) const {
+        return tails[static_cast<std::size_t>(v)];
+    }
+};
+
+using shared_message_ptr = std::shared_ptr<const shared_message>;
+
+// Builds a message for `destination`. `extra_headers` are passed to subscribers as they are
+// (custom headers of a client SEND); `content_type` may be empty (then the header is left out).
+shared_message_ptr make_message(std::string destination, std::string message_id, std::string_view content_type,
+                                std::string_view body, const std::vector<stomp::header>& extra_headers = {});
+
+// One frame waiting in a connection's outbound queue: up to three byte ranges written back to back.
+struct outbound_frame {
+    std::shared_ptr<const std::string> head;  // shared per subscription, or null
+    std::string own;                          // bytes unique to this frame (a whole server frame, or an ack line)
+    std::shared_ptr<const std::string> tail;  // shared by every subscriber, or null
+
+    std::size_t size() const {
+        return (head ? head->size() : 0) + own.size() + (tail ? tail->size() : 0);
+    }
+};
+
+}  // namespace bark::broker

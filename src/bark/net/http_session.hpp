@@ -1,0 +1,46 @@
+// One HTTP/1.1 connection: reads requests with keep-alive and an idle timeout, answers them from
+// the router, and hands a WebSocket upgrade at /ws/chat to a ws_session after the Origin and
+// subprotocol checks.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include "bark/net/http_router.hpp"
+#include "bark/net/shared_state.hpp"
+
+namespace bark::net {
+
+class http_session final : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop);
+    void run();
+
+private:
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void write(http_response res);
+    void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+    void upgrade(http_request req);
+
+    boost::beast::tcp_stream stream_;
+    shared_state& state_;
+    std::size_t loop_;                                             // the event loop this connection lives on
+    boost::beast::flat_buffer buffer_;                             // bytes read past the current request
+    std::optional<http::request_parser<http::string_body>> parser_;  // the request being read
+    std::shared_ptr<http_response> response_;                      // the response being written
+};
+
+// The subprotocol to answer with for a Sec-WebSocket-Protocol offer: the highest STOMP version
+// offered, or "" when none is.
+std::string choose_subprotocol(std::string_view offer);
+
+// Whether an upgrade with this Origin (empty: none sent) and Host may proceed.
+bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed);
+
+}  // namespace bark::net

@@ -1,0 +1,53 @@
+// Event-loop threads.
+#include "bark/net/io_pool.hpp"
+
+namespace bark::net {
+
+io_pool::io_pool(std::size_t loops) {
+    for (std::size_t i = 0; i < loops; ++i) {
+        loops_.push_back(std::make_unique<boost::asio::io_context>(1));  // one thread per context
+        guards_.emplace_back(loops_.back()->get_executor());
+    }
+}
+
+io_pool::~io_pool() {
+    stop();
+    for (auto& t : threads_) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+}
+
+std::vector<boost::asio::io_context*> io_pool::loops() {
+    std::vector<boost::asio::io_context*> out;
+    for (auto& l : loops_) {
+        out.push_back(l.get());
+    }
+    return out;
+}
+
+void io_pool::run() {
+    for (std::size_t i = 1; i < loops_.size(); ++i) {
+        threads_.emplace_back([this, i] { loops_[i]->run(); });
+    }
+    loops_[0]->run();
+    for (auto& t : threads_) {
+        t.join();
+    }
+    threads_.clear();
+}
+
+void io_pool::release() {
+    for (auto& g : guards_) {
+        g.reset();
+    }
+}
+
+void io_pool::stop() {
+    for (auto& l : loops_) {
+        l->stop();
+    }
+}
+
+}  // namespace bark::net

@@ -1,0 +1,40 @@
+// One io_context per thread, each run by exactly one thread: connections are pinned to a loop and
+// never touched from another, so per-connection state needs no locks.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace bark::net {
+
+class io_pool {
+public:
+    explicit io_pool(std::size_t loops);
+    ~io_pool();
+    io_pool(const io_pool&) = delete;
+    io_pool& operator=(const io_pool&) = delete;
+
+    std::size_t size() const { return loops_.size(); }
+    boost::asio::io_context& loop(std::size_t i) { return *loops_[i]; }
+    std::vector<boost::asio::io_context*> loops();
+
+    // Runs loop 0 on the calling thread and the others on their own; returns when all stopped.
+    void run();
+    // Lets every loop return once its queued work is done (the work guards are dropped).
+    void release();
+    // Stops every loop now.
+    void stop();
+
+private:
+    using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+    std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+    std::vector<guard> guards_;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace bark::net

@@ -1,0 +1,62 @@
+// Per-loop acceptor.
+#include "bark/net/listener.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/socket_base.hpp>
+
+#include "bark/core/log.hpp"
+#include "bark/net/http_session.hpp"
+
+namespace bark::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+listener::listener(asio::io_context& loop, shared_state& state, std::size_t loop_index)
+    : loop_(loop), acceptor_(loop), state_(state), loop_index_(loop_index) {}
+
+boost::system::error_code listener::open(const tcp::endpoint& at) {
+    boost::system::error_code ec;
+    acceptor_.open(at.protocol(), ec);
+    if (ec) return ec;
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return ec;
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    acceptor_.set_option(reuse_port(true), ec);
+    if (ec) return ec;
+    acceptor_.bind(at, ec);
+    if (ec) return ec;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    return ec;
+}
+
+void listener::start() { do_accept(); }
+
+void listener::stop() {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+}
+
+tcp::endpoint listener::local_endpoint() const {
+    boost::system::error_code ec;
+    return acceptor_.local_endpoint(ec);
+}
+
+void listener::do_accept() {
+    acceptor_.async_accept(loop_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
+            return;
+        }
+        if (ec) {
+            // EMFILE and friends: keep accepting; the log says why connections fail.
+            log::warn("accept failed: {}", ec.message());
+        } else {
+            socket.set_option(tcp::no_delay(true), ec);
+            std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_)->run();
+        }
+        self->do_accept();
+    });
+}
+
+}  // namespace bark::net

@@ -1,0 +1,34 @@
+// Accepts TCP connections for one event loop. Every loop has its own acceptor on the same port
+// (SO_REUSEPORT), so the kernel spreads new connections across loops and no loop hands sockets
+// to another.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "bark/net/shared_state.hpp"
+
+namespace bark::net {
+
+class listener final : public std::enable_shared_from_this<listener> {
+public:
+    listener(boost::asio::io_context& loop, shared_state& state, std::size_t loop_index);
+
+    // Binds and listens; the error says why not (port in use, permission...).
+    boost::system::error_code open(const boost::asio::ip::tcp::endpoint& at);
+    void start();
+    void stop();
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+private:
+    void do_accept();
+
+    boost::asio::io_context& loop_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    shared_state& state_;
+    std::size_t loop_index_;
+};
+
+}  // namespace bark::net

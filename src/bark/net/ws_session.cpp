@@ -1,0 +1,250 @@
+// WebSocket transport for the STOMP session: read loop, batched writes, timer, close.
+#include "bark/net/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "bark/broker/broker.hpp"
+#include "bark/core/log.hpp"
+
+namespace bark::net {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::size_t keep_buffer_bytes = 64 * 1024;  // larger write buffers are released after use
+
+bool is_quiet(const beast::error_code& ec) {
+    return ec == asio::error::operation_aborted || ec == websocket::error::closed || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == beast::error::timeout;
+}
+
+std::optional<stomp::version> version_of(std::string_view subprotocol) {
+    if (subprotocol == "v12.stomp") return stomp::version::v1_2;
+    if (subprotocol == "v11.stomp") return stomp::version::v1_1;
+    if (subprotocol == "v10.stomp") return stomp::version::v1_0;
+    return std::nullopt;
+}
+}  // namespace
+
+ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop)
+    : ws_(std::move(stream)), state_(state), loop_(loop), opened_(clock::now()), timer_(ws_.get_executor()) {}
+
+ws_session::~ws_session() = default;
+
+void ws_session::run(http_request req, std::string subprotocol) {
+    subprotocol_ = version_of(subprotocol);
+    if (const auto it = req.find(http::field::authorization); it != req.end()) {
+        credentials_.authorization = std::string(it->value());
+    }
+    if (const auto it = req.find(http::field::cookie); it != req.end()) {
+        credentials_.cookie = std::string(it->value());
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);  // also bounds the close handshake
+    t.idle_timeout = websocket::stream_base::none();  // STOMP heart-beats watch idleness
+    t.keep_alive_pings = false;
+    ws_.set_option(t);
+    ws_.set_option(websocket::stream_base::decorator([p = std::move(subprotocol)](websocket::response_type& res) {
+        res.set(http::field::server, "bark");
+        if (!p.empty()) {
+            res.set(http::field::sec_websocket_protocol, p);
+        }
+    }));
+    ws_.read_message_max(4 * state_.cfg.max_frame_bytes);
+    ws_.auto_fragment(false);
+    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+}
+
+void ws_session::on_accept(beast::error_code ec) {
+    if (ec) {
+        teardown(ec.message());
+        return;
+    }
+    const auto id = state_.next_session.fetch_add(1, std::memory_order_relaxed);
+    session_ = std::make_unique<stomp::session>(std::to_string(id), state_.session_options, state_.services, *this,
+                                                state_.broker.port(loop_), std::move(credentials_), subprotocol_);
+    log::debug("ws open session={} loop={}", session_->id(), loop_);
+    arm_timer();
+    do_read();
+}
+
+void ws_session::do_read() {
+    ws_.async_read(read_buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+}
+
+void ws_session::on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+        if (ec == websocket::error::message_too_big) {
+            log::info("ws session={} closed: message over the limit", session_->id());
+        }
+        teardown(is_quiet(ec) ? "closed by peer" : ec.message());
+        return;
+    }
+    if (dead_) {
+        return;
+    }
+    binary_ = ws_.got_binary();
+    const auto data = read_buffer_.cdata();
+    session_->on_data(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    read_buffer_.consume(read_buffer_.size());
+    if (read_buffer_.capacity() > keep_buffer_bytes) {
+        read_buffer_.shrink_to_fit();
+    }
+    arm_timer();
+    do_read();  // also while closing: the peer's close frame ends the loop
+}
+
+void ws_session::send(broker::outbound_frame&& f) {
+    if (dead_ || close_started_) {
+        return;
+    }
+    if (f.head) {
+        queued_.append(*f.head);
+    }
+    queued_.append(f.own);
+    if (f.tail) {
+        queued_.append(*f.tail);
+    }
+    if (queued_.size() > state_.cfg.send_buffer_bytes) {
+        abort("slow-consumer: send buffer full");
+        return;
+    }
+    if (!writing_ && !flush_posted_) {
+        flush_posted_ = true;
+        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
+    }
+}
+
+void ws_session::flush() {
+    flush_posted_ = false;
+    if (dead_ || writing_) {
+        return;
+    }
+    if (queued_.empty()) {
+        if (closing_ && !close_started_) {
+            start_close();
+        }
+        return;
+    }
+    writing_buffer_.swap(queued_);
+    queued_.clear();
+    writing_ = true;
+    write_started_ = clock::now();
+    ws_.binary(binary_);
+    arm_timer();
+    ws_.async_write(asio::buffer(writing_buffer_),
+                    beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+}
+
+void ws_session::on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) {
+        teardown(is_quiet(ec) ? "closed by peer" : ec.message());
+        return;
+    }
+    writing_buffer_.clear();
+    if (writing_buffer_.capacity() > keep_buffer_bytes) {
+        writing_buffer_.shrink_to_fit();
+    }
+    flush();
+}
+
+void ws_session::close(std::uint16_t code, std::string_view reason) {
+    if (dead_ || closing_) {
+        return;
+    }
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = std::string(reason.substr(0, 120));  // a close reason fits in 123 bytes
+    if (!writing_ && !flush_posted_) {
+        flush_posted_ = true;
+        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
+    }
+}
+
+void ws_session::start_close() {
+    close_started_ = true;
+    log::debug("ws session={} closing code={} reason={}", session_ ? session_->id() : "-", close_code_, close_reason_);
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+                    [self = shared_from_this()](beast::error_code ec) {
+                        if (ec) {
+                            self->abort("close handshake failed");
+                        }
+                    });
+}
+
+ws_session::reply_fn ws_session::bind(reply_fn fn) {
+    return [weak = weak_from_this(), ex = ws_.get_executor(), fn = std::move(fn)](std::optional<broker::app_error> r) {
+        asio::post(ex, [weak, fn, r = std::move(r)]() mutable {
+            const auto self = weak.lock();
+            if (self && !self->dead_) {
+                fn(std::move(r));
+            }
+        });
+    };
+}
+
+void ws_session::arm_timer() {
+    if (dead_) {
+        return;
+    }
+    std::optional<clock::time_point> deadline = session_ ? session_->next_deadline() : std::nullopt;
+    if (writing_) {
+        const auto limit = write_started_ + std::chrono::milliseconds(state_.cfg.send_time_limit_ms);
+        deadline = deadline ? std::min(*deadline, limit) : limit;
+    }
+    if (!deadline || *deadline >= timer_at_) {
+        return;
+    }
+    timer_at_ = *deadline;
+    timer_.expires_at(*deadline);
+    timer_.async_wait(beast::bind_front_handler(&ws_session::on_timer, shared_from_this()));
+}
+
+void ws_session::on_timer(beast::error_code ec) {
+    if (ec || dead_) {
+        return;  // re-armed or torn down
+    }
+    timer_at_ = clock::time_point::max();
+    const auto now = clock::now();
+    if (writing_ && now - write_started_ >= std::chrono::milliseconds(state_.cfg.send_time_limit_ms)) {
+        abort("slow-consumer: write blocked");
+        return;
+    }
+    session_->on_timer(now);
+    arm_timer();
+}
+
+void ws_session::abort(std::string_view why) {
+    if (dead_) {
+        return;
+    }
+    log::info("ws session={} aborted: {}", session_ ? session_->id() : "-", why);
+    closing_ = true;
+    close_started_ = true;
+    queued_.clear();
+    beast::error_code ignored;
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    sock.close(ignored);  // pending operations complete with operation_aborted, then teardown runs
+}
+
+void ws_session::teardown(std::string_view why) {
+    if (dead_) {
+        return;
+    }
+    dead_ = true;
+    timer_.cancel();
+    if (session_) {
+        session_->on_closed();
+        log::debug("ws close session={} after {} ms: {}", session_->id(),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
+    }
+}
+
+}  // namespace bark::net

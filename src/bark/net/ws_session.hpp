@@ -1,0 +1,76 @@
+// A STOMP connection over WebSocket. Beast does the handshake, framing, control frames and close
+// handshake; this class reads messages into the protocol session and keeps the outbound queue:
+// frames queued during one loop turn are copied into one buffer and written as one WebSocket
+// message with one write. A queue over --send-buffer-bytes, or a write blocked past
+// --send-time-limit, closes the connection (slow consumer) without touching anyone else.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "bark/net/http_router.hpp"
+#include "bark/net/shared_state.hpp"
+#include "bark/stomp/session.hpp"
+
+namespace bark::net {
+
+class ws_session final : public std::enable_shared_from_this<ws_session>, public stomp::session_transport {
+public:
+    ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop);
+    ~ws_session();
+
+    // Completes the handshake for req with the chosen subprotocol ("" for none), then runs.
+    void run(http_request req, std::string subprotocol);
+
+    // session_transport
+    void send(broker::outbound_frame&& f) override;
+    void close(std::uint16_t code, std::string_view reason) override;
+    reply_fn bind(reply_fn fn) override;
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    void on_accept(boost::beast::error_code ec);
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void flush();
+    void on_write(boost::beast::error_code ec, std::size_t bytes);
+    void start_close();
+    void arm_timer();
+    void on_timer(boost::beast::error_code ec);
+    void abort(std::string_view why);  // closes the socket at once (slow consumer, timeouts)
+    void teardown(std::string_view why);
+
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    shared_state& state_;
+    std::size_t loop_;                             // index of the event loop this connection lives on
+    boost::beast::flat_buffer read_buffer_;        // one incoming WebSocket message
+    std::unique_ptr<stomp::session> session_;      // created once the handshake is done
+    std::optional<stomp::version> subprotocol_;    // version fixed by the subprotocol, if any
+    auth::upgrade_credentials credentials_;        // from the upgrade request, for CONNECT
+    std::string queued_;                           // encoded frames waiting for the next write
+    std::string writing_buffer_;                   // frames being written now
+    bool writing_ = false;                         // a write is in flight
+    bool flush_posted_ = false;                    // a flush is queued for this loop turn
+    bool closing_ = false;                         // close requested: write what is queued, then close
+    bool close_started_ = false;                   // the WebSocket close handshake was started
+    bool dead_ = false;                            // torn down: ignore everything
+    bool binary_ = false;                          // the client speaks binary messages: answer in kind
+    std::uint16_t close_code_ = 1000;              // code for the close handshake
+    std::string close_reason_;                     // reason for the close handshake
+    clock::time_point write_started_{};            // when the write in flight began
+    clock::time_point opened_;                     // for the connection's duration in logs
+    boost::asio::steady_timer timer_;              // heart-beats, connect timeout, blocked writes
+    clock::time_point timer_at_ = clock::time_point::max();  // when timer_ fires; max when idle
+};
+
+}  // namespace bark::net

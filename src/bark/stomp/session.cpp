@@ -1,0 +1,638 @@
+// STOMP protocol session: version negotiation, heart-beats, subscriptions, ACKs, transactions and
+// the routing of SEND frames. Protocol faults end in fail(): one ERROR frame, then close.
+#include "bark/stomp/session.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "bark/broker/destination.hpp"
+#include "bark/stomp/encoder.hpp"
+#include "bark/stomp/escaping.hpp"
+
+namespace bark::stomp {
+namespace {
+
+constexpr std::string_view sub_prefix = "/sub";
+constexpr std::string_view chat_prefix = "/sub/chat";
+constexpr std::string_view pub_prefix = "/pub";
+constexpr std::string_view user_queue_prefix = "/user/queue";
+constexpr std::string_view user_errors = "/user/queue/errors";
+
+// Headers of a SEND that are the protocol's own and not passed on to subscribers.
+bool is_reserved_header(std::string_view name) {
+    static constexpr std::string_view reserved[] = {
+        "destination", "transaction", "receipt", "content-length", "content-type", "message-id", "subscription",
+        "ack", "id", "login", "passcode", "Authorization", "authorization", "host", "heart-beat",
+    };
+    return std::find(std::begin(reserved), std::end(reserved), name) != std::end(reserved);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    const auto* end = s.data() + s.size();
+    const auto r = std::from_chars(s.data(), end, v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != end) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// "cx,cy" in milliseconds.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_heartbeat(std::string_view s) {
+    const auto comma = s.find(',');
+    if (comma == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+        return v;
+    };
+    const auto a = parse_u64(trim(s.substr(0, comma)));
+    const auto b = parse_u64(trim(s.substr(comma + 1)));
+    if (!a || !b || *a > 0xffffffffULL || *b > 0xffffffffULL) {
+        return std::nullopt;
+    }
+    return std::pair{static_cast<std::uint32_t>(*a), static_cast<std::uint32_t>(*b)};
+}
+
+// Highest version both sides accept; nullopt when none.
+std::optional<version> negotiate(std::optional<std::string_view> accept, std::optional<version> only) {
+    bool offered[3] = {false, false, false};
+    if (!accept) {
+        offered[0] = true;  // a 1.0 client sends no accept-version
+    } else {
+        std::string_view list = *accept;
+        while (!list.empty()) {
+            const auto comma = list.find(',');
+            auto item = list.substr(0, comma);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (item == "1.0") offered[0] = true;
+            if (item == "1.1") offered[1] = true;
+            if (item == "1.2") offered[2] = true;
+            if (comma == std::string_view::npos) break;
+            list.remove_prefix(comma + 1);
+        }
+    }
+    for (int i = 2; i >= 0; --i) {
+        const auto v = static_cast<version>(i);
+        if (offered[i] && (!only || *only == v)) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+std::uint32_t agree(std::uint32_t ours, std::uint32_t theirs) {
+    return ours == 0 || theirs == 0 ? 0 : std::max(ours, theirs);
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 8);
+    for (const char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[(c >> 4) & 0xf];
+                    out += hex[c & 0xf];
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+session::session(std::string id, const session_options& options, const session_services& services,
+                 session_transport& transport, broker_port& broker, auth::upgrade_credentials credentials,
+                 std::optional<version> subprotocol)
+    : id_(std::move(id)),
+      options_(options),
+      services_(services),
+      transport_(transport),
+      broker_(broker),
+      credentials_(std::move(credentials)),
+      subprotocol_(subprotocol),
+      parser_(options.limits.parser),
+      started_(clock::now()),
+      last_received_(started_),
+      last_sent_(started_) {}
+
+session::~session() { on_closed(); }
+
+void session::on_data(std::string_view bytes) {
+    if (state_ == state::closing || state_ == state::closed) {
+        return;
+    }
+    last_received_ = clock::now();
+    const parse_error e = parser_.feed(bytes, *this);
+    if (e != parse_error::none && state_ != state::closing && state_ != state::closed) {
+        fail(error_code(e), "the frame could not be parsed: " + std::string(error_code(e)), nullptr);
+    }
+}
+
+std::optional<clock::time_point> session::next_deadline() const {
+    using std::chrono::milliseconds;
+    switch (state_) {
+        case state::awaiting_connect:
+            return started_ + milliseconds(options_.limits.connect_timeout_ms);
+        case state::connected: {
+            std::optional<clock::time_point> next;
+            if (send_every_ms_ != 0) {
+                next = last_sent_ + milliseconds(send_every_ms_);
+            }
+            if (expect_every_ms_ != 0) {
+                const auto t = last_received_ + milliseconds(2ULL * expect_every_ms_);
+                next = next ? std::min(*next, t) : t;
+            }
+            return next;
+        }
+        default:
+            return std::nullopt;
+    }
+}
+
+void session::on_timer(clock::time_point now) {
+    using std::chrono::milliseconds;
+    if (state_ == state::awaiting_connect) {
+        if (now >= started_ + milliseconds(options_.limits.connect_timeout_ms)) {
+            state_ = state::closing;
+            transport_.close(close_code::policy_violation, "connect-timeout");
+        }
+        return;
+    }
+    if (state_ != state::connected) {
+        return;
+    }
+    if (expect_every_ms_ != 0 && now >= last_received_ + milliseconds(2ULL * expect_every_ms_)) {
+        state_ = state::closing;
+        transport_.close(close_code::protocol_error, "heart-beat-timeout");
+        return;
+    }
+    if (send_every_ms_ != 0 && now >= last_sent_ + milliseconds(send_every_ms_)) {
+        broker::outbound_frame eol;
+        eol.own = "\n";
+        transport_.send(std::move(eol));
+        last_sent_ = now;
+    }
+}
+
+void session::on_closed() {
+    if (state_ == state::closed) {
+        return;
+    }
+    state_ = state::closed;
+    for (auto& [sub_id, s] : subs_) {
+        if (!s->destination.starts_with(user_queue_prefix)) {
+            broker_.unsubscribe(*s);
+        }
+    }
+    subs_.clear();
+    user_subs_.clear();
+    pending_acks_.clear();
+    transactions_.clear();
+}
+
+bool session::on_frame(frame&& f) { return handle(f); }
+
+bool session::handle(frame& f) {
+    if (state_ == state::closing || state_ == state::closed) {
+        return false;
+    }
+    if (!is_client_command(f.cmd)) {
+        return fail("unknown-command", "not a client command: " + std::string(to_string(f.cmd)), &f);
+    }
+    if (state_ == state::awaiting_connect) {
+        if (f.cmd != command::connect && f.cmd != command::stomp) {
+            return fail("not-connected", "the first frame must be CONNECT or STOMP", &f);
+        }
+        return handle_connect(f);
+    }
+    switch (f.cmd) {
+        case command::connect:
+        case command::stomp:
+            return fail("already-connected", "this session is already connected", &f);
+        case command::send:
+            return handle_send(f);
+        case command::subscribe:
+            return handle_subscribe(f);
+        case command::unsubscribe:
+            return handle_unsubscribe(f);
+        case command::ack:
+            return handle_ack(f, true);
+        case command::nack:
+            return handle_ack(f, false);
+        case command::begin:
+        case command::commit:
+        case command::abort:
+            return handle_transaction(f);
+        case command::disconnect:
+            return handle_disconnect(f);
+        default:
+            return fail("unknown-command", "not a client command", &f);
+    }
+}
+
+bool session::handle_connect(frame& f) {
+    const auto v = negotiate(f.get("accept-version"), subprotocol_);
+    if (!v) {
+        frame err;
+        err.cmd = command::error;
+        err.add("version", "1.0,1.1,1.2").add("message", "version-not-supported").add("content-type", "text/plain");
+        err.body = "Supported protocol versions are 1.0, 1.1 and 1.2";
+        if (subprotocol_) {
+            err.body += " (this WebSocket negotiated " + std::string(to_string(*subprotocol_)) + ")";
+        }
+        send_frame(err);
+        state_ = state::closing;
+        transport_.close(close_code::protocol_error, "version-not-supported");
+        return false;
+    }
+    std::uint32_t client_send = 0;
+    std::uint32_t client_recv = 0;
+    if (const auto hb = f.get("heart-beat")) {
+        const auto parsed = parse_heartbeat(*hb);
+        if (!parsed) {
+            return fail("invalid-header", "heart-beat must be two non-negative integers: cx,cy", &f);
+        }
+        std::tie(client_send, client_recv) = *parsed;
+    }
+    const auto outcome = services_.authenticator->authenticate(f, credentials_);
+    if (!outcome.who) {
+        return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
+    }
+    principal_ = *outcome.who;
+    version_ = *v;
+    parser_.set_version(version_);
+    if (version_ != version::v1_0) {
+        send_every_ms_ = agree(options_.limits.heartbeat_send_ms, client_recv);
+        expect_every_ms_ = agree(options_.limits.heartbeat_recv_ms, client_send);
+    }
+    state_ = state::connected;
+
+    frame reply;
+    reply.cmd = command::connected;
+    reply.add("version", std::string(to_string(version_)));
+    reply.add("heart-beat", std::to_string(send_every_ms_) + "," + std::to_string(expect_every_ms_));
+    reply.add("server", options_.server_name);
+    reply.add("session", id_);
+    reply.add("user-name", principal_.username);
+    send_frame(reply);
+    last_received_ = clock::now();
+    send_receipt(f);
+    return true;
+}
+
+bool session::handle_send(frame& f) {
+    const auto dest = f.get("destination");
+    if (!dest) {
+        return fail("missing-header", "SEND needs a destination header", &f);
+    }
+    if (!broker::is_valid_destination(*dest) || broker::is_pattern(*dest)) {
+        return fail("invalid-destination", "not a destination bark can send to: " + std::string(*dest), &f);
+    }
+    if (const auto tx = f.get("transaction")) {
+        const auto it = transactions_.find(std::string(*tx));
+        if (it == transactions_.end()) {
+            return fail("unknown-transaction", "no open transaction named " + std::string(*tx), &f);
+        }
+        if (it->second.size() >= options_.limits.max_transaction_frames) {
+            return fail("too-many-transactions", "a transaction holds at most " +
+                                                     std::to_string(options_.limits.max_transaction_frames) +
+                                                     " frames", &f);
+        }
+        send_receipt(f);
+        frame held = std::move(f);
+        std::erase_if(held.headers, [](const header& h) { return h.name == "transaction" || h.name == "receipt"; });
+        it->second.push_back(std::move(held));
+        return true;
+    }
+
+    const std::string destination(*dest);
+    if (broker::under(destination, sub_prefix)) {
+        if (!options_.allow_client_publish || broker::under(destination, chat_prefix)) {
+            return fail("send-not-allowed", "clients may not send to " + destination, &f);
+        }
+        std::vector<header> extra;
+        for (auto& h : f.headers) {
+            if (!is_reserved_header(h.name)) {
+                extra.push_back(h);
+            }
+        }
+        const auto ct = f.get("content-type");
+        broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain",
+                                             f.body, extra));
+        send_receipt(f);
+        return true;
+    }
+    if (broker::under(destination, pub_prefix)) {
+        broker::pub_request req;
+        const broker::pub_handler* h = services_.router ? services_.router->match(destination, req.vars) : nullptr;
+        std::optional<std::string> receipt;
+        if (const auto r = f.get("receipt")) {
+            receipt = std::string(*r);
+        }
+        if (h == nullptr) {
+            finish_pub(receipt, broker::app_error{"unknown-destination", "no handler for " + destination});
+            return true;
+        }
+        req.destination = destination;
+        req.sender = {id_, principal_.username};
+        req.frame = std::move(f);
+        req.reply = transport_.bind([this, receipt](std::optional<broker::app_error> result) {
+            finish_pub(receipt, std::move(result));
+        });
+        (*h)(std::move(req));
+        return true;
+    }
+    if (broker::under(destination, "/user")) {
+        return fail("send-not-allowed", "clients may not send to " + destination, &f);
+    }
+    return fail("invalid-destination", "bark has no destination " + destination, &f);
+}
+
+void session::finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result) {
+    if (state_ != state::connected) {
+        return;
+    }
+    if (result) {
+        send_user_error(*result, receipt ? std::optional<std::string_view>(*receipt) : std::nullopt);
+        return;
+    }
+    if (receipt) {
+        frame r;
+        r.cmd = command::receipt;
+        r.add("receipt-id", *receipt);
+        send_frame(r);
+    }
+}
+
+void session::send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt) {
+    if (user_subs_.empty()) {
+        return;
+    }
+    std::string body = R"({"error":")" + json_escape(e.code) + R"(","message":")" + json_escape(e.message) + '"';
+    if (receipt) {
+        body += R"(,"receiptId":")" + json_escape(*receipt) + '"';
+    }
+    body += '}';
+    broker::shared_message_ptr m;
+    for (broker::subscription* s : user_subs_) {
+        if (s->destination == user_errors) {
+            if (!m) {
+                m = broker::make_message(std::string(user_errors), broker_.next_message_id(), "application/json", body);
+            }
+            deliver(m, *s);
+        }
+    }
+}
+
+bool session::handle_subscribe(frame& f) {
+    const auto dest = f.get("destination");
+    if (!dest) {
+        return fail("missing-header", "SUBSCRIBE needs a destination header", &f);
+    }
+    std::string sub_id;
+    if (const auto id = f.get("id")) {
+        sub_id = std::string(*id);
+    } else if (version_ == version::v1_0) {
+        sub_id = std::string(*dest);
+    } else {
+        return fail("missing-header", "SUBSCRIBE needs an id header", &f);
+    }
+    const std::string destination(*dest);
+    const bool pattern = broker::is_pattern(destination);
+    const bool valid = broker::is_valid_destination(destination);
+    const bool to_user = valid && broker::under(destination, user_queue_prefix);
+    if (!valid || (!broker::under(destination, sub_prefix) && !to_user) ||
+        (pattern && (to_user || broker::under(destination, chat_prefix)))) {
+        return fail("invalid-destination", "cannot subscribe to " + destination, &f);
+    }
+    broker::ack_mode mode = broker::ack_mode::auto_;
+    if (const auto ack = f.get("ack")) {
+        if (*ack == "client") {
+            mode = broker::ack_mode::client;
+        } else if (*ack == "client-individual") {
+            mode = broker::ack_mode::client_individual;
+        } else if (*ack != "auto") {
+            return fail("invalid-header", "ack must be auto, client or client-individual", &f);
+        }
+    }
+    if (subs_.contains(sub_id)) {
+        return fail("duplicate-subscription", "subscription id already in use: " + sub_id, &f);
+    }
+    if (subs_.size() >= options_.limits.max_subscriptions) {
+        return fail("too-many-subscriptions",
+                    "at most " + std::to_string(options_.limits.max_subscriptions) + " subscriptions per connection",
+                    &f);
+    }
+    if (!to_user && services_.may_subscribe && !services_.may_subscribe(principal_, destination)) {
+        return fail("forbidden", "you may not subscribe to " + destination, &f, close_code::policy_violation);
+    }
+    auto s = std::make_unique<broker::subscription>();
+    s->owner = this;
+    s->id = sub_id;
+    s->destination = destination;
+    s->ack = mode;
+    s->pattern = pattern;
+    auto head = std::make_shared<std::string>("MESSAGE\nsubscription:");
+    escape_header(sub_id, version_, *head);
+    head->push_back('\n');
+    s->head = std::move(head);
+    broker::subscription& ref = *s;
+    subs_.emplace(sub_id, std::move(s));
+    if (to_user) {
+        user_subs_.push_back(&ref);
+    } else {
+        broker_.subscribe(ref);
+    }
+    send_receipt(f);
+    return true;
+}
+
+bool session::handle_unsubscribe(frame& f) {
+    std::optional<std::string_view> id = f.get("id");
+    if (!id && version_ == version::v1_0) {
+        id = f.get("destination");
+    }
+    if (!id) {
+        return fail("missing-header", "UNSUBSCRIBE needs an id header", &f);
+    }
+    const auto it = subs_.find(std::string(*id));
+    if (it == subs_.end()) {
+        return fail("unknown-subscription", "no subscription with id " + std::string(*id), &f);
+    }
+    broker::subscription* s = it->second.get();
+    if (broker::under(s->destination, user_queue_prefix)) {
+        std::erase(user_subs_, s);
+    } else {
+        broker_.unsubscribe(*s);
+    }
+    std::erase_if(pending_acks_, [s](const pending_ack& p) { return p.sub == s; });
+    subs_.erase(it);
+    send_receipt(f);
+    return true;
+}
+
+bool session::handle_ack(frame& f, bool ack) {
+    const std::string_view what = ack ? "ACK" : "NACK";
+    // Find the pending delivery the frame names.
+    auto found = pending_acks_.end();
+    if (version_ == version::v1_2) {
+        const auto id = f.get("id");
+        if (!id) {
+            return fail("missing-header", std::string(what) + " needs an id header", &f);
+        }
+        const auto n = parse_u64(*id);
+        found = n ? std::find_if(pending_acks_.begin(), pending_acks_.end(),
+                                 [&](const pending_ack& p) { return p.ack_id == *n; })
+                  : pending_acks_.end();
+    } else {
+        const auto mid = f.get("message-id");
+        if (!mid) {
+            return fail("missing-header", std::string(what) + " needs a message-id header", &f);
+        }
+        const auto sub = f.get("subscription");
+        found = std::find_if(pending_acks_.begin(), pending_acks_.end(), [&](const pending_ack& p) {
+            return p.message_id == *mid && (!sub || p.sub->id == *sub);
+        });
+    }
+    if (found == pending_acks_.end()) {
+        return fail("unknown-ack", std::string(what) + " names no message waiting for acknowledgement", &f);
+    }
+    if (const auto tx = f.get("transaction")) {
+        const auto it = transactions_.find(std::string(*tx));
+        if (it == transactions_.end()) {
+            return fail("unknown-transaction", "no open transaction named " + std::string(*tx), &f);
+        }
+        if (it->second.size() >= options_.limits.max_transaction_frames) {
+            return fail("too-many-transactions", "the transaction holds too many frames", &f);
+        }
+        send_receipt(f);
+        frame held = std::move(f);
+        std::erase_if(held.headers, [](const header& h) { return h.name == "transaction" || h.name == "receipt"; });
+        it->second.push_back(std::move(held));
+        return true;
+    }
+    // Settle it (and, in client mode, every earlier delivery of the same subscription).
+    broker::subscription* sub = found->sub;
+    const std::uint64_t upto = found->ack_id;
+    if (sub->ack == broker::ack_mode::client) {
+        std::erase_if(pending_acks_,
+                      [&](const pending_ack& p) { return p.sub == sub && p.ack_id <= upto; });
+    } else {
+        pending_acks_.erase(found);
+    }
+    send_receipt(f);
+    return true;
+}
+
+bool session::handle_transaction(frame& f) {
+    const auto tx = f.get("transaction");
+    if (!tx) {
+        return fail("missing-header", std::string(to_string(f.cmd)) + " needs a transaction header", &f);
+    }
+    const std::string name(*tx);
+    const auto it = transactions_.find(name);
+    if (f.cmd == command::begin) {
+        if (it != transactions_.end()) {
+            return fail("duplicate-transaction", "transaction already open: " + name, &f);
+        }
+        if (transactions_.size() >= options_.limits.max_transactions) {
+            return fail("too-many-transactions",
+                        "at most " + std::to_string(options_.limits.max_transactions) + " open transactions", &f);
+        }
+        transactions_.emplace(name, std::vector<frame>{});
+        send_receipt(f);
+        return true;
+    }
+    if (it == transactions_.end()) {
+        return fail("unknown-transaction", "no open transaction named " + name, &f);
+    }
+    std::vector<frame> held = std::move(it->second);
+    transactions_.erase(it);
+    if (f.cmd == command::commit) {
+        for (auto& h : held) {
+            if (!handle(h)) {
+                return false;
+            }
+        }
+    }
+    send_receipt(f);
+    return true;
+}
+
+bool session::handle_disconnect(frame& f) {
+    transactions_.clear();
+    send_receipt(f);
+    state_ = state::closing;
+    transport_.close(close_code::normal, "disconnect");
+    return false;
+}
+
+void session::deliver(const broker::shared_message_ptr& m, broker::subscription& s) {
+    if (state_ != state::connected) {
+        return;
+    }
+    broker::outbound_frame out;
+    out.head = s.head;
+    out.tail = m->tail(version_);
+    if (s.ack != broker::ack_mode::auto_) {
+        if (pending_acks_.size() >= options_.limits.max_pending_acks) {
+            state_ = state::closing;
+            transport_.close(close_code::policy_violation, "slow-consumer");
+            return;
+        }
+        const std::uint64_t n = next_ack_id_++;
+        pending_acks_.push_back({n, &s, m->message_id});
+        out.own = "ack:" + std::to_string(n) + '\n';
+    }
+    transport_.send(std::move(out));
+    last_sent_ = clock::now();
+}
+
+bool session::fail(std::string_view code, std::string_view body, const frame* cause, std::uint16_t ws_code) {
+    frame err;
+    err.cmd = command::error;
+    err.add("message", std::string(code));
+    if (cause != nullptr) {
+        if (const auto r = cause->get("receipt")) {
+            err.add("receipt-id", std::string(*r));
+        }
+    }
+    err.add("content-type", "text/plain");
+    err.body = std::string(body);
+    send_frame(err);
+    state_ = state::closing;
+    transport_.close(ws_code, code);
+    return false;
+}
+
+void session::send_receipt(const frame& f) {
+    if (const auto r = f.get("receipt")) {
+        frame out;
+        out.cmd = command::receipt;
+        out.add("receipt-id", std::string(*r));
+        send_frame(out);
+    }
+}
+
+void session::send_frame(const frame& f) {
+    broker::outbound_frame out;
+    encode(f, version_, out.own);
+    transport_.send(std::move(out));
+    last_sent_ = clock::now();
+}
+
+}  // namespace bark::stomp

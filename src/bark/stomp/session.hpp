@@ -1,0 +1,164 @@
+// The STOMP protocol session of one connection, independent of the transport (WebSocket or
+// SockJS) and of sockets: bytes in through on_data(), frames out through `session_transport`,
+// subscriptions through `broker_port`. It owns the parser, the negotiated version and heart-beats,
+// subscriptions, pending ACKs and open transactions. Every call happens on the connection's loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bark/auth/principal.hpp"
+#include "bark/broker/pub_router.hpp"
+#include "bark/broker/registry.hpp"
+#include "bark/broker/shared_message.hpp"
+#include "bark/stomp/parser.hpp"
+
+namespace bark::stomp {
+
+using clock = std::chrono::steady_clock;
+
+// WebSocket close codes the session asks for.
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t policy_violation = 1008;
+}  // namespace close_code
+
+struct session_limits {
+    parser_limits parser;                        // frame, header count and header line limits
+    std::uint32_t heartbeat_send_ms = 10000;     // server's offer: it can send every N ms (0: never)
+    std::uint32_t heartbeat_recv_ms = 10000;     // server's offer: it wants to hear every N ms (0: never)
+    std::uint32_t connect_timeout_ms = 10000;    // CONNECT must arrive within this
+    std::size_t max_subscriptions = 1024;        // per connection
+    std::size_t max_pending_acks = 10000;        // unsettled client-ack deliveries before slow consumer
+    std::size_t max_transactions = 16;           // open at once
+    std::size_t max_transaction_frames = 1000;   // SEND/ACK/NACK frames held by one transaction
+};
+
+struct session_options {
+    session_limits limits;
+    bool allow_client_publish = false;              // SEND to /sub/** outside /sub/chat/
+    std::string server_name = "bark/0.1.0";         // CONNECTED `server` header
+};
+
+// The connection under the session. Calls are made on the connection's loop.
+class session_transport {
+public:
+    using reply_fn = std::function<void(std::optional<broker::app_error>)>;
+
+    // Queues a frame for writing (may close the connection as a slow consumer, later).
+    virtual void send(broker::outbound_frame&& f) = 0;
+    // Closes once every queued frame is written. Never re-enters the session synchronously.
+    virtual void close(std::uint16_t code, std::string_view reason) = 0;
+    // Wraps fn so that calling the result from any thread runs fn on this connection's loop, or
+    // does nothing once the connection is gone.
+    virtual reply_fn bind(reply_fn fn) = 0;
+
+protected:
+    ~session_transport() = default;
+};
+
+// The broker as one loop's session sees it.
+class broker_port {
+public:
+    virtual void subscribe(broker::subscription& s) = 0;    // into this loop's registry
+    virtual void unsubscribe(broker::subscription& s) = 0;  // from this loop's registry
+    virtual void publish(const broker::shared_message_ptr& m) = 0;  // to every loop
+    virtual std::string next_message_id() = 0;
+
+protected:
+    ~broker_port() = default;
+};
+
+// Everything a session needs from the server, shared by the sessions of all loops (read-only).
+struct session_services {
+    const broker::pub_router* router = nullptr;        // /pub destinations
+    const auth::authenticator* authenticator = nullptr;
+    // May this principal subscribe to destination? (room membership for /sub/chat/...)
+    std::function<bool(const auth::principal&, std::string_view)> may_subscribe;
+};
+
+class session final : public broker::subscriber, private frame_handler {
+public:
+    session(std::string id, const session_options& options, const session_services& services,
+            session_transport& transport, broker_port& broker, auth::upgrade_credentials credentials,
+            std::optional<version> subprotocol = std::nullopt);
+    ~session();
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    // Bytes received from the client (any split, heart-beat EOLs included).
+    void on_data(std::string_view bytes);
+    // Heart-beat and connect-timeout work due at `now`.
+    void on_timer(clock::time_point now);
+    // When on_timer next has work to do; nullopt when never.
+    std::optional<clock::time_point> next_deadline() const;
+    // The transport is gone: leave the broker, drop transactions. Idempotent.
+    void on_closed();
+
+    void deliver(const broker::shared_message_ptr& m, broker::subscription& s) override;
+
+    bool connected() const { return state_ == state::connected; }
+    const std::string& id() const { return id_; }
+    std::optional<version> negotiated_version() const { return connected() ? std::optional(version_) : std::nullopt; }
+
+private:
+    enum class state { awaiting_connect, connected, closing, closed };
+
+    struct pending_ack {
+        std::uint64_t ack_id;               // the MESSAGE's `ack` header
+        broker::subscription* sub;          // where it was delivered
+        std::string message_id;             // for 1.0/1.1 ACKs by message-id
+    };
+
+    bool on_frame(frame&& f) override;
+    bool handle(frame& f);
+    bool handle_connect(frame& f);
+    bool handle_send(frame& f);
+    bool handle_subscribe(frame& f);
+    bool handle_unsubscribe(frame& f);
+    bool handle_ack(frame& f, bool ack);
+    bool handle_transaction(frame& f);
+    bool handle_disconnect(frame& f);
+
+    // Sends ERROR (message header = code) and closes. Returns false (stop parsing).
+    bool fail(std::string_view code, std::string_view body, const frame* cause,
+              std::uint16_t ws_code = close_code::protocol_error);
+    void send_receipt(const frame& f);
+    void send_frame(const frame& f);
+    void send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt);
+    void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);
+
+    std::string id_;
+    const session_options& options_;
+    const session_services& services_;
+    session_transport& transport_;
+    broker_port& broker_;
+    auth::upgrade_credentials credentials_;    // from the opening request, read at CONNECT
+    std::optional<version> subprotocol_;       // version fixed by a `vXX.stomp` subprotocol
+    parser parser_;
+    state state_ = state::awaiting_connect;
+    version version_ = version::v1_2;          // negotiated at CONNECT
+    auth::principal principal_;
+    clock::time_point started_;                // for the connect timeout
+    clock::time_point last_received_;          // any byte from the client
+    clock::time_point last_sent_;              // any frame or EOL queued to the client
+    std::uint32_t send_every_ms_ = 0;          // negotiated: we send at least this often (0: never)
+    std::uint32_t expect_every_ms_ = 0;        // negotiated: client sends at least this often (0: never)
+    std::unordered_map<std::string, std::unique_ptr<broker::subscription>> subs_;  // by client id
+    std::vector<broker::subscription*> user_subs_;                                 // /user/queue/** subscriptions
+    std::deque<pending_ack> pending_acks_;     // client-ack deliveries not settled yet, oldest first
+    std::uint64_t next_ack_id_ = 1;
+    std::unordered_map<std::string, std::vector<frame>> transactions_;  // open transactions by name
+};
+
+}  // namespace bark::stomp

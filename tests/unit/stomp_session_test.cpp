@@ -1,0 +1,317 @@
+// The protocol session driven by bytes, with an in-memory transport and a real registry behind a
+// single-loop broker port: what goes on the wire for each client frame sequence.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bark/stomp/encoder.hpp"
+#include "bark/stomp/parser.hpp"
+#include "bark/stomp/session.hpp"
+
+namespace {
+using namespace bark;
+using stomp::command;
+
+struct memory_transport final : stomp::session_transport {
+    std::string wire;                        // everything sent, in order
+    std::optional<std::uint16_t> closed;     // close code once close() was called
+    std::vector<std::function<void()>> later;  // replies bound to the loop, run by the test
+    void send(broker::outbound_frame&& f) override {
+        if (f.head) wire += *f.head;
+        wire += f.own;
+        if (f.tail) wire += *f.tail;
+    }
+    void close(std::uint16_t code, std::string_view) override {
+        if (!closed) closed = code;
+    }
+    reply_fn bind(reply_fn fn) override {
+        return [this, fn](std::optional<broker::app_error> r) { later.push_back([fn, r] { fn(r); }); };
+    }
+};
+
+struct single_loop_broker final : stomp::broker_port {
+    broker::registry reg;
+    std::uint64_t next = 1;
+    void subscribe(broker::subscription& s) override { reg.add(&s); }
+    void unsubscribe(broker::subscription& s) override { reg.remove(&s); }
+    void publish(const broker::shared_message_ptr& m) override { reg.publish(m); }
+    std::string next_message_id() override { return std::to_string(next++); }
+};
+
+struct collector final : stomp::frame_handler {
+    std::vector<stomp::frame> frames;
+    bool on_frame(stomp::frame&& f) override {
+        frames.push_back(std::move(f));
+        return true;
+    }
+};
+
+std::vector<stomp::frame> parse_all(const std::string& wire, stomp::version v = stomp::version::v1_2) {
+    stomp::parser p;
+    p.set_version(v);
+    collector c;
+    EXPECT_EQ(p.feed(wire, c), stomp::parse_error::none) << wire;
+    return c.frames;
+}
+
+struct stomp_session : ::testing::Test {
+    stomp::session_options options;
+    stomp::session_services services;
+    broker::pub_router router;
+    auth::open_authenticator authenticator;
+    single_loop_broker broker;
+    memory_transport t;
+    std::unique_ptr<stomp::session> s;
+
+    void start() {
+        services.router = &router;
+        services.authenticator = &authenticator;
+        s = std::make_unique<stomp::session>("s1", options, services, t, broker, auth::upgrade_credentials{});
+    }
+    std::vector<stomp::frame> take(stomp::version v = stomp::version::v1_2) {
+        auto frames = parse_all(t.wire, v);
+        t.wire.clear();
+        return frames;
+    }
+    void connect(std::string_view versions = "1.2") {
+        start();
+        s->on_data("CONNECT\naccept-version:" + std::string(versions) + "\nheart-beat:0,0\n\n" + std::string(1, '\0'));
+        const auto frames = take();
+        ASSERT_EQ(frames.size(), 1U);
+        ASSERT_EQ(frames[0].cmd, command::connected);
+    }
+};
+
+std::string nul() { return std::string(1, '\0'); }
+}  // namespace
+
+TEST_F(stomp_session, connect_negotiates_the_highest_common_version_and_heartbeats) {
+    options.limits.heartbeat_send_ms = 500;
+    options.limits.heartbeat_recv_ms = 700;
+    start();
+    s->on_data("CONNECT\naccept-version:1.0,1.1\nheart-beat:1000,300\nlogin:alice\n\n" + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].cmd, command::connected);
+    EXPECT_EQ(frames[0].get("version"), "1.1");
+    EXPECT_EQ(frames[0].get("heart-beat"), "500,1000");  // we send every max(500,300), expect every max(1000,700)
+    EXPECT_EQ(frames[0].get("session"), "s1");
+    EXPECT_EQ(frames[0].get("user-name"), "alice");
+    EXPECT_TRUE(frames[0].get("server")->starts_with("bark/"));
+    EXPECT_TRUE(s->connected());
+}
+
+TEST_F(stomp_session, connect_without_accept_version_is_stomp_1_0) {
+    start();
+    s->on_data("CONNECT\n\n" + nul());
+    EXPECT_EQ(take()[0].get("version"), "1.0");
+}
+
+TEST_F(stomp_session, no_common_version_is_an_error_then_close) {
+    start();
+    s->on_data("CONNECT\naccept-version:2.0\n\n" + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].cmd, command::error);
+    EXPECT_EQ(frames[0].get("message"), "version-not-supported");
+    EXPECT_EQ(frames[0].get("version"), "1.0,1.1,1.2");
+    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+}
+
+TEST_F(stomp_session, frames_before_connect_are_refused) {
+    start();
+    s->on_data("SEND\ndestination:/sub/x\nreceipt:r9\n\nhi" + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].get("message"), "not-connected");
+    EXPECT_EQ(frames[0].get("receipt-id"), "r9");
+    EXPECT_FALSE(frames[0].body.empty());
+    EXPECT_TRUE(t.closed.has_value());
+}
+
+TEST_F(stomp_session, frames_after_connect_in_the_same_chunk_use_the_negotiated_version) {
+    options.allow_client_publish = true;
+    start();
+    // 1.0 has no escaping: the backslash in the header value is literal.
+    s->on_data("CONNECT\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/a\nid:x\\y\n\n" + nul() +
+               "SEND\ndestination:/sub/a\n\nhello" + nul());
+    const auto frames = take(stomp::version::v1_0);
+    ASSERT_EQ(frames.size(), 2U);
+    EXPECT_EQ(frames[1].cmd, command::message);
+    EXPECT_EQ(frames[1].get("subscription"), "x\\y");
+    EXPECT_EQ(frames[1].body, "hello");
+}
+
+TEST_F(stomp_session, publish_subscribe_unsubscribe_with_receipts) {
+    options.allow_client_publish = true;
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/news/*\nid:0\nreceipt:r1\n\n" + nul());
+    s->on_data("SEND\ndestination:/sub/news/a\nx-k:v\nreceipt:r2\ncontent-type:text/x\n\nbody" + nul());
+    auto frames = take();
+    ASSERT_EQ(frames.size(), 3U);
+    EXPECT_EQ(frames[0].cmd, command::receipt);
+    EXPECT_EQ(frames[0].get("receipt-id"), "r1");
+    EXPECT_EQ(frames[1].cmd, command::message);
+    EXPECT_EQ(frames[1].get("destination"), "/sub/news/a");
+    EXPECT_EQ(frames[1].get("subscription"), "0");
+    EXPECT_EQ(frames[1].get("content-type"), "text/x");
+    EXPECT_EQ(frames[1].get("x-k"), "v");
+    EXPECT_EQ(frames[1].get("content-length"), "4");
+    EXPECT_TRUE(frames[1].get("message-id").has_value());
+    EXPECT_FALSE(frames[1].get("receipt").has_value());
+    EXPECT_EQ(frames[2].get("receipt-id"), "r2");
+    s->on_data("UNSUBSCRIBE\nid:0\n\n" + nul() + "SEND\ndestination:/sub/news/a\n\nagain" + nul());
+    EXPECT_TRUE(take().empty());
+    EXPECT_EQ(broker.reg.size(), 0U);
+}
+
+TEST_F(stomp_session, send_to_sub_needs_the_option_and_never_reaches_chat_rooms) {
+    connect();
+    s->on_data("SEND\ndestination:/sub/x\n\nhi" + nul());
+    EXPECT_EQ(take()[0].get("message"), "send-not-allowed");
+
+    t = memory_transport{};
+    options.allow_client_publish = true;
+    connect();
+    s->on_data("SEND\ndestination:/sub/chat/1\n\nhi" + nul());
+    EXPECT_EQ(take()[0].get("message"), "send-not-allowed");
+}
+
+TEST_F(stomp_session, subscription_id_errors) {
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/b\nid:1\n\n" + nul());
+    EXPECT_EQ(take()[0].get("message"), "duplicate-subscription");
+
+    t = memory_transport{};
+    connect();
+    s->on_data("UNSUBSCRIBE\nid:nope\n\n" + nul());
+    EXPECT_EQ(take()[0].get("message"), "unknown-subscription");
+}
+
+TEST_F(stomp_session, destinations_outside_sub_and_user_are_refused) {
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/topic/x\nid:1\n\n" + nul());
+    EXPECT_EQ(take()[0].get("message"), "invalid-destination");
+    t = memory_transport{};
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/chat/*\nid:1\n\n" + nul());
+    EXPECT_EQ(take()[0].get("message"), "invalid-destination");
+}
+
+TEST_F(stomp_session, pub_send_without_a_route_reports_to_user_errors_and_stays_open) {
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/user/queue/errors\nid:e\n\n" + nul());
+    s->on_data("SEND\ndestination:/pub/nowhere\nreceipt:r5\n\n{}" + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].cmd, command::message);
+    EXPECT_EQ(frames[0].get("destination"), "/user/queue/errors");
+    EXPECT_EQ(frames[0].body,
+              R"({"error":"unknown-destination","message":"no handler for /pub/nowhere","receiptId":"r5"})");
+    EXPECT_FALSE(t.closed.has_value());
+}
+
+TEST_F(stomp_session, pub_route_replies_later_with_a_receipt) {
+    std::optional<std::string> room;
+    router.add("/pub/chat/send/{roomId}", [&](broker::pub_request&& r) {
+        room = std::string(*r.var("roomId"));
+        r.reply(std::nullopt);
+    });
+    connect();
+    s->on_data("SEND\ndestination:/pub/chat/send/9\nreceipt:r1\n\n{}" + nul());
+    EXPECT_EQ(room, "9");
+    EXPECT_TRUE(take().empty());  // the receipt waits for the reply to reach the loop
+    ASSERT_EQ(t.later.size(), 1U);
+    t.later[0]();
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].get("receipt-id"), "r1");
+}
+
+TEST_F(stomp_session, transaction_holds_sends_until_commit_and_drops_them_on_abort) {
+    options.allow_client_publish = true;
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/t\nid:0\n\n" + nul());
+    s->on_data("BEGIN\ntransaction:tx\n\n" + nul() + "SEND\ndestination:/sub/t\ntransaction:tx\n\none" + nul());
+    EXPECT_TRUE(take().empty());
+    s->on_data("COMMIT\ntransaction:tx\nreceipt:c\n\n" + nul());
+    auto frames = take();
+    ASSERT_EQ(frames.size(), 2U);
+    EXPECT_EQ(frames[0].body, "one");
+    EXPECT_FALSE(frames[0].get("transaction").has_value());
+    EXPECT_EQ(frames[1].get("receipt-id"), "c");
+    s->on_data("BEGIN\ntransaction:tx\n\n" + nul() + "SEND\ndestination:/sub/t\ntransaction:tx\n\ntwo" + nul() +
+               "ABORT\ntransaction:tx\n\n" + nul());
+    EXPECT_TRUE(take().empty());
+    s->on_data("COMMIT\ntransaction:tx\n\n" + nul());
+    EXPECT_EQ(take()[0].get("message"), "unknown-transaction");
+}
+
+TEST_F(stomp_session, client_ack_is_cumulative_and_client_individual_is_not) {
+    options.allow_client_publish = true;
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/c\nid:c\nack:client\n\n" + nul());
+    for (int i = 0; i < 3; ++i) s->on_data("SEND\ndestination:/sub/c\n\nm" + nul());
+    auto frames = take();
+    ASSERT_EQ(frames.size(), 3U);
+    const std::string third(*frames[2].get("ack"));
+    const std::string first(*frames[0].get("ack"));
+    s->on_data("ACK\nid:" + third + "\nreceipt:a\n\n" + nul());
+    EXPECT_EQ(take()[0].get("receipt-id"), "a");
+    s->on_data("ACK\nid:" + first + "\n\n" + nul());  // settled by the cumulative ACK
+    EXPECT_EQ(take()[0].get("message"), "unknown-ack");
+
+    t = memory_transport{};
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/c\nid:c\nack:client-individual\n\n" + nul());
+    for (int i = 0; i < 2; ++i) s->on_data("SEND\ndestination:/sub/c\n\nm" + nul());
+    frames = take();
+    ASSERT_EQ(frames.size(), 2U);
+    s->on_data("NACK\nid:" + std::string(*frames[1].get("ack")) + "\n\n" + nul());
+    s->on_data("ACK\nid:" + std::string(*frames[0].get("ack")) + "\nreceipt:ok\n\n" + nul());
+    EXPECT_EQ(take()[0].get("receipt-id"), "ok");
+}
+
+TEST_F(stomp_session, parse_errors_become_error_frames) {
+    options.limits.parser.max_frame_bytes = 300;
+    connect();
+    s->on_data("SEND\ndestination:/sub/x\n\n" + std::string(400, 'x') + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].get("message"), "frame-too-large");
+    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+    s->on_data("SEND\ndestination:/sub/x\n\n" + nul());  // nothing after the error
+    EXPECT_TRUE(take().empty());
+}
+
+TEST_F(stomp_session, disconnect_sends_the_receipt_then_closes) {
+    connect();
+    s->on_data("DISCONNECT\nreceipt:bye\n\n" + nul());
+    EXPECT_EQ(take()[0].get("receipt-id"), "bye");
+    EXPECT_EQ(t.closed, stomp::close_code::normal);
+}
+
+TEST_F(stomp_session, heartbeats_are_sent_and_silence_closes) {
+    options.limits.heartbeat_send_ms = 100;
+    options.limits.heartbeat_recv_ms = 100;
+    start();
+    s->on_data("CONNECT\naccept-version:1.2\nheart-beat:100,100\n\n" + nul());
+    take();
+    const auto deadline = s->next_deadline();
+    ASSERT_TRUE(deadline.has_value());
+    s->on_timer(*deadline);
+    EXPECT_EQ(t.wire, "\n");
+    EXPECT_FALSE(t.closed.has_value());
+    s->on_timer(stomp::clock::now() + std::chrono::milliseconds(250));
+    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+}
+
+TEST_F(stomp_session, closing_removes_every_subscription_from_the_broker) {
+    connect();
+    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/**\nid:2\n\n" + nul());
+    EXPECT_EQ(broker.reg.size(), 2U);
+    s->on_closed();
+    EXPECT_EQ(broker.reg.size(), 0U);
+}
