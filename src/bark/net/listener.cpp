@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& loop, shared_state& state, std::size_t loop_index)
-    : loop_(loop), acceptor_(loop), state_(state), loop_index_(loop_index) {}
+    : loop_(loop), acceptor_(loop), retry_(loop), state_(state), loop_index_(loop_index) {}
 
 boost::system::error_code listener::open(const tcp::endpoint& at) {
     boost::system::error_code ec;
@@ -36,6 +36,7 @@ void listener::start() { do_accept(); }
 void listener::stop() {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    retry_.cancel();
 }
 
 tcp::endpoint listener::local_endpoint() const {
@@ -49,9 +50,17 @@ void listener::do_accept() {
             return;
         }
         if (ec) {
-            // EMFILE and friends: keep accepting; the log says why connections fail.
+            // EMFILE and friends: pause a little instead of spinning on an error that persists.
             log::warn("accept failed: {}", ec.message());
-        } else {
+            self->retry_.expires_after(std::chrono::milliseconds(50));
+            self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+                if (!wait_ec) {
+                    self->do_accept();
+                }
+            });
+            return;
+        }
+        {
             socket.set_option(tcp::no_delay(true), ec);
             std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_)->run();
         }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "bark/net/shared_state.hpp"
 
@@ -27,6 +28,7 @@ private:
 
     boost::asio::io_context& loop_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_;  // pauses accepting after an error such as EMFILE
     shared_state& state_;
     std::size_t loop_index_;
 };
