@@ -159,8 +159,23 @@ test('pubsub (--allow-client-publish)', async (t) => {
     const s = await raw();
     const p = await raw();
     await subscribe(s, 'nul', '/sub/nul');
-    const body = Buffer.from([0x61, 0x00, 0x62, 0x00, 0x00, 0x63, 0xff, 0x0a]);
-    p.send('SEND', { destination: '/sub/nul', 'content-type': 'application/octet-stream',
+    const body = 'a\0b\0\0c\n';
+    p.send('SEND', { destination: '/sub/nul', 'content-type': 'text/plain',
+      'content-length': Buffer.byteLength(body), receipt: 'r' }, body);
+    await p.receipt('r');
+    const [m] = await s.waitMessages(1);
+    assert.equal(m.headers['content-length'], String(Buffer.byteLength(body)));
+    assert.equal(m.text, body);
+  });
+
+  await t.test('a non-UTF-8 binary body (sent in a binary WebSocket message) round-trips', async () => {
+    // RFC 6455: a text message must be valid UTF-8, so such a body can only come back in a binary
+    // WebSocket message; `ws` fails the connection (1007) on invalid UTF-8 in a text message.
+    const s = await raw();
+    const p = await raw();
+    await subscribe(s, 'bin', '/sub/binary');
+    const body = Buffer.from([0x61, 0x00, 0x62, 0x00, 0x00, 0x63, 0xff, 0xfe, 0x0a]);
+    p.send('SEND', { destination: '/sub/binary', 'content-type': 'application/octet-stream',
       'content-length': body.length, receipt: 'r' }, body);
     await p.receipt('r');
     const [m] = await s.waitMessages(1);

@@ -35,6 +35,7 @@ struct subscription {
     ack_mode ack = ack_mode::auto_;             // how deliveries are settled
     bool pattern = false;                       // destination holds wildcards
     std::shared_ptr<const std::string> head;    // "MESSAGE\nsubscription:<id>\n", encoded once
+    bool head_utf8 = true;                      // head is valid UTF-8
 };
 
 class registry {

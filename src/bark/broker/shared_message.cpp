@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "bark/core/utf8.hpp"
 #include "bark/stomp/escaping.hpp"
 
 namespace bark::broker {
@@ -58,6 +59,7 @@ shared_message_ptr make_message(std::string destination, std::string message_id,
         auto t = encode_tail(destination, message_id, content_type, body, extra_headers, stomp::version::v1_2);
         m->tails = {t, t, t};
     }
+    m->utf8 = is_valid_utf8(*m->tails[0]) && (m->tails[0] == m->tails[2] || is_valid_utf8(*m->tails[2]));
     m->destination = std::move(destination);
     m->message_id = std::move(message_id);
     return m;

@@ -20,6 +20,7 @@ struct shared_message {
     // The encoded tail for each STOMP version; all three point to one string when no header
     // needs escaping (the common case).
     std::array<std::shared_ptr<const std::string>, 3> tails;
+    bool utf8 = true;  // the tail is valid UTF-8 (it may travel in a WebSocket text message)
 
     const std::shared_ptr<const std::string>& tail(stomp::version v) const {
         return tails[static_cast<std::size_t>(v)];
@@ -38,6 +39,7 @@ struct outbound_frame {
     std::shared_ptr<const std::string> head;  // shared per subscription, or null
     std::string own;                          // bytes unique to this frame (a whole server frame, or an ack line)
     std::shared_ptr<const std::string> tail;  // shared by every subscriber, or null
+    bool utf8 = true;                         // all three parts are valid UTF-8
 
     std::size_t size() const {
         return (head ? head->size() : 0) + own.size() + (tail ? tail->size() : 0);

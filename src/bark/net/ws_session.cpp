@@ -88,7 +88,6 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
     if (dead_) {
         return;
     }
-    binary_ = ws_.got_binary();
     const auto data = read_buffer_.cdata();
     session_->on_data(std::string_view(static_cast<const char*>(data.data()), data.size()));
     read_buffer_.consume(read_buffer_.size());
@@ -110,6 +109,7 @@ void ws_session::send(broker::outbound_frame&& f) {
     if (f.tail) {
         queued_.append(*f.tail);
     }
+    queued_binary_ = queued_binary_ || !f.utf8;
     if (queued_.size() > state_.cfg.send_buffer_bytes) {
         abort("slow-consumer: send buffer full");
         return;
@@ -135,7 +135,8 @@ void ws_session::flush() {
     queued_.clear();
     writing_ = true;
     write_started_ = clock::now();
-    ws_.binary(binary_);
+    ws_.binary(queued_binary_);  // a text message must be valid UTF-8
+    queued_binary_ = false;
     arm_timer();
     ws_.async_write(asio::buffer(writing_buffer_),
                     beast::bind_front_handler(&ws_session::on_write, shared_from_this()));

@@ -64,7 +64,7 @@ private:
     bool closing_ = false;                         // close requested: write what is queued, then close
     bool close_started_ = false;                   // the WebSocket close handshake was started
     bool dead_ = false;                            // torn down: ignore everything
-    bool binary_ = false;                          // the client speaks binary messages: answer in kind
+    bool queued_binary_ = false;                   // queued_ holds bytes that are not UTF-8: send binary
     std::uint16_t close_code_ = 1000;              // code for the close handshake
     std::string close_reason_;                     // reason for the close handshake
     clock::time_point write_started_{};            // when the write in flight began

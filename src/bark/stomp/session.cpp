@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "bark/broker/destination.hpp"
+#include "bark/core/utf8.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/escaping.hpp"
 
@@ -449,6 +450,7 @@ bool session::handle_subscribe(frame& f) {
     auto head = std::make_shared<std::string>("MESSAGE\nsubscription:");
     escape_header(sub_id, version_, *head);
     head->push_back('\n');
+    s->head_utf8 = is_valid_utf8(*head);
     s->head = std::move(head);
     broker::subscription& ref = *s;
     subs_.emplace(sub_id, std::move(s));
@@ -588,6 +590,7 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
     broker::outbound_frame out;
     out.head = s.head;
     out.tail = m->tail(version_);
+    out.utf8 = m->utf8 && s.head_utf8;
     if (s.ack != broker::ack_mode::auto_) {
         if (pending_acks_.size() >= options_.limits.max_pending_acks) {
             state_ = state::closing;
@@ -631,6 +634,7 @@ void session::send_receipt(const frame& f) {
 void session::send_frame(const frame& f) {
     broker::outbound_frame out;
     encode(f, version_, out.own);
+    out.utf8 = is_valid_utf8(out.own);
     transport_.send(std::move(out));
     last_sent_ = clock::now();
 }
