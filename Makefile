@@ -54,7 +54,7 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 tidy: build
-	run-clang-tidy -p $(BUILD) -quiet 'src/bark/.*'
+	run-clang-tidy -p $(BUILD) -quiet -j$(JOBS) -extra-arg=-Wno-unknown-warning-option 'src/bark/.*'
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

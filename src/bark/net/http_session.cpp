@@ -18,7 +18,7 @@ namespace websocket = boost::beast::websocket;
 
 namespace {
 constexpr std::uint32_t max_request_header_bytes = 8 * 1024;
-constexpr std::uint64_t max_request_body_bytes = 1024 * 1024;
+constexpr std::uint64_t max_request_body_bytes = std::uint64_t{1024} * 1024;
 constexpr std::string_view ws_path = "/ws/chat";
 
 std::string_view trim(std::string_view s) {
@@ -91,13 +91,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     }
     http_request req = parser_->release();
     if (websocket::is_upgrade(req)) {
-        upgrade(std::move(req));
+        upgrade(req);
         return;
     }
     write(state_.router.handle(req));
 }
 
-void http_session::upgrade(http_request req) {
+void http_session::upgrade(const http_request& req) {
     std::string_view target = req.target();
     target = target.substr(0, target.find('?'));
     if (target != ws_path) {
@@ -115,7 +115,7 @@ void http_session::upgrade(http_request req) {
         return;
     }
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
-    std::make_shared<ws_session>(std::move(stream_), state_, loop_)->run(std::move(req), std::move(protocol));
+    std::make_shared<ws_session>(std::move(stream_), state_, loop_)->run(req, std::move(protocol));
 }
 
 void http_session::write(http_response res) {

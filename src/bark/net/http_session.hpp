@@ -26,7 +26,7 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void write(http_response res);
     void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
-    void upgrade(http_request req);
+    void upgrade(const http_request& req);
 
     boost::beast::tcp_stream stream_;
     shared_state& state_;

@@ -15,7 +15,7 @@ namespace websocket = boost::beast::websocket;
 namespace asio = boost::asio;
 
 namespace {
-constexpr std::size_t keep_buffer_bytes = 64 * 1024;  // larger write buffers are released after use
+constexpr std::size_t keep_buffer_bytes = std::size_t{64} * 1024;  // larger write buffers are released after use
 
 bool is_quiet(const beast::error_code& ec) {
     return ec == asio::error::operation_aborted || ec == websocket::error::closed || ec == asio::error::eof ||
@@ -35,7 +35,7 @@ ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::siz
 
 ws_session::~ws_session() = default;
 
-void ws_session::run(http_request req, std::string subprotocol) {
+void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
     if (const auto it = req.find(http::field::authorization); it != req.end()) {
         credentials_.authorization = std::string(it->value());

@@ -29,7 +29,7 @@ public:
     ~ws_session();
 
     // Completes the handshake for req with the chosen subprotocol ("" for none), then runs.
-    void run(http_request req, std::string subprotocol);
+    void run(const http_request& req, std::string subprotocol);
 
     // session_transport
     void send(broker::outbound_frame&& f) override;
