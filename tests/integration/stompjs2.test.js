@@ -5,7 +5,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const WebSocket = require('ws');
+// A ws WebSocket that carries the test run's token in its upgrade request (bark requires a JWT).
+const { AuthWebSocket: WebSocket } = require('./lib/bark');
 const Stomp = require('stompjs');
 const { startBark, withTimeout, sleep, waitUntil } = require('./lib/bark');
 

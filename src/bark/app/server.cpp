@@ -39,8 +39,8 @@ int run_server(const config& cfg) {
     broker::broker broker(pool.loops());
 
     net::http_router router;
-    router.add(http::verb::get, "/healthz", [](const net::http_request& req) {
-        return net::make_response(req, http::status::ok, "text/plain", "ok");
+    router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, net::http_reply reply) {
+        reply(net::text_answer(200, "text/plain", "ok"));
     });
 
     broker::pub_router pub_routes;

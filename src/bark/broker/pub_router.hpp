@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "bark/auth/principal.hpp"
+#include "bark/core/path_template.hpp"
 #include "bark/stomp/frame.hpp"
 
 namespace bark::broker {
@@ -20,12 +22,12 @@ struct app_error {
     std::string message;  // readable text
 };
 
-using captures = std::vector<std::pair<std::string, std::string>>;
+using bark::captures;
 
 // Who sent the frame, as far as handlers need to know.
 struct sender_info {
     std::string session_id;
-    std::string user_name;
+    auth::principal who;
 };
 
 struct pub_request {
@@ -52,12 +54,8 @@ public:
     std::size_t size() const { return routes_.size(); }
 
 private:
-    struct segment {
-        std::string text;   // literal text, or the variable's name
-        bool variable;      // `{name}` segment
-    };
     struct route {
-        std::vector<segment> segments;
+        path_template pattern;
         pub_handler handler;
     };
     std::vector<route> routes_;  // first added, first matched

@@ -1,56 +1,56 @@
-// HTTP routing and response helpers.
+// HTTP routing and answer helpers.
 #include "bark/net/http_router.hpp"
 
-#include <boost/beast/http/field.hpp>
+#include "bark/core/json_writer.hpp"
 
 namespace bark::net {
 
-void http_router::add(http::verb method, std::string path, http_handler handler) {
-    routes_.push_back({method, std::move(path), std::move(handler)});
+bool http_router::add(http::verb method, std::string_view pattern, http_handler handler) {
+    auto t = path_template::parse(pattern);
+    if (!t) {
+        return false;
+    }
+    routes_.push_back({method, std::move(*t), std::move(handler)});
+    return true;
 }
 
-http_response http_router::handle(const http_request& req) const {
+void http_router::handle(const http_request& req, http_reply reply) const {
     std::string_view target = req.target();
     target = target.substr(0, target.find('?'));
     std::string allow;
+    captures vars;
     for (const auto& r : routes_) {
-        if (r.path != target) {
+        if (!r.pattern.match(target, vars)) {
             continue;
         }
         if (r.method == req.method() || (r.method == http::verb::get && req.method() == http::verb::head)) {
-            http_response res = r.handler(req);
-            if (req.method() == http::verb::head) {
-                res.body().clear();
-            }
-            return res;
+            r.handler(req, vars, std::move(reply));
+            return;
         }
         allow += allow.empty() ? "" : ", ";
         allow += std::string(http::to_string(r.method));
     }
     if (!allow.empty()) {
-        auto res = json_error(req, http::status::method_not_allowed, "method-not-allowed", "method not allowed");
-        res.set(http::field::allow, allow);
-        return res;
+        auto a = error_answer(405, "method-not-allowed", "method not allowed");
+        a.headers.emplace_back("Allow", allow);
+        reply(std::move(a));
+        return;
     }
-    return json_error(req, http::status::not_found, "not-found", "no such resource");
+    reply(error_answer(404, "not-found", "no such resource"));
 }
 
-http_response make_response(const http_request& req, http::status status, std::string_view content_type,
-                            std::string body) {
-    http_response res{status, req.version()};
-    res.set(http::field::server, "bark");
-    res.set(http::field::content_type, content_type);
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
+http_answer text_answer(unsigned status, std::string_view content_type, std::string body) {
+    http_answer a;
+    a.status = status;
+    a.content_type = std::string(content_type);
+    a.body = std::move(body);
+    return a;
 }
 
-http_response json_error(const http_request& req, http::status status, std::string_view code,
-                         std::string_view message) {
-    std::string body = R"({"error":")";
-    body.append(code).append(R"(","message":")").append(message).append("\"}");
-    return make_response(req, status, "application/json", std::move(body));
+http_answer error_answer(unsigned status, std::string_view code, std::string_view message) {
+    json_writer w;
+    w.begin_object().key("error").value(code).key("message").value(message).end_object();
+    return text_answer(status, "application/json", w.take());
 }
 
 }  // namespace bark::net

@@ -1,6 +1,7 @@
 // HTTP/1.1 connection handling and the WebSocket hand-off.
 #include "bark/net/http_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -81,46 +82,64 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     }
     if (ec) {
         // A request bark cannot read: answer once and close.
-        http_request bad;
-        bad.version(11);
-        bad.keep_alive(false);
+        request_version_ = 11;
+        request_keep_alive_ = false;
         const bool too_big = ec == http::error::header_limit || ec == http::error::body_limit;
-        write(json_error(bad, too_big ? http::status::payload_too_large : http::status::bad_request,
-                         too_big ? "too-large" : "bad-request", ec.message()));
+        respond(error_answer(too_big ? 413 : 400, too_big ? "too-large" : "bad-request", ec.message()));
         return;
     }
     http_request req = parser_->release();
+    request_version_ = req.version();
+    request_keep_alive_ = req.keep_alive();
     if (websocket::is_upgrade(req)) {
         upgrade(req);
         return;
     }
-    write(state_.router.handle(req));
+    const bool head = req.method() == http::verb::head;
+    // The reply keeps the session alive: no read is pending while a handler works.
+    state_.router.handle(req, [self = shared_from_this(), head](http_answer a) {
+        const auto ex = self->stream_.get_executor();
+        boost::asio::post(ex, [self, head, a = std::move(a)]() mutable {
+            if (head) {
+                a.body.clear();
+            }
+            self->respond(std::move(a));
+        });
+    });
 }
 
 void http_session::upgrade(const http_request& req) {
     std::string_view target = req.target();
     target = target.substr(0, target.find('?'));
     if (target != ws_path) {
-        auto res = json_error(req, http::status::not_found, "not-found", "no WebSocket endpoint here");
-        res.keep_alive(false);
-        write(std::move(res));
+        request_keep_alive_ = false;
+        respond(error_answer(404, "not-found", "no WebSocket endpoint here"));
         return;
     }
     const auto origin = req[http::field::origin];
     if (!origin_allowed(origin, req[http::field::host], state_.cfg.allowed_origins)) {
         log::info("ws upgrade refused: origin {} not allowed", std::string(origin));
-        auto res = json_error(req, http::status::forbidden, "origin-not-allowed", "this Origin is not allowed");
-        res.keep_alive(false);
-        write(std::move(res));
+        request_keep_alive_ = false;
+        respond(error_answer(403, "origin-not-allowed", "this Origin is not allowed"));
         return;
     }
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
     std::make_shared<ws_session>(std::move(stream_), state_, loop_)->run(req, std::move(protocol));
 }
 
-void http_session::write(http_response res) {
-    const bool keep_alive = res.keep_alive();
-    response_ = std::make_shared<http_response>(std::move(res));
+void http_session::respond(http_answer answer) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
+                                                                    request_version_);
+    res->set(http::field::server, "bark");
+    res->set(http::field::content_type, answer.content_type);
+    for (auto& [name, value] : answer.headers) {
+        res->insert(name, value);
+    }
+    res->keep_alive(request_keep_alive_);
+    res->body() = std::move(answer.body);
+    res->prepare_payload();
+    const bool keep_alive = res->keep_alive();
+    response_ = std::move(res);
     stream_.expires_after(std::chrono::milliseconds(state_.cfg.http_idle_timeout_ms));
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));

@@ -24,7 +24,8 @@ public:
 private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
-    void write(http_response res);
+    // Sends the answer shaped for the current request (version, keep-alive).
+    void respond(http_answer answer);
     void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
     void upgrade(const http_request& req);
 
@@ -33,7 +34,9 @@ private:
     std::size_t loop_;                                             // the event loop this connection lives on
     boost::beast::flat_buffer buffer_;                             // bytes read past the current request
     std::optional<http::request_parser<http::string_body>> parser_;  // the request being read
-    std::shared_ptr<http_response> response_;                      // the response being written
+    std::shared_ptr<http::response<http::string_body>> response_;  // the response being written
+    unsigned request_version_ = 11;                                // HTTP version of the current request
+    bool request_keep_alive_ = false;                              // the current request allows keep-alive
 };
 
 // The subprotocol to answer with for a Sec-WebSocket-Protocol offer: the highest STOMP version

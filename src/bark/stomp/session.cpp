@@ -349,7 +349,7 @@ bool session::handle_send(frame& f) {
             return true;
         }
         req.destination = destination;
-        req.sender = {id_, principal_.username};
+        req.sender = {id_, principal_};
         req.frame = std::move(f);
         req.reply = transport_.bind([this, receipt](std::optional<broker::app_error> result) {
             finish_pub(receipt, std::move(result));

@@ -3,7 +3,7 @@
 // client that shows the wire, a hand-made WebSocket client over a plain TCP socket, small HTTP
 // helpers and a thin wrapper around @stomp/stompjs. Every wait has a timeout.
 
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const http = require('node:http');
 const path = require('node:path');
@@ -40,6 +40,86 @@ async function waitUntil(cond, ms, what) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// JWT
+
+// The HS256 secret of this test run (shared with worker threads through the environment).
+if (!process.env.BARKTEST_JWT_SECRET) process.env.BARKTEST_JWT_SECRET = crypto.randomBytes(24).toString('hex');
+const RUN_SECRET = process.env.BARKTEST_JWT_SECRET;
+const secretsByPort = new Map(); // port → the HS256 secret of the bark listening there (null: unknown)
+
+const b64url = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
+
+// Signs a JWT with `header` and `payload` (objects, or strings used verbatim after base64url).
+// HS256 with `secret`; RS256/ES256 with `privateKey` (a KeyObject or PEM); alg `none` → empty
+// signature. `encodedHeader`/`encodedPayload` override the encoded parts (for malformed tokens).
+function signJwt(header, payload, { secret = RUN_SECRET, privateKey } = {}) {
+  const input = `${b64url(header)}.${b64url(payload)}`;
+  const alg = typeof header === 'string' ? JSON.parse(header).alg : header.alg;
+  let sig;
+  if (alg === 'HS256') sig = crypto.createHmac('sha256', secret).update(input).digest();
+  else if (alg === 'RS256') sig = crypto.sign('sha256', Buffer.from(input), privateKey);
+  else if (alg === 'ES256') sig = crypto.sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  else sig = Buffer.alloc(0);
+  return `${input}.${sig.toString('base64url')}`;
+}
+
+// A JWT with claims {userId: 1, username: 'tester', role: 'USER', iat, exp: now + ttl} overridden
+// by `claims` (a claim set to undefined is left out). HS256 with `secret` (the run's secret by
+// default) unless `alg`/`privateKey` say otherwise.
+function mint(claims = {}, { secret = RUN_SECRET, ttl = 3600, alg = 'HS256', privateKey, header } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { userId: 1, username: 'tester', role: 'USER', iat: now, exp: now + ttl, ...claims };
+  for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
+  return signJwt(header || { alg, typ: 'JWT' }, payload, { secret: secret ?? RUN_SECRET, privateKey });
+}
+
+// Decodes a JWT without verifying it: {header, payload, signature (Buffer), signingInput}.
+function decodeJwt(token) {
+  const [h, p, s] = String(token).split('.');
+  return {
+    header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')),
+    signature: Buffer.from(s || '', 'base64url'),
+    signingInput: `${h}.${p}`,
+  };
+}
+
+function portOf(url) {
+  try { return Number(new URL(url).port) || null; } catch { return null; }
+}
+
+// The token a connection to `url` carries by default: claims {userId: 1, username: 'tester',
+// role: 'USER'} signed with the secret of the bark on that port (the run's secret for a port this
+// thread did not start, e.g. in a worker). null when that bark's secret is unknown.
+function defaultToken(url) {
+  const port = typeof url === 'number' ? url : portOf(url);
+  const secret = secretsByPort.has(port) ? secretsByPort.get(port) : RUN_SECRET;
+  return secret ? mint({}, { secret }) : null;
+}
+
+// Upgrade request headers carrying a token. `authVia`: 'header' (Authorization: Bearer, the
+// default), 'cookie' (Cookie: Authorization=<jwt>, like the seed) or 'none'. `token`: the token,
+// by default defaultToken(url); null → no header. Headers already in `headers` (an Authorization or
+// Cookie of the caller's) are kept as given.
+function authHeaders(url, { token, authVia = 'header', headers = {} } = {}) {
+  const out = { ...headers };
+  const has = (n) => Object.keys(out).some((k) => k.toLowerCase() === n);
+  const tok = token === undefined ? defaultToken(url) : token;
+  if (!tok || authVia === 'none') return out;
+  if (authVia === 'cookie' && !has('cookie')) out.Cookie = `Authorization=${tok}`;
+  if (authVia === 'header' && !has('authorization')) out.Authorization = `Bearer ${tok}`;
+  return out;
+}
+
+// A `ws` WebSocket that adds authHeaders(url) to its upgrade request (for libraries that construct
+// the socket themselves, like stompjs 2.3.3's Stomp.client).
+class AuthWebSocket extends WebSocket {
+  constructor(url, protocols, options = {}) {
+    super(url, protocols, { ...options, headers: authHeaders(url, { headers: options.headers || {} }) });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The server process
 
 const running = new Set();
@@ -49,10 +129,51 @@ process.on('exit', () => {
   }
 });
 
+// Whether the binary knows the authentication options (`bark --help` lists --jwt-secret); cached.
+let helpText;
+function barkHelp() {
+  if (helpText === undefined) {
+    try {
+      const r = spawnSync(BARK_BIN, ['--help'], { encoding: 'utf8', timeout: 5000 });
+      helpText = `${r.stdout}${r.stderr}`;
+    } catch {
+      helpText = '';
+    }
+  }
+  return helpText;
+}
+const barkSupportsAuth = () => /--jwt-secret/.test(barkHelp());
+
+const hasFlag = (flags, ...names) => flags.some((f) => names.some((n) => f === n || String(f).startsWith(`${n}=`)));
+const flagValue = (flags, name) => {
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i] === name) return flags[i + 1];
+    if (String(flags[i]).startsWith(`${name}=`)) return String(flags[i]).slice(name.length + 1);
+  }
+  return undefined;
+};
+
 // Starts bark with `flags` (plus `--listen 127.0.0.1:0`), waits for its "listening" line.
-async function startBark(flags = [], { timeoutMs = 10000 } = {}) {
-  const args = ['--listen', '127.0.0.1:0', ...flags];
-  const proc = spawn(BARK_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+// When the binary supports authentication, `--jwt-secret <the run's secret>` is added unless the
+// flags bring their own --jwt-secret, --jwt-public-key or --dev, and `--store memory:` unless they
+// bring a --store, and `--max-send-rate 0` unless they bring a --max-send-rate (the generic
+// pub/sub tests publish far more than the default 50 SENDs/s per connection; tests of the limit or
+// of the chat layer's default pass the flag themselves). The result's `secret` is the HS256 secret the server checks (null when unknown:
+// a public key, or --dev without a secret); connections to its port get a token signed with it by
+// default (see authHeaders()).
+async function startBark(flags = [], { timeoutMs = 10000, env } = {}) {
+  const extra = [];
+  let secret = null;
+  if (barkSupportsAuth()) {
+    if (!hasFlag(flags, '--jwt-secret', '--jwt-public-key', '--dev')) extra.push('--jwt-secret', RUN_SECRET);
+    if (!hasFlag(flags, '--store')) extra.push('--store', 'memory:');
+    if (/--max-send-rate/.test(barkHelp()) && !hasFlag(flags, '--max-send-rate')) extra.push('--max-send-rate', '0');
+    secret = flagValue([...flags, ...extra], '--jwt-secret') ?? null;
+  } else {
+    secret = RUN_SECRET; // unused by an old binary; tokens are harmless extra headers
+  }
+  const args = ['--listen', '127.0.0.1:0', ...extra, ...flags];
+  const proc = spawn(BARK_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env || process.env });
   running.add(proc);
   let output = '';
   const keep = (chunk) => {
@@ -91,9 +212,13 @@ async function startBark(flags = [], { timeoutMs = 10000 } = {}) {
   });
 
   const url = `http://127.0.0.1:${port}`;
+  secretsByPort.set(port, secret);
   return {
     port,
     url,
+    secret,
+    // A token this server accepts (HS256 with its secret); claims as for mint().
+    token: (claims, opts = {}) => mint(claims, { secret, ...opts }),
     wsUrl: `ws://127.0.0.1:${port}/ws/chat`,
     proc,
     args,
@@ -253,9 +378,13 @@ class RawStomp {
   }
 
   // Opens a WebSocket to `url` (options: protocols, headers, origin). Rejects on a non-101 answer.
-  static open(url, { protocols, headers, origin, timeoutMs = 5000 } = {}) {
+  // Auth: `token` (default: defaultToken(url); null: none) sent as `authVia` 'header' (upgrade
+  // Authorization: Bearer, the default), 'cookie' or 'none' (see authHeaders()).
+  static open(url, { protocols, headers, origin, timeoutMs = 5000, token, authVia } = {}) {
     return withTimeout(new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocols, { headers, origin, perMessageDeflate: false });
+      const ws = new WebSocket(url, protocols, {
+        headers: authHeaders(url, { token, authVia, headers }), origin, perMessageDeflate: false,
+      });
       const client = new RawStomp(ws);
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (req, res) => {
@@ -409,7 +538,9 @@ async function expectProtocolError(c, code, { receiptId, closeCode = 1002, ms = 
 
 // Connects, sends an upgrade request, resolves {socket, status, headers, statusLine, rest} once the
 // answer's header block arrived. `headers`: extra request headers (object).
-function rawWsHandshake(port, { path: p = '/ws/chat', headers = {}, timeoutMs = 5000 } = {}) {
+// Carries the default token like RawStomp.open (options `token`, `authVia`).
+function rawWsHandshake(port, { path: p = '/ws/chat', headers: extraHeaders = {}, timeoutMs = 5000, token, authVia } = {}) {
+  const headers = authHeaders(port, { token, authVia, headers: extraHeaders });
   return withTimeout(new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const key = crypto.randomBytes(16).toString('base64');
@@ -490,20 +621,44 @@ function decodeWsFrames(buf) {
 // HTTP
 
 // One request on a fresh connection; resolves {status, headers, body}.
-function httpRequest(port, { method = 'GET', path: p = '/', headers = {}, agent = false, timeoutMs = 5000 } = {}) {
+// `body`: a string/Buffer sent as is, or any other value sent as JSON (content-type
+// application/json unless `headers` name one). `token`: adds `Authorization: Bearer <token>`. The result's `json` is the
+// parsed body (undefined when it is not JSON).
+function httpRequest(port, {
+  method = 'GET', path: p = '/', headers = {}, agent = false, timeoutMs = 5000, body, token,
+} = {}) {
+  const h = { ...headers };
+  let payload;
+  if (body !== undefined) {
+    payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+    h['Content-Length'] = Buffer.byteLength(payload);
+  }
+  if (token) h.Authorization = `Bearer ${token}`;
   return withTimeout(new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers, agent }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: h, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({
-        status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'),
-        reusedSocket: req.reusedSocket, localPort: req.socket && req.socket.localPort,
-      }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try { json = text.length ? JSON.parse(text) : undefined; } catch { json = undefined; }
+        resolve({
+          status: res.statusCode, headers: res.headers, body: text, json,
+          reusedSocket: req.reusedSocket, localPort: req.socket && req.socket.localPort,
+        });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
     req.end();
   }), timeoutMs, `${method} ${p}`);
+}
+
+// Shows an HTTP exchange for assertion messages.
+function showHttp(method, p, r) {
+  return `${method} ${p} → ${r.status} ${JSON.stringify(r.headers)}\n${r.body}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,8 +674,11 @@ function stompJsConnect(wsUrl, {
   timeoutMs = 5000,
   debug = () => {},
   wsOptions = {},
+  token,
+  authVia,
 } = {}) {
   const { Client } = require('@stomp/stompjs');
+  wsOptions = { ...wsOptions, headers: authHeaders(wsUrl, { token, authVia, headers: wsOptions.headers || {} }) };
   let socket;
   let resolveClosed;
   const closed = new Promise((r) => { resolveClosed = r; });
@@ -553,9 +711,103 @@ function stompJsReceipt(client, id, send, ms = 3000) {
   return withTimeout(p, ms, `@stomp/stompjs RECEIPT ${id}`);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Chat (rooms, /pub/chat/*, /sub/chat/*, user queues)
+
+// Server time of a chat message: ISO-8601 UTC with milliseconds.
+const ISO_MS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const CONNECT_12 = { 'accept-version': '1.2', host: '127.0.0.1', 'heart-beat': '0,0' };
+
+// A RawStomp connected (STOMP 1.2) to `bark` as the user of `claims` (token in the upgrade
+// request's Authorization header unless opts say otherwise). The token is kept as `c.token`.
+async function chatConnect(bark, claims, opts = {}) {
+  const token = opts.token || bark.token(claims);
+  const c = await RawStomp.connect(bark.wsUrl, CONNECT_12, { ...opts, token });
+  c.token = token;
+  c.claims = claims;
+  return c;
+}
+
+// SUBSCRIBE `destination` as `id` and wait for its RECEIPT.
+RawStomp.prototype.subscribe = function subscribe(id, destination, headers = {}, ms = 3000) {
+  const receipt = `sub-${id}-${Math.random().toString(36).slice(2, 8)}`;
+  this.send('SUBSCRIBE', { id, destination, ...headers, receipt });
+  return this.receipt(receipt, ms);
+};
+
+// The JSON bodies of the MESSAGE frames of subscription `id`.
+RawStomp.prototype.json = function json(id) {
+  return this.messages(id).map((m) => {
+    try { return JSON.parse(m.text); } catch { return { unparseable: m.text }; }
+  });
+};
+
+// Waits for `n` MESSAGE frames on subscription `id`; resolves their JSON bodies.
+RawStomp.prototype.waitJson = async function waitJson(id, n, ms = 3000) {
+  await this.waitMessages(n, ms, id);
+  return this.json(id);
+};
+
+// SEND to `destination` with a JSON body (an object is stringified; a string is sent as is).
+RawStomp.prototype.sendJson = function sendJson(destination, body, headers = {}) {
+  this.send('SEND', { destination, 'content-type': 'application/json', ...headers },
+    typeof body === 'string' ? body : JSON.stringify(body));
+};
+
+// SEND a chat message to room `roomId` (body: an object merged over {roomId, messageText, sendAt},
+// or a raw string).
+RawStomp.prototype.chatSend = function chatSend(roomId, body, headers = {}) {
+  const b = typeof body === 'string' ? body : { roomId, sendAt: new Date().toISOString(), ...body };
+  this.sendJson(`/pub/chat/send/${roomId}`, b, headers);
+};
+
+// REST call on `bark`: resolves httpRequest's result (with `json`).
+function api(bark, method, p, { token, body, headers, timeoutMs } = {}) {
+  return httpRequest(bark.port, { method, path: p, token, body, headers, timeoutMs });
+}
+
+// POST /api/chat/rooms as `token`; asserts 200/201 and resolves the room.
+async function createRoom(bark, token, customerId, salonId) {
+  const r = await api(bark, 'POST', '/api/chat/rooms', { token, body: { customerId, salonId } });
+  assert.ok([200, 201].includes(r.status), showHttp('POST', '/api/chat/rooms', r));
+  assert.equal(typeof r.json.roomId, 'number', showHttp('POST', '/api/chat/rooms', r));
+  return r.json;
+}
+
+// All messages of a room through GET .../messages?after=…&limit=200, oldest first.
+async function fullHistory(bark, token, roomId, { max = 100 } = {}) {
+  const all = [];
+  let after = 0;
+  for (let i = 0; i < max; i++) {
+    const p = `/api/chat/rooms/${roomId}/messages?after=${after}&limit=200`;
+    const r = await api(bark, 'GET', p, { token });
+    assert.equal(r.status, 200, showHttp('GET', p, r));
+    all.push(...r.json.messages);
+    if (!r.json.hasMore || r.json.messages.length === 0) return all;
+    after = r.json.messages[r.json.messages.length - 1].messageId;
+  }
+  throw new Error(`history of room ${roomId}: more than ${max} pages`);
+}
+
 module.exports = {
+  ISO_MS_RE,
+  CONNECT_12,
+  chatConnect,
+  api,
+  createRoom,
+  fullHistory,
   BARK_BIN,
+  RUN_SECRET,
+  barkSupportsAuth,
   startBark,
+  signJwt,
+  mint,
+  decodeJwt,
+  defaultToken,
+  authHeaders,
+  AuthWebSocket,
+  showHttp,
   sleep,
   withTimeout,
   waitUntil,

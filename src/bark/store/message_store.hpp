@@ -1,0 +1,117 @@
+// The store of rooms, messages and read marks. Implementations: sqlite (embedded default),
+// memory (tests, benchmarks), postgres (later). Writes are asynchronous and group-committed: a
+// completion runs only after the write is durable (as durable as the implementation promises).
+// Completions run on a store thread (or inline for memory:), never on the caller's event loop:
+// callers post results back where they need them. One conformance suite tests every implementation.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bark/core/result.hpp"
+
+namespace bark::store {
+
+struct room {
+    std::int64_t room_id = 0;
+    std::int64_t customer_id = 0;   // the customer (role USER)
+    std::int64_t salon_id = 0;      // the salon (role SALON)
+    std::int64_t created_at_ms = 0; // UTC milliseconds since the epoch
+};
+
+struct message {
+    std::int64_t message_id = 0;    // global, increasing in commit order
+    std::int64_t room_id = 0;
+    std::int64_t sender_id = 0;
+    std::string sender_role;        // USER, SALON, ADMIN
+    std::string sender_name;
+    std::string text;
+    std::int64_t send_at_ms = 0;    // server time at acceptance, UTC ms
+    std::string client_message_id;  // empty when the client gave none
+};
+
+struct new_message {
+    std::int64_t room_id = 0;
+    std::int64_t sender_id = 0;
+    std::string sender_role;
+    std::string sender_name;
+    std::string text;
+    std::int64_t send_at_ms = 0;
+    std::string client_message_id;  // idempotency key per (room, sender); empty: none
+};
+
+// Unread, for a participant of a room: messages in the room newer than the participant's read mark
+// that the participant did not send (a message's sender is (sender_id, sender_role)).
+struct append_result {
+    message stored;                  // the new message, or the earlier one with the same key
+    bool duplicate = false;          // stored earlier under the same (room, sender, client_message_id)
+    std::int64_t customer_unread = 0;  // the room's unread count for its customer after this write
+    std::int64_t salon_unread = 0;     // ... and for its salon
+};
+
+struct created_room {
+    room r;
+    bool created = false;  // false: the room for this pair already existed
+};
+
+struct room_summary {
+    room r;
+    std::optional<message> last;  // newest message, if any
+    std::int64_t unread = 0;      // messages by others newer than the user's read mark
+    std::int64_t last_activity_ms = 0;  // last message time, else creation time
+};
+
+struct page {
+    std::vector<message> messages;
+    bool has_more = false;  // more messages exist past the last one returned, in the same direction
+};
+
+template <class T>
+using callback = std::function<void(result<T>)>;
+
+class message_store {
+public:
+    virtual ~message_store() = default;
+
+    // Creates the room for (customer, salon), or returns the existing one.
+    virtual void create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
+                             callback<created_room> done) = 0;
+    // Every room (bark keeps the room directory in memory; called at start-up).
+    virtual result<std::vector<room>> load_rooms() = 0;
+    virtual void get_room(std::int64_t room_id, callback<std::optional<room>> done) = 0;
+
+    // Stores a message (or finds its earlier copy by client_message_id) and reports unread counts.
+    virtual void append(new_message m, callback<append_result> done) = 0;
+
+    // Moves the read mark of the room's participant (user_id, role) forward, never back; the result
+    // is the mark now stored. A user who is not the room's customer (USER) or salon (SALON) keeps
+    // no mark: the result is last_read_message_id, nothing is written.
+    virtual void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
+                           std::int64_t last_read_message_id, callback<std::int64_t> done) = 0;
+
+    // before: newest first, ids < before. after: oldest first, ids > after. Neither: the newest
+    // page, newest first. limit >= 1.
+    virtual void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
+                         int limit, callback<page> done) = 0;
+
+    // The rooms of (user_id, role): USER → rooms where it is the customer, SALON → where it is the
+    // salon, ADMIN → every room; latest activity first, at most `limit`, with last message and
+    // unread count (0 for ADMIN).
+    virtual void rooms_of(std::int64_t user_id, std::string_view role, int limit,
+                          callback<std::vector<room_summary>> done) = 0;
+
+    // Waits until every write accepted so far is committed and its completion has run; then
+    // no more work is accepted. Idempotent.
+    virtual void close() = 0;
+};
+
+// Opens the store named by url: "sqlite:PATH" or "memory:". The error says why not (bad URL,
+// unwritable path, failed migration).
+result<std::unique_ptr<message_store>> open_store(std::string_view url);
+
+}  // namespace bark::store

@@ -1,0 +1,530 @@
+// The message store conformance suite: every implementation of bark::store::message_store must
+// pass it. A backend is a name and a function that opens a fresh, empty store whose files (if any)
+// live in a temporary directory; to test a new implementation, add it to backends().
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bark/store/message_store.hpp"
+
+namespace {
+
+using namespace bark::store;
+using bark::result;
+
+struct store_backend {
+    std::string name;  // test-name suffix
+    // Opens a fresh, empty store; `dir` is an empty temporary directory removed after the test.
+    std::function<result<std::unique_ptr<message_store>>(const std::filesystem::path& dir)> open;
+};
+
+void PrintTo(const store_backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<store_backend> backends() {
+    return {
+        {"memory", [](const std::filesystem::path&) { return open_store("memory:"); }},
+        {"sqlite", [](const std::filesystem::path& dir) { return open_store("sqlite:" + (dir / "bark.db").string()); }},
+    };
+}
+
+// Runs an asynchronous store call and waits for its completion.
+template <class T, class Start>
+result<T> wait_for(Start start) {
+    std::promise<result<T>> done;
+    auto got = done.get_future();
+    start([&done](result<T> r) { done.set_value(std::move(r)); });
+    return got.get();
+}
+
+// Counts completions and waits until a number of them have run.
+class completion_counter {
+public:
+    void add() {
+        std::lock_guard lock(mutex_);
+        ++count_;
+        cv_.notify_all();
+    }
+    void wait_for(int n) {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return count_ >= n; });
+    }
+    int count() {
+        std::lock_guard lock(mutex_);
+        return count_;
+    }
+
+private:
+    std::mutex mutex_;            // guards count_
+    std::condition_variable cv_;  // signalled on every add()
+    int count_ = 0;               // completions so far
+};
+
+class message_store_conformance : public testing::TestWithParam<store_backend> {
+protected:
+    void SetUp() override {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "bark-store-XXXXXX").string();
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+        dir_ = tmpl;
+        auto s = GetParam().open(dir_);
+        ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
+        store_ = std::move(s.value());
+    }
+    void TearDown() override {
+        if (store_) store_->close();
+        store_.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    room make_room(std::int64_t customer, std::int64_t salon, std::int64_t now_ms = 1000) {
+        auto r = wait_for<created_room>([&](auto done) { store_->create_room(customer, salon, now_ms, done); });
+        EXPECT_TRUE(r.ok());
+        return r.ok() ? r->r : room{};
+    }
+
+    static new_message msg(std::int64_t room_id, std::int64_t sender, std::string role, std::string text,
+                           std::string client_id = "", std::int64_t at_ms = 2000) {
+        return new_message{room_id, sender, std::move(role), "name-" + std::to_string(sender), std::move(text), at_ms,
+                           std::move(client_id)};
+    }
+
+    result<append_result> send(new_message m) {
+        return wait_for<append_result>([&](auto done) { store_->append(std::move(m), done); });
+    }
+
+    result<std::int64_t> read_up_to(std::int64_t room_id, std::int64_t user, std::string_view role, std::int64_t id) {
+        return wait_for<std::int64_t>([&](auto done) { store_->mark_read(room_id, user, role, id, done); });
+    }
+
+    result<page> history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
+                         int limit) {
+        return wait_for<page>([&](auto done) { store_->history(room_id, before, after, limit, done); });
+    }
+
+    std::vector<room_summary> rooms_of(std::int64_t user, std::string_view role, int limit = 100) {
+        auto r = wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, role, limit, done); });
+        EXPECT_TRUE(r.ok());
+        return r.ok() ? r.value() : std::vector<room_summary>{};
+    }
+
+    // Appends `n` messages to a room without waiting in between; returns their ids in order.
+    std::vector<std::int64_t> append_many(std::int64_t room_id, int n) {
+        std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+        completion_counter counter;
+        for (int i = 0; i < n; ++i) {
+            store_->append(msg(room_id, 1, "USER", "m" + std::to_string(i)), [&ids, &counter, i](result<append_result> r) {
+                EXPECT_TRUE(r.ok());
+                if (r.ok()) ids[static_cast<std::size_t>(i)] = r->stored.message_id;
+                counter.add();
+            });
+        }
+        counter.wait_for(n);
+        return ids;
+    }
+
+    static std::vector<std::int64_t> ids_of(const page& p) {
+        std::vector<std::int64_t> out;
+        for (const auto& m : p.messages) out.push_back(m.message_id);
+        return out;
+    }
+
+    std::filesystem::path dir_;              // the test's temporary directory
+    std::unique_ptr<message_store> store_;   // the store under test
+};
+
+TEST_P(message_store_conformance, create_room_returns_existing_room_for_the_same_pair) {
+    auto first = wait_for<created_room>([&](auto done) { store_->create_room(1, 10, 111, done); });
+    ASSERT_TRUE(first.ok());
+    EXPECT_TRUE(first->created);
+    EXPECT_GT(first->r.room_id, 0);
+    EXPECT_EQ(first->r.customer_id, 1);
+    EXPECT_EQ(first->r.salon_id, 10);
+    EXPECT_EQ(first->r.created_at_ms, 111);
+
+    auto again = wait_for<created_room>([&](auto done) { store_->create_room(1, 10, 222, done); });
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->created);
+    EXPECT_EQ(again->r.room_id, first->r.room_id);
+    EXPECT_EQ(again->r.created_at_ms, 111);
+
+    room other = make_room(10, 1);  // (customer, salon) is ordered: swapped ids are another room
+    EXPECT_NE(other.room_id, first->r.room_id);
+
+    auto all = store_->load_rooms();
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 2U);
+    EXPECT_EQ(all.value()[0].room_id, first->r.room_id);
+    EXPECT_EQ(all.value()[1].room_id, other.room_id);
+    EXPECT_EQ(all.value()[1].customer_id, 10);
+
+    auto got = wait_for<std::optional<room>>([&](auto done) { store_->get_room(other.room_id, done); });
+    ASSERT_TRUE(got.ok());
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ(got.value()->salon_id, 1);
+    auto missing = wait_for<std::optional<room>>([&](auto done) { store_->get_room(987654, done); });
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+}
+
+TEST_P(message_store_conformance, append_stores_every_field_with_increasing_ids) {
+    room r = make_room(1, 10);
+    auto a = send(msg(r.room_id, 1, "USER", "hello ✓", "c-1", 5000));
+    ASSERT_TRUE(a.ok());
+    EXPECT_FALSE(a->duplicate);
+    auto b = send(msg(r.room_id, 10, "SALON", "hi", "", 5001));
+    ASSERT_TRUE(b.ok());
+    EXPECT_GT(b->stored.message_id, a->stored.message_id);
+
+    auto p = history(r.room_id, std::nullopt, std::nullopt, 10);
+    ASSERT_TRUE(p.ok());
+    ASSERT_EQ(p->messages.size(), 2U);
+    const message& m = p->messages[1];  // newest first
+    EXPECT_EQ(m.message_id, a->stored.message_id);
+    EXPECT_EQ(m.room_id, r.room_id);
+    EXPECT_EQ(m.sender_id, 1);
+    EXPECT_EQ(m.sender_role, "USER");
+    EXPECT_EQ(m.sender_name, "name-1");
+    EXPECT_EQ(m.text, "hello ✓");
+    EXPECT_EQ(m.send_at_ms, 5000);
+    EXPECT_EQ(m.client_message_id, "c-1");
+    EXPECT_EQ(p->messages[0].client_message_id, "");
+}
+
+TEST_P(message_store_conformance, append_to_a_missing_room_is_not_found) {
+    auto a = send(msg(424242, 1, "USER", "x"));
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.err().code, "not-found");
+    auto h = history(424242, std::nullopt, std::nullopt, 10);
+    ASSERT_FALSE(h.ok());
+    EXPECT_EQ(h.err().code, "not-found");
+    auto mr = read_up_to(424242, 1, "USER", 1);
+    ASSERT_FALSE(mr.ok());
+    EXPECT_EQ(mr.err().code, "not-found");
+}
+
+TEST_P(message_store_conformance, retry_with_the_same_client_message_id_is_stored_once) {
+    room r = make_room(1, 10);
+    room r2 = make_room(1, 11);
+    auto first = send(msg(r.room_id, 1, "USER", "once", "k"));
+    ASSERT_TRUE(first.ok());
+    EXPECT_FALSE(first->duplicate);
+
+    auto retry = send(msg(r.room_id, 1, "USER", "changed text", "k"));
+    ASSERT_TRUE(retry.ok());
+    EXPECT_TRUE(retry->duplicate);
+    EXPECT_EQ(retry->stored.message_id, first->stored.message_id);
+    EXPECT_EQ(retry->stored.text, "once");  // the stored message, not the retry's body
+    EXPECT_EQ(retry->salon_unread, 1);
+
+    // Another sender, another role of the same id, or another room: the same key is another message.
+    auto by_salon = send(msg(r.room_id, 10, "SALON", "salon", "k"));
+    auto other_role = send(msg(r.room_id, 1, "SALON", "role", "k"));
+    auto other_room = send(msg(r2.room_id, 1, "USER", "room2", "k"));
+    for (auto* x : {&by_salon, &other_role, &other_room}) {
+        ASSERT_TRUE(x->ok());
+        EXPECT_FALSE((*x)->duplicate);
+        EXPECT_NE((*x)->stored.message_id, first->stored.message_id);
+    }
+    // No key: every append is a new message.
+    auto n1 = send(msg(r.room_id, 1, "USER", "plain"));
+    auto n2 = send(msg(r.room_id, 1, "USER", "plain"));
+    ASSERT_TRUE(n1.ok() && n2.ok());
+    EXPECT_NE(n1->stored.message_id, n2->stored.message_id);
+
+    auto p = history(r.room_id, std::nullopt, std::nullopt, 100);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->messages.size(), 5U);  // once, salon, role, plain, plain
+}
+
+TEST_P(message_store_conformance, unread_counts_follow_messages_and_read_marks) {
+    room r = make_room(1, 10);
+    const auto id = r.room_id;
+    auto m1 = send(msg(id, 1, "USER", "c1"));
+    ASSERT_TRUE(m1.ok());
+    EXPECT_EQ(m1->customer_unread, 0);
+    EXPECT_EQ(m1->salon_unread, 1);
+    auto m2 = send(msg(id, 1, "USER", "c2"));
+    EXPECT_EQ(m2->customer_unread, 0);
+    EXPECT_EQ(m2->salon_unread, 2);
+    auto m3 = send(msg(id, 10, "SALON", "s1"));
+    EXPECT_EQ(m3->customer_unread, 1);
+    EXPECT_EQ(m3->salon_unread, 2);
+    auto m4 = send(msg(id, 99, "ADMIN", "a1"));  // an admin is neither participant: unread for both
+    EXPECT_EQ(m4->customer_unread, 2);
+    EXPECT_EQ(m4->salon_unread, 3);
+    auto m5 = send(msg(id, 10, "USER", "same id, other role"));  // not the salon: unread for it
+    EXPECT_EQ(m5->customer_unread, 3);
+    EXPECT_EQ(m5->salon_unread, 4);
+
+    // The salon reads up to m2: m3 is its own, m4 and m5 remain.
+    auto mark = read_up_to(id, 10, "SALON", m2->stored.message_id);
+    ASSERT_TRUE(mark.ok());
+    EXPECT_EQ(mark.value(), m2->stored.message_id);
+    auto salon_rooms = rooms_of(10, "SALON");
+    ASSERT_EQ(salon_rooms.size(), 1U);
+    EXPECT_EQ(salon_rooms[0].unread, 2);
+
+    // Never backwards.
+    auto back = read_up_to(id, 10, "SALON", m1->stored.message_id);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back.value(), m2->stored.message_id);
+    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 2);
+
+    auto m6 = send(msg(id, 1, "USER", "c3"));
+    EXPECT_EQ(m6->customer_unread, 3);
+    EXPECT_EQ(m6->salon_unread, 3);
+
+    // The customer reads everything.
+    auto all = read_up_to(id, 1, "USER", m6->stored.message_id);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all.value(), m6->stored.message_id);
+    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+
+    // A non-participant keeps no mark: the answer is its own value and nothing changes.
+    auto stranger = read_up_to(id, 7, "USER", 1);
+    ASSERT_TRUE(stranger.ok());
+    EXPECT_EQ(stranger.value(), 1);
+    auto admin = read_up_to(id, 99, "ADMIN", m6->stored.message_id);
+    ASSERT_TRUE(admin.ok());
+    EXPECT_EQ(admin.value(), m6->stored.message_id);
+    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 3);
+
+    auto m7 = send(msg(id, 10, "SALON", "s2"));
+    EXPECT_EQ(m7->customer_unread, 1);
+    EXPECT_EQ(m7->salon_unread, 3);
+
+    // A mark past the newest message covers the messages with ids up to it.
+    auto ahead = read_up_to(id, 1, "USER", m7->stored.message_id + 1'000'000);
+    ASSERT_TRUE(ahead.ok());
+    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+    auto m8 = send(msg(id, 10, "SALON", "s3"));
+    EXPECT_EQ(m8->customer_unread, 0);
+}
+
+TEST_P(message_store_conformance, history_pages_through_a_thousand_messages_without_gap_or_repeat) {
+    room r = make_room(1, 10);
+    const auto ids = append_many(r.room_id, 1000);
+    for (std::size_t i = 1; i < ids.size(); ++i) ASSERT_GT(ids[i], ids[i - 1]);
+
+    // Newest page, then older pages via `before`.
+    auto newest = history(r.room_id, std::nullopt, std::nullopt, 50);
+    ASSERT_TRUE(newest.ok());
+    ASSERT_EQ(newest->messages.size(), 50U);
+    EXPECT_TRUE(newest->has_more);
+    EXPECT_EQ(newest->messages.front().message_id, ids.back());
+    std::vector<std::int64_t> down = ids_of(newest.value());
+    bool more = newest->has_more;
+    while (more) {
+        auto p = history(r.room_id, down.back(), std::nullopt, 37);
+        ASSERT_TRUE(p.ok());
+        ASSERT_FALSE(p->messages.empty());
+        auto got = ids_of(p.value());
+        down.insert(down.end(), got.begin(), got.end());
+        more = p->has_more;
+    }
+    std::vector<std::int64_t> expected_down(ids.rbegin(), ids.rend());
+    EXPECT_EQ(down, expected_down);
+
+    // Oldest first via `after`, starting before the first id.
+    std::vector<std::int64_t> up;
+    std::int64_t cursor = 0;
+    more = true;
+    while (more) {
+        auto p = history(r.room_id, std::nullopt, cursor, 64);
+        ASSERT_TRUE(p.ok());
+        ASSERT_FALSE(p->messages.empty());
+        auto got = ids_of(p.value());
+        up.insert(up.end(), got.begin(), got.end());
+        cursor = got.back();
+        more = p->has_more;
+    }
+    EXPECT_EQ(up, ids);
+}
+
+TEST_P(message_store_conformance, history_has_more_is_exact_at_the_edges) {
+    room empty_room = make_room(2, 20);
+    auto none = history(empty_room.room_id, std::nullopt, std::nullopt, 50);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->messages.empty());
+    EXPECT_FALSE(none->has_more);
+
+    room r = make_room(1, 10);
+    const auto ids = append_many(r.room_id, 10);
+
+    auto exact = history(r.room_id, std::nullopt, std::nullopt, 10);  // limit == count
+    ASSERT_TRUE(exact.ok());
+    EXPECT_EQ(exact->messages.size(), 10U);
+    EXPECT_FALSE(exact->has_more);
+    auto one_short = history(r.room_id, std::nullopt, std::nullopt, 9);
+    EXPECT_EQ(one_short->messages.size(), 9U);
+    EXPECT_TRUE(one_short->has_more);
+
+    auto limit1 = history(r.room_id, std::nullopt, std::nullopt, 1);
+    ASSERT_EQ(limit1->messages.size(), 1U);
+    EXPECT_EQ(limit1->messages[0].message_id, ids.back());
+    EXPECT_TRUE(limit1->has_more);
+
+    auto before_oldest = history(r.room_id, ids.front(), std::nullopt, 5);
+    EXPECT_TRUE(before_oldest->messages.empty());
+    EXPECT_FALSE(before_oldest->has_more);
+    auto before_second = history(r.room_id, ids[1], std::nullopt, 5);
+    ASSERT_EQ(before_second->messages.size(), 1U);
+    EXPECT_EQ(before_second->messages[0].message_id, ids[0]);
+    EXPECT_FALSE(before_second->has_more);
+    auto before_third_limit1 = history(r.room_id, ids[2], std::nullopt, 1);
+    ASSERT_EQ(before_third_limit1->messages.size(), 1U);
+    EXPECT_EQ(before_third_limit1->messages[0].message_id, ids[1]);
+    EXPECT_TRUE(before_third_limit1->has_more);
+
+    auto after_newest = history(r.room_id, std::nullopt, ids.back(), 5);
+    EXPECT_TRUE(after_newest->messages.empty());
+    EXPECT_FALSE(after_newest->has_more);
+    auto after_second_newest = history(r.room_id, std::nullopt, ids[8], 5);
+    ASSERT_EQ(after_second_newest->messages.size(), 1U);
+    EXPECT_EQ(after_second_newest->messages[0].message_id, ids[9]);
+    EXPECT_FALSE(after_second_newest->has_more);
+    auto after_limit1 = history(r.room_id, std::nullopt, ids[7], 1);
+    ASSERT_EQ(after_limit1->messages.size(), 1U);
+    EXPECT_EQ(after_limit1->messages[0].message_id, ids[8]);
+    EXPECT_TRUE(after_limit1->has_more);
+
+    // Pages are per room: another room's messages never show.
+    append_many(empty_room.room_id, 3);
+    auto still = history(r.room_id, std::nullopt, std::nullopt, 100);
+    EXPECT_EQ(still->messages.size(), 10U);
+}
+
+TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last_message_and_unread) {
+    room a = make_room(1, 10, 100);
+    room b = make_room(1, 11, 200);
+    room c = make_room(2, 10, 300);
+
+    auto mine = rooms_of(1, "USER");
+    ASSERT_EQ(mine.size(), 2U);
+    EXPECT_EQ(mine[0].r.room_id, b.room_id);
+    EXPECT_EQ(mine[1].r.room_id, a.room_id);
+    EXPECT_FALSE(mine[0].last.has_value());
+    EXPECT_EQ(mine[0].last_activity_ms, 200);
+    EXPECT_EQ(mine[0].unread, 0);
+
+    auto s1 = send(msg(a.room_id, 10, "SALON", "first", "", 400));
+    auto s2 = send(msg(a.room_id, 10, "SALON", "second", "", 401));
+    ASSERT_TRUE(s1.ok() && s2.ok());
+
+    mine = rooms_of(1, "USER");
+    ASSERT_EQ(mine.size(), 2U);
+    EXPECT_EQ(mine[0].r.room_id, a.room_id);
+    ASSERT_TRUE(mine[0].last.has_value());
+    EXPECT_EQ(mine[0].last->message_id, s2->stored.message_id);
+    EXPECT_EQ(mine[0].last->text, "second");
+    EXPECT_EQ(mine[0].last_activity_ms, 401);
+    EXPECT_EQ(mine[0].unread, 2);
+    EXPECT_EQ(mine[1].r.room_id, b.room_id);
+
+    auto salon = rooms_of(10, "SALON");
+    ASSERT_EQ(salon.size(), 2U);
+    EXPECT_EQ(salon[0].r.room_id, a.room_id);
+    EXPECT_EQ(salon[0].unread, 0);  // its own messages
+    EXPECT_EQ(salon[1].r.room_id, c.room_id);
+
+    auto admin = rooms_of(99, "ADMIN");
+    ASSERT_EQ(admin.size(), 3U);
+    EXPECT_EQ(admin[0].r.room_id, a.room_id);
+    EXPECT_EQ(admin[1].r.room_id, c.room_id);
+    EXPECT_EQ(admin[2].r.room_id, b.room_id);
+    for (const auto& s : admin) EXPECT_EQ(s.unread, 0);
+
+    auto limited = rooms_of(99, "ADMIN", 1);
+    ASSERT_EQ(limited.size(), 1U);
+    EXPECT_EQ(limited[0].r.room_id, a.room_id);
+
+    // A message in b moves it to the top.
+    ASSERT_TRUE(send(msg(b.room_id, 1, "USER", "up", "", 500)).ok());
+    mine = rooms_of(1, "USER");
+    EXPECT_EQ(mine[0].r.room_id, b.room_id);
+    EXPECT_EQ(mine[0].unread, 0);
+
+    EXPECT_TRUE(rooms_of(1, "SALON").empty());   // user 1 is no salon
+    EXPECT_TRUE(rooms_of(555, "USER").empty());  // no rooms
+}
+
+TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinct_increasing_ids) {
+    room r = make_room(1, 10);
+    constexpr int threads = 4;
+    constexpr int per_thread = 500;
+    std::vector<std::vector<std::int64_t>> ids(threads, std::vector<std::int64_t>(per_thread, 0));
+    std::vector<std::atomic<int>> calls(threads * per_thread);
+    completion_counter counter;
+    std::vector<std::thread> senders;
+    for (int t = 0; t < threads; ++t) {
+        senders.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                store_->append(msg(r.room_id, 1, "USER", "t" + std::to_string(t) + "-" + std::to_string(i),
+                                   "t" + std::to_string(t) + "-" + std::to_string(i)),
+                               [&, t, i](result<append_result> res) {
+                                   EXPECT_TRUE(res.ok());
+                                   if (res.ok()) ids[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] = res->stored.message_id;
+                                   calls[static_cast<std::size_t>(t * per_thread + i)].fetch_add(1);
+                                   counter.add();
+                               });
+            }
+        });
+    }
+    for (auto& s : senders) s.join();
+    counter.wait_for(threads * per_thread);
+
+    std::set<std::int64_t> distinct;
+    for (int t = 0; t < threads; ++t) {
+        const auto& mine = ids[static_cast<std::size_t>(t)];
+        for (int i = 0; i < per_thread; ++i) {
+            EXPECT_GT(mine[static_cast<std::size_t>(i)], 0);
+            if (i > 0) {
+                EXPECT_GT(mine[static_cast<std::size_t>(i)], mine[static_cast<std::size_t>(i - 1)]);
+            }
+            distinct.insert(mine[static_cast<std::size_t>(i)]);
+        }
+    }
+    EXPECT_EQ(distinct.size(), static_cast<std::size_t>(threads * per_thread));
+    for (auto& c : calls) EXPECT_EQ(c.load(), 1);
+
+    auto all = history(r.room_id, std::nullopt, std::nullopt, threads * per_thread + 10);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->messages.size(), static_cast<std::size_t>(threads * per_thread));
+}
+
+TEST_P(message_store_conformance, close_runs_every_pending_completion_before_returning) {
+    room r = make_room(1, 10);
+    std::atomic<int> done{0};
+    constexpr int n = 1000;
+    for (int i = 0; i < n; ++i) {
+        store_->append(msg(r.room_id, 1, "USER", "x"), [&done](result<append_result> res) {
+            EXPECT_TRUE(res.ok());
+            done.fetch_add(1);
+        });
+    }
+    store_->close();
+    EXPECT_EQ(done.load(), n);
+    store_->close();  // idempotent
+
+    // After close, work is refused but still completed, with an error.
+    auto late = send(msg(r.room_id, 1, "USER", "late"));
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.err().code, "closed");
+}
+
+INSTANTIATE_TEST_SUITE_P(backends, message_store_conformance, testing::ValuesIn(backends()),
+                         [](const testing::TestParamInfo<store_backend>& p) { return p.param.name; });
+
+}  // namespace
