@@ -22,7 +22,7 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	@mkdir -p var
 	@echo "bark: open http://127.0.0.1:8080/ in a browser"
-	$(BUILD)/bin/bark --listen 127.0.0.1:8080
+	$(BUILD)/bin/bark --dev --listen 127.0.0.1:8080 --store sqlite:var/bark.db
 
 # Unit and integration tests, then a short fuzz run of every parser target.
 test: build fuzz-smoke

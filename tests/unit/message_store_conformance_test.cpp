@@ -504,6 +504,37 @@ TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinc
     EXPECT_EQ(all->messages.size(), static_cast<std::size_t>(threads * per_thread));
 }
 
+// Broadcasts leave from write completions, so completions must come in commit (id) order even
+// when appends race from several threads.
+TEST_P(message_store_conformance, concurrent_append_completions_run_in_id_order) {
+    room r = make_room(1, 10);
+    constexpr int threads = 4;
+    constexpr int per_thread = 300;
+    std::mutex order_mutex;
+    std::vector<std::int64_t> completion_order;
+    completion_counter counter;
+    std::vector<std::thread> senders;
+    for (int t = 0; t < threads; ++t) {
+        senders.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                store_->append(msg(r.room_id, 1, "USER", "o" + std::to_string(t) + "-" + std::to_string(i), ""),
+                               [&](result<append_result> res) {
+                                   if (res.ok()) {
+                                       std::lock_guard lock(order_mutex);
+                                       completion_order.push_back(res->stored.message_id);
+                                   }
+                                   counter.add();
+                               });
+            }
+        });
+    }
+    for (auto& s : senders) s.join();
+    counter.wait_for(threads * per_thread);
+    std::lock_guard lock(order_mutex);
+    ASSERT_EQ(completion_order.size(), static_cast<std::size_t>(threads * per_thread));
+    EXPECT_TRUE(std::is_sorted(completion_order.begin(), completion_order.end()));
+}
+
 TEST_P(message_store_conformance, close_runs_every_pending_completion_before_returning) {
     room r = make_room(1, 10);
     std::atomic<int> done{0};

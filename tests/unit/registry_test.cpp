@@ -59,7 +59,7 @@ TEST(registry, removed_subscriptions_get_nothing) {
 }
 
 TEST(shared_message, tail_is_shared_when_no_header_needs_escaping) {
-    const auto m = make_message("/sub/a", "7", "application/json", "{\"k\":1}", {{"x-id", "abc"}});
+    const auto m = make_message("/sub/a", "7", "application/json", "{\"k\":1}", {{{"x-id", "abc"}}, "", 0});
     EXPECT_EQ(m->tail(bark::stomp::version::v1_0), m->tail(bark::stomp::version::v1_2));
     EXPECT_EQ(*m->tail(bark::stomp::version::v1_2),
               std::string("message-id:7\ndestination:/sub/a\ncontent-type:application/json\nx-id:abc\n"
@@ -68,9 +68,17 @@ TEST(shared_message, tail_is_shared_when_no_header_needs_escaping) {
 }
 
 TEST(shared_message, tails_differ_per_version_when_headers_need_escaping) {
-    const auto m = make_message("/sub/a", "7", "text/plain", "b", {{"x", "a:b\r"}});
+    const auto m = make_message("/sub/a", "7", "text/plain", "b", {{{"x", "a:b\r"}}, "", 0});
     EXPECT_NE(m->tail(bark::stomp::version::v1_1), m->tail(bark::stomp::version::v1_2));
     EXPECT_NE(m->tail(bark::stomp::version::v1_1)->find("x:a\\cb\r\n"), std::string::npos);
     EXPECT_NE(m->tail(bark::stomp::version::v1_2)->find("x:a\\cb\\r\n"), std::string::npos);
     EXPECT_NE(m->tail(bark::stomp::version::v1_0)->find("x:a:b\r\n"), std::string::npos);
+}
+
+TEST(shared_message, header_destination_and_seq_are_kept_apart_from_the_routing_key) {
+    const auto m = make_message("/user/7/queue/x", "9", "application/json", "{}", {{}, "/user/queue/x", 42});
+    EXPECT_EQ(m->destination, "/user/7/queue/x");
+    EXPECT_EQ(m->seq, 42);
+    EXPECT_NE(m->tail(bark::stomp::version::v1_2)->find("destination:/user/queue/x\n"), std::string::npos);
+    EXPECT_EQ(m->tail(bark::stomp::version::v1_2)->find("/user/7/"), std::string::npos);
 }

@@ -26,8 +26,8 @@ struct memory_transport final : stomp::session_transport {
     void close(std::uint16_t code, std::string_view) override {
         if (!closed) closed = code;
     }
-    reply_fn bind(reply_fn fn) override {
-        return [this, fn](std::optional<broker::app_error> r) { later.push_back([fn, r] { fn(r); }); };
+    poster make_poster() override {
+        return [this](std::function<void()> fn) { later.push_back(std::move(fn)); };
     }
 };
 

@@ -91,6 +91,23 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
         ->envname("BARK_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    app.add_option("--store", c.store_url, "sqlite:PATH or memory: (no durability)")->envname("BARK_STORE");
+    app.add_option("--jwt-secret", c.jwt_secret, "HS256 secret for JWT checks")->envname("BARK_JWT_SECRET");
+    app.add_option("--jwt-public-key", c.jwt_public_key, "PEM public key file for RS256/ES256 JWT checks")
+        ->envname("BARK_JWT_PUBLIC_KEY");
+    app.add_flag("--dev", c.dev, "development: random JWT secret if none, POST /api/dev/login")->envname("BARK_DEV");
+    app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
+        ->envname("BARK_MAX_SEND_RATE")
+        ->check(CLI::Range(0U, 1000000U));
+
+    token_command token;
+    CLI::App* token_app = app.add_subcommand("token", "print a signed JWT (HS256) for a user");
+    token_app->add_option("--user-id", token.user_id, "the userId claim")->required()->check(CLI::NonNegativeNumber);
+    token_app->add_option("--username", token.username, "the username claim")->required();
+    token_app->add_option("--role", token.role, "USER, SALON or ADMIN")
+        ->check(CLI::IsMember({"USER", "SALON", "ADMIN"}));
+    token_app->add_option("--ttl", token.ttl_s, "seconds until it expires")->check(CLI::PositiveNumber);
+    token_app->add_option("--jwt-secret", token.secret, "HS256 secret")->envname("BARK_JWT_SECRET")->required();
 
     try {
         app.parse(argc, argv);
@@ -101,6 +118,15 @@ parse_outcome parse_command_line(int argc, char** argv) {
             std::fprintf(stderr, "bark: %s\n", e.what());
             out.exit_code = 2;
         }
+        return out;
+    }
+    if (token_app->parsed()) {
+        if (token.username.empty()) {
+            std::fprintf(stderr, "bark: token --username: must not be empty\n");
+            out.exit_code = 2;
+            return out;
+        }
+        out.token = token;
         return out;
     }
     if (!parse_listen(listen, c)) {

@@ -22,12 +22,27 @@ struct config {
     bool allow_client_publish = false;           // --allow-client-publish
     std::uint32_t http_idle_timeout_ms = 30000;  // --http-idle-timeout
     std::string log_level = "info";              // --log-level
+    std::string store_url = "sqlite:var/bark.db";  // --store
+    std::string jwt_secret;                      // --jwt-secret (HS256)
+    std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)
+    bool dev = false;                            // --dev
+    std::uint32_t max_send_rate = 50;            // --max-send-rate, SENDs/s per connection; 0 = no limit
+};
+
+// `bark token ...`: mint a token and print it.
+struct token_command {
+    std::int64_t user_id = 0;
+    std::string username;
+    std::string role = "USER";
+    std::int64_t ttl_s = 3600;
+    std::string secret;
 };
 
 // Either a config, or an exit: `exit_code` set when the program should end now (after --help,
 // --version, or a bad option whose one-line message has been printed).
 struct parse_outcome {
     config cfg;
+    std::optional<token_command> token;  // set when the `token` subcommand was given
     std::optional<int> exit_code;
 };
 

@@ -10,7 +10,17 @@
 #include <memory>
 #include <vector>
 
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "bark/auth/jwt.hpp"
 #include "bark/auth/principal.hpp"
+#include "bark/chat/chat_service.hpp"
+#include "bark/chat/rest_api.hpp"
+#include "bark/chat/room_directory.hpp"
+#include "bark/store/message_store.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/core/log.hpp"
@@ -35,8 +45,65 @@ int run_server(const config& cfg) {
         return 2;
     }
 
+    // Authentication: a public key, a secret, or (dev mode only) a random secret.
+    std::shared_ptr<const auth::jwt_verifier> verifier;
+    std::string secret = cfg.jwt_secret;
+    if (!cfg.jwt_public_key.empty()) {
+        std::ifstream in(cfg.jwt_public_key);
+        std::stringstream pem;
+        pem << in.rdbuf();
+        if (!in) {
+            std::fprintf(stderr, "bark: --jwt-public-key: cannot read %s\n", cfg.jwt_public_key.c_str());
+            return 2;
+        }
+        std::string why;
+        verifier = auth::jwt_verifier::from_public_key_pem(pem.str(), why);
+        if (!verifier) {
+            std::fprintf(stderr, "bark: --jwt-public-key: %s\n", why.c_str());
+            return 2;
+        }
+    } else {
+        if (secret.empty() && cfg.dev) {
+            unsigned char raw[32];
+            if (RAND_bytes(raw, sizeof raw) != 1) {
+                std::fprintf(stderr, "bark: --dev: no randomness for a JWT secret\n");
+                return 1;
+            }
+            static constexpr char hex[] = "0123456789abcdef";
+            for (const unsigned char b : raw) {
+                secret.push_back(hex[b >> 4]);
+                secret.push_back(hex[b & 0xf]);
+            }
+        }
+        if (secret.empty()) {
+            std::fprintf(stderr, "bark: no --jwt-secret or --jwt-public-key given (--dev makes a random secret)\n");
+            return 2;
+        }
+        verifier = auth::jwt_verifier::hs256(secret);
+    }
+    if (cfg.dev) {
+        log::warn("--dev: POST /api/dev/login hands out tokens for any user; never use it in production");
+    }
+
+    auto opened = store::open_store(cfg.store_url);
+    if (!opened) {
+        std::fprintf(stderr, "bark: --store %s: %s\n", cfg.store_url.c_str(), opened.err().message.c_str());
+        return 1;
+    }
+    std::unique_ptr<store::message_store> store = std::move(opened.value());
+    chat::room_directory rooms;
+    {
+        auto all = store->load_rooms();
+        if (!all) {
+            std::fprintf(stderr, "bark: --store %s: %s\n", cfg.store_url.c_str(), all.err().message.c_str());
+            return 1;
+        }
+        rooms.load(all.value());
+    }
+
     net::io_pool pool(cfg.threads);
     broker::broker broker(pool.loops());
+    chat::chat_service chat(*store, broker, rooms);
 
     net::http_router router;
     router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, net::http_reply reply) {
@@ -44,18 +111,25 @@ int run_server(const config& cfg) {
     });
 
     broker::pub_router pub_routes;
-    auth::open_authenticator authenticator;
+    chat.register_routes(pub_routes);
+    auth::token_authenticator authenticator(verifier);
+    chat::add_rest_routes(router, authenticator, *store, rooms, chat, {cfg.dev, secret, 24 * 3600});
 
     stomp::session_options options;
     options.limits.parser.max_frame_bytes = cfg.max_frame_bytes;
     options.limits.heartbeat_send_ms = cfg.heartbeat_send_ms;
     options.limits.heartbeat_recv_ms = cfg.heartbeat_recv_ms;
     options.allow_client_publish = cfg.allow_client_publish;
+    options.limits.max_send_rate = cfg.max_send_rate;
     options.server_name = "bark/" + std::string(version_string);
 
     stomp::session_services services;
     services.router = &pub_routes;
     services.authenticator = &authenticator;
+    services.may_subscribe = [&chat](const auth::principal& p, std::string_view d) { return chat.may_subscribe(p, d); };
+    services.replay = [&chat](const auth::principal&, std::string_view d, std::int64_t after, stomp::replay_sink sink) {
+        return chat.replay(d, after, std::move(sink));
+    };
 
     net::shared_state state{cfg, broker, router, options, services};
 
@@ -96,6 +170,7 @@ int run_server(const config& cfg) {
     std::signal(SIGPIPE, SIG_IGN);
 
     pool.run();
+    store->close();  // every accepted write is committed before exit
     log::info("stopped");
     return 0;
 }

@@ -48,17 +48,19 @@ bool needs_any_escaping(std::string_view content_type, const std::vector<stomp::
 }  // namespace
 
 shared_message_ptr make_message(std::string destination, std::string message_id, std::string_view content_type,
-                                std::string_view body, const std::vector<stomp::header>& extra_headers) {
+                                std::string_view body, const message_meta& meta) {
     auto m = std::make_shared<shared_message>();
+    const auto& extra_headers = meta.extra_headers;
+    const std::string& shown = meta.header_destination.empty() ? destination : meta.header_destination;
     if (needs_any_escaping(content_type, extra_headers)) {
         for (const auto v : {stomp::version::v1_0, stomp::version::v1_1, stomp::version::v1_2}) {
-            m->tails[static_cast<std::size_t>(v)] =
-                encode_tail(destination, message_id, content_type, body, extra_headers, v);
+            m->tails[static_cast<std::size_t>(v)] = encode_tail(shown, message_id, content_type, body, extra_headers, v);
         }
     } else {
-        auto t = encode_tail(destination, message_id, content_type, body, extra_headers, stomp::version::v1_2);
+        auto t = encode_tail(shown, message_id, content_type, body, extra_headers, stomp::version::v1_2);
         m->tails = {t, t, t};
     }
+    m->seq = meta.seq;
     m->utf8 = is_valid_utf8(*m->tails[0]) && (m->tails[0] == m->tails[2] || is_valid_utf8(*m->tails[2]));
     m->destination = std::move(destination);
     m->message_id = std::move(message_id);

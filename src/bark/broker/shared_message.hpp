@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,7 +16,8 @@
 namespace bark::broker {
 
 struct shared_message {
-    std::string destination;
+    std::string destination;   // routing key in the registry (for user queues: /user/{id}/queue/...)
+    std::int64_t seq = 0;      // the chat messageId when the message is stored history; else 0
     std::string message_id;
     // The encoded tail for each STOMP version; all three point to one string when no header
     // needs escaping (the common case).
@@ -29,10 +31,17 @@ struct shared_message {
 
 using shared_message_ptr = std::shared_ptr<const shared_message>;
 
-// Builds a message for `destination`. `extra_headers` are passed to subscribers as they are
-// (custom headers of a client SEND); `content_type` may be empty (then the header is left out).
+// What a message carries besides its routing key and body.
+struct message_meta {
+    std::vector<stomp::header> extra_headers;  // passed on as they are (custom headers of a client SEND)
+    std::string header_destination;            // the MESSAGE `destination` header; empty: the routing key
+    std::int64_t seq = 0;                      // see shared_message::seq
+};
+
+// Builds a message routed by `destination`; `content_type` may be empty (then the header is left
+// out).
 shared_message_ptr make_message(std::string destination, std::string message_id, std::string_view content_type,
-                                std::string_view body, const std::vector<stomp::header>& extra_headers = {});
+                                std::string_view body, const message_meta& meta = {});
 
 // One frame waiting in a connection's outbound queue: up to three byte ranges written back to back.
 struct outbound_frame {

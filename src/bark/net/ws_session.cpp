@@ -179,12 +179,12 @@ void ws_session::start_close() {
                     });
 }
 
-ws_session::reply_fn ws_session::bind(reply_fn fn) {
-    return [weak = weak_from_this(), ex = ws_.get_executor(), fn = std::move(fn)](std::optional<broker::app_error> r) {
-        asio::post(ex, [weak, fn, r = std::move(r)]() mutable {
+stomp::session_transport::poster ws_session::make_poster() {
+    return [weak = weak_from_this(), ex = ws_.get_executor()](std::function<void()> fn) {
+        asio::post(ex, [weak, fn = std::move(fn)] {
             const auto self = weak.lock();
             if (self && !self->dead_) {
-                fn(std::move(r));
+                fn();
             }
         });
     };

@@ -34,7 +34,7 @@ public:
     // session_transport
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
-    reply_fn bind(reply_fn fn) override;
+    poster make_poster() override;
 
 private:
     using clock = std::chrono::steady_clock;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "bark/broker/destination.hpp"
 #include "bark/core/utf8.hpp"
@@ -128,7 +129,10 @@ session::session(std::string id, const session_options& options, const session_s
       parser_(options.limits.parser),
       started_(clock::now()),
       last_received_(started_),
-      last_sent_(started_) {}
+      last_sent_(started_),
+      post_(transport.make_poster()),
+      send_tokens_(2.0 * options.limits.max_send_rate),
+      tokens_at_(started_) {}
 
 session::~session() { on_closed(); }
 
@@ -157,6 +161,9 @@ std::optional<clock::time_point> session::next_deadline() const {
                 const auto t = last_received_ + milliseconds(2ULL * expect_every_ms_);
                 next = next ? std::min(*next, t) : t;
             }
+            if (expires_at_) {
+                next = next ? std::min(*next, *expires_at_) : *expires_at_;
+            }
             return next;
         }
         default:
@@ -174,6 +181,11 @@ void session::on_timer(clock::time_point now) {
         return;
     }
     if (state_ != state::connected) {
+        return;
+    }
+    if (expires_at_ && now >= *expires_at_) {
+        fail("token-expired", "the token of this session has expired; reconnect with a new one", nullptr,
+             close_code::policy_violation);
         return;
     }
     if (expect_every_ms_ != 0 && now >= last_received_ + milliseconds(2ULL * expect_every_ms_)) {
@@ -195,12 +207,11 @@ void session::on_closed() {
     }
     state_ = state::closed;
     for (auto& [sub_id, s] : subs_) {
-        if (!s->destination.starts_with(user_queue_prefix)) {
-            broker_.unsubscribe(*s);
-        }
+        broker_.unsubscribe(*s);
     }
     subs_.clear();
     user_subs_.clear();
+    replays_.clear();
     pending_acks_.clear();
     transactions_.clear();
 }
@@ -274,6 +285,13 @@ bool session::handle_connect(frame& f) {
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
     principal_ = *outcome.who;
+    errors_key_ = "/user/" + std::to_string(principal_.user_id) + "/queue/errors";
+    if (outcome.expires_at_ms) {
+        const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+        expires_at_ = clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *outcome.expires_at_ms - wall_now));
+    }
     version_ = *v;
     parser_.set_version(version_);
     if (version_ != version::v1_0) {
@@ -321,10 +339,19 @@ bool session::handle_send(frame& f) {
     }
 
     const std::string destination(*dest);
-    if (broker::under(destination, sub_prefix)) {
-        if (!options_.allow_client_publish || broker::under(destination, chat_prefix)) {
-            return fail("send-not-allowed", "clients may not send to " + destination, &f);
-        }
+    const bool to_sub = broker::under(destination, sub_prefix);
+    const bool to_pub = broker::under(destination, pub_prefix);
+    if (to_sub && (!options_.allow_client_publish || broker::under(destination, chat_prefix))) {
+        return fail("send-not-allowed", "clients may not send to " + destination, &f);
+    }
+    if ((to_sub || to_pub) && !take_send_token()) {
+        const auto r = f.get("receipt");
+        send_user_error({"rate-limited", "more than " + std::to_string(options_.limits.max_send_rate) +
+                                             " SENDs per second; this one was dropped"},
+                        r);
+        return true;
+    }
+    if (to_sub) {
         std::vector<header> extra;
         for (auto& h : f.headers) {
             if (!is_reserved_header(h.name)) {
@@ -333,11 +360,11 @@ bool session::handle_send(frame& f) {
         }
         const auto ct = f.get("content-type");
         broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain",
-                                             f.body, extra));
+                                             f.body, {std::move(extra), {}, 0}));
         send_receipt(f);
         return true;
     }
-    if (broker::under(destination, pub_prefix)) {
+    if (to_pub) {
         broker::pub_request req;
         const broker::pub_handler* h = services_.router ? services_.router->match(destination, req.vars) : nullptr;
         std::optional<std::string> receipt;
@@ -351,9 +378,9 @@ bool session::handle_send(frame& f) {
         req.destination = destination;
         req.sender = {id_, principal_};
         req.frame = std::move(f);
-        req.reply = transport_.bind([this, receipt](std::optional<broker::app_error> result) {
-            finish_pub(receipt, std::move(result));
-        });
+        req.reply = [post = post_, this, receipt](std::optional<broker::app_error> result) {
+            post([this, receipt, result = std::move(result)]() mutable { finish_pub(receipt, std::move(result)); });
+        };
         (*h)(std::move(req));
         return true;
     }
@@ -390,9 +417,10 @@ void session::send_user_error(const broker::app_error& e, std::optional<std::str
     body += '}';
     broker::shared_message_ptr m;
     for (broker::subscription* s : user_subs_) {
-        if (s->destination == user_errors) {
+        if (s->destination == errors_key_) {
             if (!m) {
-                m = broker::make_message(std::string(user_errors), broker_.next_message_id(), "application/json", body);
+                m = broker::make_message(errors_key_, broker_.next_message_id(), "application/json", body,
+                                         {{}, std::string(user_errors), 0});
             }
             deliver(m, *s);
         }
@@ -441,10 +469,19 @@ bool session::handle_subscribe(frame& f) {
     if (!to_user && services_.may_subscribe && !services_.may_subscribe(principal_, destination)) {
         return fail("forbidden", "you may not subscribe to " + destination, &f, close_code::policy_violation);
     }
+    std::optional<std::int64_t> replay_after;
+    if (const auto lm = f.get("last-message-id")) {
+        const auto n = parse_u64(*lm);
+        if (!n || *n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return fail("invalid-header", "last-message-id must be a non-negative integer", &f);
+        }
+        replay_after = static_cast<std::int64_t>(*n);
+    }
     auto s = std::make_unique<broker::subscription>();
     s->owner = this;
     s->id = sub_id;
-    s->destination = destination;
+    // A user queue is routed by user id: /user/queue/x -> /user/{id}/queue/x.
+    s->destination = to_user ? "/user/" + std::to_string(principal_.user_id) + destination.substr(5) : destination;
     s->ack = mode;
     s->pattern = pattern;
     auto head = std::make_shared<std::string>("MESSAGE\nsubscription:");
@@ -453,12 +490,28 @@ bool session::handle_subscribe(frame& f) {
     s->head_utf8 = is_valid_utf8(*head);
     s->head = std::move(head);
     broker::subscription& ref = *s;
+    if (replay_after) {
+        // Live messages are held from now on, so none falls between the stored ones and them.
+        const std::uint64_t ticket = next_ticket_++;
+        replays_.emplace(&ref, replay_state{ticket, *replay_after, {}});
+        broker::subscription* sp = &ref;
+        const bool started = services_.replay &&
+                             services_.replay(principal_, destination, *replay_after,
+                                              [post = post_, this, sp, ticket](replay_page page) {
+                                                  post([this, sp, ticket, page = std::move(page)]() mutable {
+                                                      on_replay_page(sp, ticket, std::move(page));
+                                                  });
+                                              });
+        if (!started) {
+            replays_.erase(&ref);
+            return fail("invalid-header", "last-message-id: " + destination + " keeps no history", &f);
+        }
+    }
     subs_.emplace(sub_id, std::move(s));
     if (to_user) {
         user_subs_.push_back(&ref);
-    } else {
-        broker_.subscribe(ref);
     }
+    broker_.subscribe(ref);
     send_receipt(f);
     return true;
 }
@@ -476,12 +529,7 @@ bool session::handle_unsubscribe(frame& f) {
         return fail("unknown-subscription", "no subscription with id " + std::string(*id), &f);
     }
     broker::subscription* s = it->second.get();
-    if (broker::under(s->destination, user_queue_prefix)) {
-        std::erase(user_subs_, s);
-    } else {
-        broker_.unsubscribe(*s);
-    }
-    std::erase_if(pending_acks_, [s](const pending_ack& p) { return p.sub == s; });
+    forget_subscription(s);
     subs_.erase(it);
     send_receipt(f);
     return true;
@@ -583,10 +631,76 @@ bool session::handle_disconnect(frame& f) {
     return false;
 }
 
+void session::forget_subscription(broker::subscription* s) {
+    std::erase(user_subs_, s);
+    broker_.unsubscribe(*s);
+    replays_.erase(s);
+    std::erase_if(pending_acks_, [s](const pending_ack& p) { return p.sub == s; });
+}
+
+bool session::take_send_token() {
+    const std::uint32_t rate = options_.limits.max_send_rate;
+    if (rate == 0) {
+        return true;
+    }
+    const auto now = clock::now();
+    const double elapsed = std::chrono::duration<double>(now - tokens_at_).count();
+    tokens_at_ = now;
+    send_tokens_ = std::min(2.0 * rate, send_tokens_ + elapsed * rate);
+    if (send_tokens_ < 1.0) {
+        return false;
+    }
+    send_tokens_ -= 1.0;
+    return true;
+}
+
+void session::on_replay_page(broker::subscription* s, std::uint64_t ticket, replay_page page) {
+    const auto it = replays_.find(s);
+    if (state_ != state::connected || it == replays_.end() || it->second.ticket != ticket) {
+        return;  // unsubscribed (or resubscribed) meanwhile
+    }
+    replay_state& r = it->second;
+    for (const auto& m : page.messages) {
+        if (m->seq > r.last_seq) {
+            r.last_seq = m->seq;
+            deliver_now(m, *s);
+        }
+    }
+    if (page.error) {
+        send_user_error(*page.error, std::nullopt);
+    }
+    if (page.done || page.error) {
+        // Stored history is complete: what arrived live meanwhile follows, minus what it repeated.
+        auto held = std::move(r.held);
+        const std::int64_t last = r.last_seq;
+        replays_.erase(it);
+        for (const auto& m : held) {
+            if (m->seq == 0 || m->seq > last) {
+                deliver_now(m, *s);
+            }
+        }
+    }
+}
+
 void session::deliver(const broker::shared_message_ptr& m, broker::subscription& s) {
     if (state_ != state::connected) {
         return;
     }
+    if (!replays_.empty()) {
+        if (const auto it = replays_.find(&s); it != replays_.end()) {
+            if (it->second.held.size() >= options_.limits.max_held_during_replay) {
+                state_ = state::closing;
+                transport_.close(close_code::policy_violation, "slow-consumer");
+                return;
+            }
+            it->second.held.push_back(m);
+            return;
+        }
+    }
+    deliver_now(m, s);
+}
+
+void session::deliver_now(const broker::shared_message_ptr& m, broker::subscription& s) {
     broker::outbound_frame out;
     out.head = s.head;
     out.tail = m->tail(version_);

@@ -42,6 +42,8 @@ struct session_limits {
     std::size_t max_pending_acks = 10000;        // unsettled client-ack deliveries before slow consumer
     std::size_t max_transactions = 16;           // open at once
     std::size_t max_transaction_frames = 1000;   // SEND/ACK/NACK frames held by one transaction
+    std::uint32_t max_send_rate = 50;            // SENDs per second, burst twice that; 0 = no limit
+    std::size_t max_held_during_replay = 10000;  // live messages held while a catch-up replays history
 };
 
 struct session_options {
@@ -53,15 +55,16 @@ struct session_options {
 // The connection under the session. Calls are made on the connection's loop.
 class session_transport {
 public:
-    using reply_fn = std::function<void(std::optional<broker::app_error>)>;
+    // Runs a function on the connection's loop, or drops it once the connection is gone. The
+    // poster is self-contained: it may be copied and called from any thread, even after the
+    // transport itself is destroyed.
+    using poster = std::function<void(std::function<void()>)>;
 
     // Queues a frame for writing (may close the connection as a slow consumer, later).
     virtual void send(broker::outbound_frame&& f) = 0;
     // Closes once every queued frame is written. Never re-enters the session synchronously.
     virtual void close(std::uint16_t code, std::string_view reason) = 0;
-    // Wraps fn so that calling the result from any thread runs fn on this connection's loop, or
-    // does nothing once the connection is gone.
-    virtual reply_fn bind(reply_fn fn) = 0;
+    virtual poster make_poster() = 0;
 
 protected:
     ~session_transport() = default;
@@ -79,12 +82,24 @@ protected:
     ~broker_port() = default;
 };
 
+// One page of a catch-up replay: stored messages in order (each with its seq).
+struct replay_page {
+    std::vector<broker::shared_message_ptr> messages;
+    bool done = true;                        // no page follows
+    std::optional<broker::app_error> error;  // the replay stopped early
+};
+using replay_sink = std::function<void(replay_page)>;  // called from any thread, in order, until done
+
 // Everything a session needs from the server, shared by the sessions of all loops (read-only).
 struct session_services {
     const broker::pub_router* router = nullptr;        // /pub destinations
     const auth::authenticator* authenticator = nullptr;
     // May this principal subscribe to destination? (room membership for /sub/chat/...)
     std::function<bool(const auth::principal&, std::string_view)> may_subscribe;
+    // Starts replaying the stored messages of destination after after_id into sink; false when the
+    // destination keeps no history.
+    std::function<bool(const auth::principal&, std::string_view destination, std::int64_t after_id, replay_sink)>
+        replay;
 };
 
 class session final : public broker::subscriber, private frame_handler {
@@ -114,6 +129,12 @@ public:
 private:
     enum class state { awaiting_connect, connected, closing, closed };
 
+    struct replay_state {
+        std::uint64_t ticket;                             // tells this replay's pages from a later one's
+        std::int64_t last_seq;                            // newest seq delivered so far
+        std::vector<broker::shared_message_ptr> held;     // live messages that arrived meanwhile
+    };
+
     struct pending_ack {
         std::uint64_t ack_id;               // the MESSAGE's `ack` header
         broker::subscription* sub;          // where it was delivered
@@ -137,6 +158,10 @@ private:
     void send_frame(const frame& f);
     void send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt);
     void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);
+    void deliver_now(const broker::shared_message_ptr& m, broker::subscription& s);
+    void on_replay_page(broker::subscription* s, std::uint64_t ticket, replay_page page);
+    void forget_subscription(broker::subscription* s);
+    bool take_send_token();
 
     std::string id_;
     const session_options& options_;
@@ -159,6 +184,13 @@ private:
     std::deque<pending_ack> pending_acks_;     // client-ack deliveries not settled yet, oldest first
     std::uint64_t next_ack_id_ = 1;
     std::unordered_map<std::string, std::vector<frame>> transactions_;  // open transactions by name
+    session_transport::poster post_;           // runs work on this connection's loop, from any thread
+    std::unordered_map<broker::subscription*, replay_state> replays_;  // subscriptions still catching up
+    std::uint64_t next_ticket_ = 1;
+    std::optional<clock::time_point> expires_at_;  // when the credentials run out: the session ends
+    std::string errors_key_;                   // registry key of this user's /user/queue/errors
+    double send_tokens_ = 0;                   // rate limiter: SENDs allowed right now
+    clock::time_point tokens_at_;              // rate limiter: when send_tokens_ was last refilled
 };
 
 }  // namespace bark::stomp

@@ -64,6 +64,7 @@ room_summary memory_message_store::summarize(const room_state& rs, const mark* m
 void memory_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
                                        callback<created_room> done) {
     if (!enter()) return done(closed_error());
+    std::lock_guard order(write_order_);  // completions leave in commit order
     created_room out;
     {
         std::lock_guard lock(mutex_);
@@ -104,6 +105,7 @@ void memory_message_store::get_room(std::int64_t room_id, callback<std::optional
 
 void memory_message_store::append(new_message m, callback<append_result> done) {
     if (!enter()) return done(closed_error());
+    std::lock_guard order(write_order_);  // completions leave in commit order
     auto out = [&]() -> result<append_result> {
         std::lock_guard lock(mutex_);
         room_state* rs = find_room(m.room_id);
@@ -145,6 +147,7 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
 void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
                                      std::int64_t last_read_message_id, callback<std::int64_t> done) {
     if (!enter()) return done(closed_error());
+    std::lock_guard order(write_order_);  // completions leave in commit order
     auto out = [&]() -> result<std::int64_t> {
         std::lock_guard lock(mutex_);
         room_state* rs = find_room(room_id);

@@ -1,7 +1,8 @@
 // The in-memory message store ("memory:"): for tests and benchmarks. Same semantics as the sqlite
 // store (ids, idempotency, unread counts, paging, ordering), nothing survives the process. Every
 // operation runs under one mutex and completes inline on the calling thread, after the mutex is
-// released.
+// released. Writes also hold `write_order_` through their completion, so completions run in commit
+// order (broadcasts leave in messageId order) and a write's completion must not write to the store.
 #pragma once
 
 #include <condition_variable>
@@ -71,6 +72,7 @@ private:
     // The summary of a room as seen by the holder of `m` (null: no mark, unread 0).
     static room_summary summarize(const room_state& rs, const mark* m);
 
+    std::mutex write_order_;                 // held by a write through its completion: commit order
     std::mutex mutex_;                       // guards every field below
     std::condition_variable idle_;           // signalled when in_flight_ drops to zero
     bool closed_ = false;                    // set by close(); later calls fail with "closed"

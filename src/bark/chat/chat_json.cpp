@@ -1,0 +1,231 @@
+// Chat payload parsing with simdjson's DOM API (documents are small; every field is checked for its
+// type) and the JSON shapes bark sends.
+#include "bark/chat/chat_json.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace bark::chat {
+namespace {
+
+error bad_json(std::string message) { return error{"bad-json", std::move(message)}; }
+
+// Parses body as one JSON object.
+result<simdjson::dom::object> parse_object(simdjson::dom::parser& parser, std::string_view body) {
+    simdjson::dom::element doc;
+    if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) {
+        return bad_json("the body is not valid JSON (UTF-8)");
+    }
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) {
+        return bad_json("the body must be a JSON object");
+    }
+    return obj;
+}
+
+// An integer field; a present field of another type is an error.
+result<std::optional<std::int64_t>> int_field(simdjson::dom::object obj, std::string_view name, bool allow_string) {
+    simdjson::dom::element e;
+    if (obj.at_key(name).get(e) != simdjson::SUCCESS || e.is_null()) {
+        return std::optional<std::int64_t>{};
+    }
+    std::int64_t v = 0;
+    if (e.get_int64().get(v) == simdjson::SUCCESS) {
+        return std::optional<std::int64_t>{v};
+    }
+    std::string_view s;
+    if (allow_string && e.get_string().get(s) == simdjson::SUCCESS && !s.empty()) {
+        const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+            return std::optional<std::int64_t>{v};
+        }
+    }
+    return bad_json(fmt::format("{} must be an integer", name));
+}
+
+result<std::int64_t> required_int(simdjson::dom::object obj, std::string_view name) {
+    auto v = int_field(obj, name, false);
+    if (!v) {
+        return v.err();
+    }
+    if (!v.value()) {
+        return bad_json(fmt::format("{} is required", name));
+    }
+    if (*v.value() < 0) {
+        return bad_json(fmt::format("{} must not be negative", name));
+    }
+    return *v.value();
+}
+
+}  // namespace
+
+result<send_payload> parse_send(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    send_payload p;
+    auto room = int_field(obj.value(), "roomId", true);
+    if (!room) {
+        return room.err();
+    }
+    p.room_id = room.value();
+    std::string_view text;
+    if (obj->at_key("messageText").get_string().get(text) != simdjson::SUCCESS) {
+        return bad_json("messageText must be a string");
+    }
+    p.text = std::string(text);
+    simdjson::dom::element id;
+    if (obj->at_key("clientMessageId").get(id) == simdjson::SUCCESS && !id.is_null()) {
+        std::string_view s;
+        if (id.get_string().get(s) != simdjson::SUCCESS || s.empty() || count_chars(s) > max_client_message_id_chars) {
+            return error{"bad-client-message-id", "clientMessageId must be a string of 1 to 64 characters"};
+        }
+        p.client_message_id = std::string(s);
+    }
+    return p;
+}
+
+result<std::int64_t> parse_read(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    return required_int(obj.value(), "lastReadMessageId");
+}
+
+result<bool> parse_typing(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    bool typing = false;
+    if (obj->at_key("typing").get_bool().get(typing) != simdjson::SUCCESS) {
+        return bad_json("typing must be true or false");
+    }
+    return typing;
+}
+
+result<room_request> parse_room_request(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    auto c = required_int(obj.value(), "customerId");
+    if (!c) {
+        return c.err();
+    }
+    auto s = required_int(obj.value(), "salonId");
+    if (!s) {
+        return s.err();
+    }
+    return room_request{c.value(), s.value()};
+}
+
+result<login_request> parse_login(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    auto id = required_int(obj.value(), "userId");
+    if (!id) {
+        return id.err();
+    }
+    std::string_view name;
+    std::string_view role;
+    if (obj->at_key("username").get_string().get(name) != simdjson::SUCCESS || name.empty() || name.size() > 256) {
+        return bad_json("username must be a non-empty string");
+    }
+    if (obj->at_key("role").get_string().get(role) != simdjson::SUCCESS ||
+        (role != "USER" && role != "SALON" && role != "ADMIN")) {
+        return bad_json("role must be USER, SALON or ADMIN");
+    }
+    return login_request{id.value(), std::string(name), std::string(role)};
+}
+
+result<publish_request> parse_publish(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    std::string_view dest;
+    if (obj->at_key("destination").get_string().get(dest) != simdjson::SUCCESS) {
+        return bad_json("destination must be a string");
+    }
+    simdjson::dom::element payload;
+    if (obj->at_key("payload").get(payload) != simdjson::SUCCESS) {
+        return bad_json("payload is required");
+    }
+    return publish_request{std::string(dest), simdjson::minify(payload)};
+}
+
+std::string iso_time(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+std::size_t count_chars(std::string_view utf8) {
+    std::size_t n = 0;
+    for (const char c : utf8) {
+        n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // count lead bytes only
+    }
+    return n;
+}
+
+std::string_view first_chars(std::string_view utf8, std::size_t n) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < utf8.size(); ++i) {
+        if ((static_cast<unsigned char>(utf8[i]) & 0xc0) != 0x80) {
+            if (seen == n) {
+                return utf8.substr(0, i);
+            }
+            ++seen;
+        }
+    }
+    return utf8;
+}
+
+void write_message(json_writer& w, const store::message& m) {
+    w.begin_object()
+        .key("messageId").value(m.message_id)
+        .key("roomId").value(m.room_id)
+        .key("senderId").value(m.sender_id)
+        .key("senderRole").value(m.sender_role)
+        .key("senderName").value(m.sender_name)
+        .key("messageText").value(m.text)
+        .key("sendAt").value(iso_time(m.send_at_ms));
+    if (!m.client_message_id.empty()) {
+        w.key("clientMessageId").value(m.client_message_id);
+    }
+    w.end_object();
+}
+
+std::string message_json(const store::message& m) {
+    json_writer w;
+    write_message(w, m);
+    return w.take();
+}
+
+void write_room(json_writer& w, const store::room& r) {
+    w.begin_object()
+        .key("roomId").value(r.room_id)
+        .key("customerId").value(r.customer_id)
+        .key("salonId").value(r.salon_id)
+        .key("createdAt").value(iso_time(r.created_at_ms))
+        .end_object();
+}
+
+}  // namespace bark::chat

@@ -1,0 +1,70 @@
+// The chat's JSON: payloads clients send (parsed strictly with simdjson) and the shapes bark
+// broadcasts and serves (SPEC §5, §6). Parse failures are values with an application error code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bark/core/json_writer.hpp"
+#include "bark/core/result.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::chat {
+
+inline constexpr std::size_t max_text_chars = 4000;           // Unicode code points
+inline constexpr std::size_t max_client_message_id_chars = 64;
+inline constexpr std::size_t preview_chars = 100;
+
+// `/pub/chat/send/{roomId}`: {"roomId":N?, "messageText":"...", "sendAt":"..."?, "clientMessageId":"..."?}.
+// roomId may be a number or a string of digits (browsers often carry ids as strings).
+struct send_payload {
+    std::optional<std::int64_t> room_id;
+    std::string text;
+    std::string client_message_id;  // empty: none
+};
+result<send_payload> parse_send(std::string_view body);
+
+// `/pub/chat/read/{roomId}` and the REST read mark: {"lastReadMessageId":N}.
+result<std::int64_t> parse_read(std::string_view body);
+
+// `/pub/chat/typing/{roomId}`: {"typing":true|false}.
+result<bool> parse_typing(std::string_view body);
+
+// POST /api/chat/rooms: {"customerId":N,"salonId":N}.
+struct room_request {
+    std::int64_t customer_id = 0;
+    std::int64_t salon_id = 0;
+};
+result<room_request> parse_room_request(std::string_view body);
+
+// POST /api/dev/login: {"userId":N,"username":"...","role":"USER"}.
+struct login_request {
+    std::int64_t user_id = 0;
+    std::string username;
+    std::string role;
+};
+result<login_request> parse_login(std::string_view body);
+
+// POST /api/publish: {"destination":"...","payload":<any JSON>}; payload kept as its JSON text.
+struct publish_request {
+    std::string destination;
+    std::string payload_json;
+};
+result<publish_request> parse_publish(std::string_view body);
+
+// UTC milliseconds as ISO-8601 with milliseconds: 2026-11-24T20:01:02.345Z.
+std::string iso_time(std::int64_t ms);
+
+// Code points in valid UTF-8 text.
+std::size_t count_chars(std::string_view utf8);
+// The first n code points of valid UTF-8 text.
+std::string_view first_chars(std::string_view utf8, std::size_t n);
+
+// A message as broadcast and as served by the history API.
+void write_message(json_writer& w, const store::message& m);
+std::string message_json(const store::message& m);
+void write_room(json_writer& w, const store::room& r);
+
+}  // namespace bark::chat

@@ -1,0 +1,279 @@
+// Chat handlers: validate, store, then broadcast from the store's completion.
+#include "bark/chat/chat_service.hpp"
+
+#include <chrono>
+#include <charconv>
+#include <limits>
+
+#include "bark/broker/broker.hpp"
+#include "bark/broker/destination.hpp"
+#include "bark/chat/chat_json.hpp"
+
+namespace bark::chat {
+namespace {
+
+constexpr std::size_t no_loop = std::numeric_limits<std::size_t>::max();  // publishes from store threads
+constexpr int replay_page_size = 200;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string room_topic(std::int64_t room_id) { return "/sub/chat/" + std::to_string(room_id); }
+
+}  // namespace
+
+chat_service::chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms)
+    : store_(store), broker_(broker), rooms_(rooms) {}
+
+std::optional<std::int64_t> chat_service::parse_room_id(std::string_view s) {
+    std::int64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v <= 0) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+void chat_service::register_routes(broker::pub_router& router) {
+    router.add("/pub/chat/send/{roomId}", [this](broker::pub_request&& r) { on_send(std::move(r)); });
+    router.add("/pub/chat/read/{roomId}", [this](broker::pub_request&& r) { on_read(std::move(r)); });
+    router.add("/pub/chat/typing/{roomId}", [this](broker::pub_request&& r) { on_typing(std::move(r)); });
+}
+
+bool chat_service::may_subscribe(const auth::principal& p, std::string_view destination) const {
+    if (!broker::under(destination, "/sub/chat")) {
+        return true;
+    }
+    // /sub/chat/{roomId}, /sub/chat/{roomId}/read, /sub/chat/{roomId}/typing
+    std::string_view rest = destination.substr(std::string_view("/sub/chat/").size() - 1);
+    if (rest.empty() || rest.front() != '/') {
+        return false;
+    }
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    const auto id = parse_room_id(rest.substr(0, slash));
+    if (!id) {
+        return false;
+    }
+    if (slash != std::string_view::npos) {
+        const auto tail = rest.substr(slash);
+        if (tail != "/read" && tail != "/typing") {
+            return false;
+        }
+    }
+    const auto room = rooms_.find(*id);
+    return room && may_access(*room, p);
+}
+
+std::optional<store::room> chat_service::room_for(const broker::pub_request& req) const {
+    const auto id = parse_room_id(req.var("roomId").value_or(""));
+    const auto room = id ? rooms_.find(*id) : std::nullopt;
+    if (!room) {
+        req.reply(broker::app_error{"not-found", "no such room"});
+        return std::nullopt;
+    }
+    if (!may_access(*room, req.sender.who)) {
+        req.reply(broker::app_error{"forbidden", "you are not a participant of this room"});
+        return std::nullopt;
+    }
+    return room;
+}
+
+void chat_service::on_send(broker::pub_request&& req) const {
+    auto payload = parse_send(req.frame.body);
+    if (!payload) {
+        req.reply(broker::app_error{payload.err().code, payload.err().message});
+        return;
+    }
+    const auto room = room_for(req);
+    if (!room) {
+        return;
+    }
+    if (payload->room_id && *payload->room_id != room->room_id) {
+        req.reply(broker::app_error{"room-mismatch", "roomId in the body differs from the destination's"});
+        return;
+    }
+    const std::size_t chars = count_chars(payload->text);
+    if (chars == 0) {
+        req.reply(broker::app_error{"empty-text", "messageText is empty"});
+        return;
+    }
+    if (chars > max_text_chars) {
+        req.reply(broker::app_error{"text-too-long", "messageText has more than 4000 characters"});
+        return;
+    }
+    store::new_message m;
+    m.room_id = room->room_id;
+    m.sender_id = req.sender.who.user_id;
+    m.sender_role = req.sender.who.role;
+    m.sender_name = req.sender.who.username;
+    m.text = std::move(payload->text);
+    m.send_at_ms = now_ms();
+    m.client_message_id = std::move(payload->client_message_id);
+    const store::room r = *room;
+    store_.append(std::move(m), [this, r, reply = std::move(req.reply)](result<store::append_result> res) {
+        if (!res) {
+            reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",
+                                    "the message could not be stored"});
+            return;
+        }
+        if (!res->duplicate) {  // a retry is receipted again but not broadcast again
+            const store::message& stored = res->stored;
+            broadcast(stored);
+            const bool customer_sent = stored.sender_role == "USER" && stored.sender_id == r.customer_id;
+            const bool salon_sent = stored.sender_role == "SALON" && stored.sender_id == r.salon_id;
+            if (!customer_sent) {
+                notify(stored, r.customer_id, res->customer_unread);
+            }
+            if (!salon_sent) {
+                notify(stored, r.salon_id, res->salon_unread);
+            }
+        }
+        reply(std::nullopt);
+    });
+}
+
+void chat_service::broadcast(const store::message& m) const {
+    broker::message_meta meta;
+    meta.seq = m.message_id;
+    broker_.publish(no_loop, broker::make_message(room_topic(m.room_id), broker_.next_message_id(),
+                                                  "application/json", message_json(m), meta));
+}
+
+void chat_service::notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const {
+    json_writer w;
+    w.begin_object()
+        .key("type").value("message")
+        .key("roomId").value(m.room_id)
+        .key("messageId").value(m.message_id)
+        .key("senderId").value(m.sender_id)
+        .key("preview").value(first_chars(m.text, preview_chars))
+        .key("unreadCount").value(unread)
+        .end_object();
+    broker::message_meta meta;
+    meta.header_destination = "/user/queue/notifications";
+    broker_.publish(no_loop, broker::make_message("/user/" + std::to_string(user_id) + "/queue/notifications",
+                                                  broker_.next_message_id(), "application/json", w.str(), meta));
+}
+
+void chat_service::on_read(broker::pub_request&& req) const {
+    const auto last = parse_read(req.frame.body);
+    if (!last) {
+        req.reply(broker::app_error{last.err().code, last.err().message});
+        return;
+    }
+    const auto room = room_for(req);
+    if (!room) {
+        return;
+    }
+    const std::int64_t room_id = room->room_id;
+    const std::int64_t user_id = req.sender.who.user_id;
+    store_.mark_read(room_id, user_id, req.sender.who.role, last.value(),
+                     [this, room_id, user_id, reply = std::move(req.reply)](result<std::int64_t> res) {
+                         if (!res) {
+                             reply(broker::app_error{"unavailable", "the read mark could not be stored"});
+                             return;
+                         }
+                         publish_read(room_id, user_id, res.value());
+                         reply(std::nullopt);
+                     });
+}
+
+void chat_service::publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const {
+    json_writer w;
+    w.begin_object()
+        .key("roomId").value(room_id)
+        .key("userId").value(user_id)
+        .key("lastReadMessageId").value(last_read_id)
+        .end_object();
+    broker_.publish(no_loop, broker::make_message(room_topic(room_id) + "/read", broker_.next_message_id(),
+                                                  "application/json", w.str()));
+}
+
+void chat_service::on_typing(broker::pub_request&& req) const {
+    const auto typing = parse_typing(req.frame.body);
+    if (!typing) {
+        req.reply(broker::app_error{typing.err().code, typing.err().message});
+        return;
+    }
+    const auto room = room_for(req);
+    if (!room) {
+        return;
+    }
+    json_writer w;
+    w.begin_object()
+        .key("roomId").value(room->room_id)
+        .key("userId").value(req.sender.who.user_id)
+        .key("typing").value(typing.value())
+        .end_object();
+    broker_.publish(no_loop, broker::make_message(room_topic(room->room_id) + "/typing", broker_.next_message_id(),
+                                                  "application/json", w.str()));
+    req.reply(std::nullopt);
+}
+
+bool chat_service::publish_json(std::string_view destination, std::string_view json) const {
+    if (!broker::is_valid_destination(destination) || broker::is_pattern(destination)) {
+        return false;
+    }
+    broker::message_meta meta;
+    if (broker::under(destination, "/user")) {
+        if (destination.size() <= 6) {
+            return false;
+        }
+        // /user/{userId}/queue/... is shown to the user as /user/queue/...
+        const auto rest = destination.substr(6);
+        const auto slash = rest.find('/');
+        if (slash == std::string_view::npos || !parse_room_id(rest.substr(0, slash)) ||
+            !broker::under(rest.substr(slash), "/queue") || rest.substr(slash) == "/queue") {
+            return false;
+        }
+        meta.header_destination = "/user" + std::string(rest.substr(slash));
+    } else if (!broker::under(destination, "/sub") || destination == "/sub") {
+        return false;
+    }
+    broker_.publish(no_loop, broker::make_message(std::string(destination), broker_.next_message_id(),
+                                                  "application/json", json, meta));
+    return true;
+}
+
+bool chat_service::replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const {
+    if (!broker::under(destination, "/sub/chat")) {
+        return false;
+    }
+    const auto id = parse_room_id(destination.substr(std::string_view("/sub/chat/").size()));
+    if (!id || destination.substr(0, 10) != "/sub/chat/") {
+        return false;
+    }
+    fetch_page(*id, after_id, std::move(sink));
+    return true;
+}
+
+void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const {
+    store_.history(room_id, std::nullopt, after_id, replay_page_size,
+                   [this, room_id, sink = std::move(sink)](result<store::page> res) mutable {
+                       stomp::replay_page page;
+                       if (!res) {
+                           page.error = broker::app_error{"unavailable", "history could not be read"};
+                           sink(std::move(page));
+                           return;
+                       }
+                       std::int64_t last = 0;
+                       for (const auto& m : res->messages) {
+                           broker::message_meta meta;
+                           meta.seq = m.message_id;
+                           page.messages.push_back(broker::make_message(room_topic(room_id), broker_.next_message_id(),
+                                                                        "application/json", message_json(m), meta));
+                           last = m.message_id;
+                       }
+                       const bool more = res->has_more;
+                       page.done = !more;
+                       sink(std::move(page));
+                       if (more) {
+                           fetch_page(room_id, last, std::move(sink));
+                       }
+                   });
+}
+
+}  // namespace bark::chat

@@ -1,0 +1,62 @@
+// The chat on top of the broker and the store: the `/pub/chat/...` handlers (send, read, typing),
+// who may subscribe to a room's topics, catch-up replays, and new-message notifications. A chat
+// message is broadcast and receipted only after the store has committed it; broadcasts leave from
+// the store's writer thread in commit order, so every subscriber sees a room in messageId order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bark/auth/principal.hpp"
+#include "bark/broker/pub_router.hpp"
+#include "bark/chat/room_directory.hpp"
+#include "bark/stomp/session.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::broker {
+class broker;
+}
+
+namespace bark::chat {
+
+class chat_service {
+public:
+    chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms);
+
+    // Adds /pub/chat/send|read|typing/{roomId}.
+    void register_routes(broker::pub_router& router);
+
+    // /sub/chat/{roomId}[/read|/typing] only for the room's participants; other /sub topics for all.
+    bool may_subscribe(const auth::principal& p, std::string_view destination) const;
+
+    // Replays /sub/chat/{roomId} after after_id into sink (pages of stored messages, in order).
+    bool replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const;
+
+    // Broadcasts a read mark to /sub/chat/{roomId}/read (also used by the REST API).
+    void publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const;
+
+    // Publishes JSON to a `/sub/...` topic or to `/user/{userId}/queue/...` (POST /api/publish).
+    // False when the destination is neither.
+    bool publish_json(std::string_view destination, std::string_view json) const;
+
+    // The room id in /sub/chat/{id}... or /pub/chat/x/{id}; nullopt when not a positive integer.
+    static std::optional<std::int64_t> parse_room_id(std::string_view s);
+
+private:
+    void on_send(broker::pub_request&& req) const;
+    void on_read(broker::pub_request&& req) const;
+    void on_typing(broker::pub_request&& req) const;
+    // The room a /pub request names, if the sender may use it; otherwise replies with the error.
+    std::optional<store::room> room_for(const broker::pub_request& req) const;
+    void broadcast(const store::message& m) const;
+    void notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const;
+    void fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const;
+
+    store::message_store& store_;
+    broker::broker& broker_;
+    room_directory& rooms_;
+};
+
+}  // namespace bark::chat

@@ -1,0 +1,287 @@
+// REST handlers. Each copies what it needs from the request, then answers from the store's
+// completion (on a store thread); the HTTP session posts the answer back to its loop.
+#include "bark/chat/rest_api.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <optional>
+
+#include "bark/chat/chat_json.hpp"
+
+namespace bark::chat {
+namespace {
+
+namespace http = boost::beast::http;
+using net::error_answer;
+using net::http_answer;
+using net::http_reply;
+using net::http_request;
+
+constexpr int default_page = 50;
+constexpr int max_page = 200;
+
+http_answer json_answer(unsigned status, std::string body) { return net::text_answer(status, "application/json", std::move(body)); }
+
+std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The caller, or the 401 answer to send.
+std::optional<auth::principal> authenticate(const auth::token_authenticator& auth, const http_request& req,
+                                            const http_reply& reply) {
+    auth::upgrade_credentials c;
+    if (const auto it = req.find(http::field::authorization); it != req.end()) {
+        c.authorization = std::string(it->value());
+    }
+    if (const auto it = req.find(http::field::cookie); it != req.end()) {
+        c.cookie = std::string(it->value());
+    }
+    auto outcome = auth.authenticate_http(c);
+    if (!outcome.who) {
+        reply(error_answer(401, outcome.failure.code, outcome.failure.message));
+        return std::nullopt;
+    }
+    return outcome.who;
+}
+
+// The value of `name` in the query string, if present.
+std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const auto pair = rest.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) {
+            return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        }
+        if (amp == std::string_view::npos) {
+            break;
+        }
+        rest.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_non_negative(std::string_view s) {
+    std::int64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 0) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+http_answer storage_error() { return error_answer(503, "unavailable", "the store could not answer"); }
+
+}  // namespace
+
+void add_rest_routes(net::http_router& router, const auth::token_authenticator& auth, store::message_store& store,
+                     room_directory& rooms, const chat_service& chat, rest_options options) {
+    // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
+    router.add(http::verb::post, "/api/chat/rooms",
+               [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   const auto body = parse_room_request(req.body());
+                   if (!body) {
+                       reply(error_answer(400, body.err().code, body.err().message));
+                       return;
+                   }
+                   const bool allowed = who->role == "ADMIN" ||
+                                        (who->role == "USER" && who->user_id == body->customer_id) ||
+                                        (who->role == "SALON" && who->user_id == body->salon_id);
+                   if (!allowed) {
+                       reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
+                       return;
+                   }
+                   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+                   store.create_room(body->customer_id, body->salon_id, now_ms,
+                                     [&rooms, reply](result<store::created_room> res) {
+                                         if (!res) {
+                                             reply(storage_error());
+                                             return;
+                                         }
+                                         rooms.put(res->r);
+                                         json_writer w;
+                                         write_room(w, res->r);
+                                         reply(json_answer(res->created ? 201 : 200, w.take()));
+                                     });
+               });
+
+    // GET /api/chat/rooms: the caller's rooms, latest activity first.
+    router.add(http::verb::get, "/api/chat/rooms",
+               [&auth, &store](const http_request& req, const captures&, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   store.rooms_of(who->user_id, who->role, max_page,
+                                  [reply](result<std::vector<store::room_summary>> res) {
+                                      if (!res) {
+                                          reply(storage_error());
+                                          return;
+                                      }
+                                      json_writer w;
+                                      w.begin_array();
+                                      for (const auto& s : res.value()) {
+                                          w.begin_object()
+                                              .key("roomId").value(s.r.room_id)
+                                              .key("customerId").value(s.r.customer_id)
+                                              .key("salonId").value(s.r.salon_id)
+                                              .key("lastMessage");
+                                          if (s.last) {
+                                              write_message(w, *s.last);
+                                          } else {
+                                              w.null();
+                                          }
+                                          w.key("unreadCount").value(s.unread).end_object();
+                                      }
+                                      w.end_array();
+                                      reply(json_answer(200, w.take()));
+                                  });
+               });
+
+    // GET /api/chat/rooms/{roomId}/messages?before=ID|after=ID&limit=N
+    router.add(http::verb::get, "/api/chat/rooms/{roomId}/messages",
+               [&auth, &store, &rooms](const http_request& req, const captures& vars, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
+                   const auto room = id ? rooms.find(*id) : std::nullopt;
+                   if (!room) {
+                       reply(error_answer(404, "not-found", "no such room"));
+                       return;
+                   }
+                   if (!may_access(*room, *who)) {
+                       reply(error_answer(403, "forbidden", "you are not a participant of this room"));
+                       return;
+                   }
+                   const std::string_view target = req.target();
+                   std::optional<std::int64_t> before;
+                   std::optional<std::int64_t> after;
+                   int limit = default_page;
+                   if (const auto b = query_param(target, "before")) {
+                       before = parse_non_negative(*b);
+                       if (!before) {
+                           reply(error_answer(400, "bad-request", "before must be a message id"));
+                           return;
+                       }
+                   }
+                   if (const auto a = query_param(target, "after")) {
+                       after = parse_non_negative(*a);
+                       if (!after) {
+                           reply(error_answer(400, "bad-request", "after must be a message id"));
+                           return;
+                       }
+                   }
+                   if (before && after) {
+                       reply(error_answer(400, "bad-request", "use before or after, not both"));
+                       return;
+                   }
+                   if (const auto l = query_param(target, "limit")) {
+                       const auto n = parse_non_negative(*l);
+                       if (!n || *n < 1) {
+                           reply(error_answer(400, "bad-request", "limit must be a positive integer"));
+                           return;
+                       }
+                       limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
+                   }
+                   store.history(room->room_id, before, after, limit, [reply](result<store::page> res) {
+                       if (!res) {
+                           reply(storage_error());
+                           return;
+                       }
+                       json_writer w;
+                       w.begin_object().key("messages").begin_array();
+                       for (const auto& m : res->messages) {
+                           write_message(w, m);
+                       }
+                       w.end_array().key("hasMore").value(res->has_more).end_object();
+                       reply(json_answer(200, w.take()));
+                   });
+               });
+
+    // POST /api/chat/rooms/{roomId}/read {"lastReadMessageId":N} → 204, and the read event.
+    router.add(http::verb::post, "/api/chat/rooms/{roomId}/read",
+               [&auth, &store, &rooms, &chat](const http_request& req, const captures& vars, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
+                   const auto room = id ? rooms.find(*id) : std::nullopt;
+                   if (!room) {
+                       reply(error_answer(404, "not-found", "no such room"));
+                       return;
+                   }
+                   if (!may_access(*room, *who)) {
+                       reply(error_answer(403, "forbidden", "you are not a participant of this room"));
+                       return;
+                   }
+                   const auto last = parse_read(req.body());
+                   if (!last) {
+                       reply(error_answer(400, last.err().code, last.err().message));
+                       return;
+                   }
+                   const std::int64_t room_id = room->room_id;
+                   const std::int64_t user_id = who->user_id;
+                   store.mark_read(room_id, user_id, who->role, last.value(),
+                                   [&chat, room_id, user_id, reply](result<std::int64_t> res) {
+                                       if (!res) {
+                                           reply(storage_error());
+                                           return;
+                                       }
+                                       chat.publish_read(room_id, user_id, res.value());
+                                       reply(net::text_answer(204, "application/json", ""));
+                                   });
+               });
+
+    // POST /api/publish (ADMIN): what other backends push to clients.
+    router.add(http::verb::post, "/api/publish",
+               [&auth, &chat](const http_request& req, const captures&, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   if (who->role != "ADMIN") {
+                       reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
+                       return;
+                   }
+                   const auto body = parse_publish(req.body());
+                   if (!body) {
+                       reply(error_answer(400, body.err().code, body.err().message));
+                       return;
+                   }
+                   if (!chat.publish_json(body->destination, body->payload_json)) {
+                       reply(error_answer(400, "invalid-destination",
+                                          "destination must be /sub/... or /user/{userId}/queue/..."));
+                       return;
+                   }
+                   json_writer w;
+                   w.begin_object().key("destination").value(body->destination).end_object();
+                   reply(json_answer(202, w.take()));
+               });
+
+    if (options.dev) {
+        // POST /api/dev/login: a token for any identity, as a cookie the browser sends on upgrade.
+        router.add(http::verb::post, "/api/dev/login",
+                   [options](const http_request& req, const captures&, http_reply reply) {
+                       const auto body = parse_login(req.body());
+                       if (!body) {
+                           reply(error_answer(400, body.err().code, body.err().message));
+                           return;
+                       }
+                       const std::string token = auth::mint_hs256(
+                           options.dev_secret, auth::principal{body->user_id, body->username, body->role}, now_s(),
+                           options.dev_token_ttl_s);
+                       json_writer w;
+                       w.begin_object().key("token").value(token).end_object();
+                       auto a = json_answer(200, w.take());
+                       a.headers.emplace_back("Set-Cookie",
+                                              "Authorization=" + token + "; Path=/; HttpOnly; SameSite=Lax");
+                       reply(std::move(a));
+                   });
+    }
+}
+
+}  // namespace bark::chat

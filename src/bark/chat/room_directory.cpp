@@ -1,0 +1,34 @@
+// In-memory room directory.
+#include "bark/chat/room_directory.hpp"
+
+#include <mutex>
+
+namespace bark::chat {
+
+void room_directory::load(const std::vector<store::room>& rooms) {
+    std::unique_lock lock(mutex_);
+    for (const auto& r : rooms) {
+        rooms_[r.room_id] = r;
+    }
+}
+
+void room_directory::put(const store::room& r) {
+    std::unique_lock lock(mutex_);
+    rooms_[r.room_id] = r;
+}
+
+std::optional<store::room> room_directory::find(std::int64_t room_id) const {
+    std::shared_lock lock(mutex_);
+    const auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+bool may_access(const store::room& r, const auth::principal& p) {
+    return p.role == "ADMIN" || (p.role == "USER" && p.user_id == r.customer_id) ||
+           (p.role == "SALON" && p.user_id == r.salon_id);
+}
+
+}  // namespace bark::chat

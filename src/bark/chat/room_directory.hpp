@@ -1,0 +1,31 @@
+// Every room's participants, in memory: membership is checked on each SUBSCRIBE and SEND, so it
+// must not wait for the store. Loaded at start; rooms are added as they are created. Read-mostly,
+// so a shared lock is uncontended in practice.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "bark/auth/principal.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::chat {
+
+class room_directory {
+public:
+    void load(const std::vector<store::room>& rooms);
+    void put(const store::room& r);
+    std::optional<store::room> find(std::int64_t room_id) const;
+
+private:
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::int64_t, store::room> rooms_;  // by room id
+};
+
+// The room's customer (role USER), its salon (role SALON), or any ADMIN.
+bool may_access(const store::room& r, const auth::principal& p);
+
+}  // namespace bark::chat
