@@ -156,12 +156,16 @@ test('chat (sqlite store)', async (t) => {
     const adm = await connect(ADMIN);
     await adm.subscribe('room', `/sub/chat/${room.roomId}`);
     const before = cust.messages('room').length;
+    const salonBefore = salon.messages('room').length;
     await sendOk(salon, room.roomId, { messageText: 'for the admin too' });
     const [m] = await adm.waitJson('room', 1);
     assertChatMessage(m, { roomId: room.roomId, from: SALON, text: 'for the admin too' });
     await sendOk(adm, room.roomId, { messageText: 'admin here' });
     const [n] = (await cust.waitJson('room', before + 2)).slice(before + 1);
     assertChatMessage(n, { roomId: room.roomId, from: ADMIN, text: 'admin here' });
+    // The salon's copy travels on another connection than the admin's RECEIPT: wait for it too,
+    // so the next case counts from a settled point.
+    await salon.waitJson('room', salonBefore + 2);
   });
 
   await t.test('every application error code on /user/queue/errors; no RECEIPT; the connection stays open', async () => {

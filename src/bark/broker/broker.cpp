@@ -50,10 +50,7 @@ stomp::broker_port& broker::port(std::size_t loop) { return *shards_.at(loop); }
 void broker::publish(std::size_t from, const shared_message_ptr& m) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         shard& s = *shards_[i];
-        // On the shard's own thread, deliver now: asio queues a post from a loop's own thread
-        // apart from posts of other threads, which could reorder publishes made under a lock
-        // (store completions) by different threads.
-        if (i == from || s.loop().get_executor().running_in_this_thread()) {
+        if (i == from) {
             s.deliver_here(m);
         } else if (s.has_subscriptions()) {
             boost::asio::post(s.loop(), [&s, m] { s.deliver_here(m); });

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,7 @@ struct subscription {
     bool pattern = false;                       // destination holds wildcards
     std::shared_ptr<const std::string> head;    // "MESSAGE\nsubscription:<id>\n", encoded once
     bool head_utf8 = true;                      // head is valid UTF-8
+    std::int64_t last_seq = 0;                  // newest stored-message seq delivered; repeats are dropped
 };
 
 class registry {

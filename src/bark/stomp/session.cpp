@@ -686,6 +686,11 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
     if (state_ != state::connected) {
         return;
     }
+    if (m->seq != 0 && m->seq <= s.last_seq) {
+        // Already delivered by a catch-up replay: the replay can read a committed message before
+        // that message's own broadcast reaches this loop.
+        return;
+    }
     if (!replays_.empty()) {
         if (const auto it = replays_.find(&s); it != replays_.end()) {
             if (it->second.held.size() >= options_.limits.max_held_during_replay) {
@@ -701,6 +706,9 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
 }
 
 void session::deliver_now(const broker::shared_message_ptr& m, broker::subscription& s) {
+    if (m->seq != 0) {
+        s.last_seq = std::max(s.last_seq, m->seq);
+    }
     broker::outbound_frame out;
     out.head = s.head;
     out.tail = m->tail(version_);

@@ -1,5 +1,6 @@
-// The in-memory message store. Each operation computes its result under mutex_ and calls its
-// completion after releasing it, so a completion may call back into the store.
+// The in-memory message store. Each operation computes its result under mutex_. Reads complete
+// inline after releasing it; writes complete on one completion thread in commit order, like the
+// sqlite store's writer, so broadcasts made from write completions leave in messageId order.
 #include "bark/store/memory_message_store.hpp"
 
 #include <algorithm>
@@ -26,7 +27,30 @@ std::vector<message>::const_iterator first_at(const std::vector<message>& ms, st
 
 }  // namespace
 
+memory_message_store::memory_message_store() : completer_([this] { run_completions(); }) {}
+
 memory_message_store::~memory_message_store() { close(); }
+
+void memory_message_store::complete_in_order(std::function<void()> fn) {
+    std::lock_guard lock(completions_mutex_);
+    completions_.push_back(std::move(fn));
+    completions_ready_.notify_one();
+}
+
+void memory_message_store::run_completions() {
+    for (;;) {
+        std::function<void()> fn;
+        {
+            std::unique_lock lock(completions_mutex_);
+            completions_ready_.wait(lock, [this] { return !completions_.empty() || completer_stop_; });
+            if (completions_.empty()) return;  // stopped and drained
+            fn = std::move(completions_.front());
+            completions_.pop_front();
+        }
+        fn();
+        leave();
+    }
+}
 
 bool memory_message_store::enter() {
     std::lock_guard lock(mutex_);
@@ -64,7 +88,7 @@ room_summary memory_message_store::summarize(const room_state& rs, const mark* m
 void memory_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
                                        callback<created_room> done) {
     if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // completions leave in commit order
+    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
     created_room out;
     {
         std::lock_guard lock(mutex_);
@@ -79,8 +103,7 @@ void memory_message_store::create_room(std::int64_t customer_id, std::int64_t sa
         out.r = find_room(it->second)->r;
         out.created = inserted;
     }
-    done(std::move(out));
-    leave();
+    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
 }
 
 result<std::vector<room>> memory_message_store::load_rooms() {
@@ -105,7 +128,7 @@ void memory_message_store::get_room(std::int64_t room_id, callback<std::optional
 
 void memory_message_store::append(new_message m, callback<append_result> done) {
     if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // completions leave in commit order
+    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
     auto out = [&]() -> result<append_result> {
         std::lock_guard lock(mutex_);
         room_state* rs = find_room(m.room_id);
@@ -140,14 +163,13 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
         ar.salon_unread = rs->salon.unread;
         return ar;
     }();
-    done(std::move(out));
-    leave();
+    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
 }
 
 void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
                                      std::int64_t last_read_message_id, callback<std::int64_t> done) {
     if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // completions leave in commit order
+    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
     auto out = [&]() -> result<std::int64_t> {
         std::lock_guard lock(mutex_);
         room_state* rs = find_room(room_id);
@@ -163,8 +185,7 @@ void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id,
         }
         return mk->last_read;
     }();
-    done(std::move(out));
-    leave();
+    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
 }
 
 void memory_message_store::history(std::int64_t room_id, std::optional<std::int64_t> before,
@@ -221,9 +242,17 @@ void memory_message_store::rooms_of(std::int64_t user_id, std::string_view role,
 }
 
 void memory_message_store::close() {
-    std::unique_lock lock(mutex_);
-    closed_ = true;
-    idle_.wait(lock, [this] { return in_flight_ == 0; });
+    {
+        std::unique_lock lock(mutex_);
+        closed_ = true;
+        idle_.wait(lock, [this] { return in_flight_ == 0; });  // every write's completion has run
+    }
+    {
+        std::lock_guard lock(completions_mutex_);
+        completer_stop_ = true;
+        completions_ready_.notify_one();
+    }
+    if (completer_.joinable()) completer_.join();
 }
 
 }  // namespace bark::store

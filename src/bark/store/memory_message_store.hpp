@@ -1,11 +1,14 @@
 // The in-memory message store ("memory:"): for tests and benchmarks. Same semantics as the sqlite
 // store (ids, idempotency, unread counts, paging, ordering), nothing survives the process. Every
-// operation runs under one mutex and completes inline on the calling thread, after the mutex is
-// released. Writes also hold `write_order_` through their completion, so completions run in commit
-// order (broadcasts leave in messageId order) and a write's completion must not write to the store.
+// operation runs under one mutex. Reads complete inline on the calling thread; writes complete on
+// the store's completion thread, in commit order (broadcasts leave in messageId order). close()
+// must not be called from a completion.
 #pragma once
 
 #include <condition_variable>
+#include <deque>
+#include <functional>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -20,7 +23,7 @@ namespace bark::store {
 
 class memory_message_store final : public message_store {
 public:
-    memory_message_store() = default;
+    memory_message_store();
     ~memory_message_store() override;
 
     memory_message_store(const memory_message_store&) = delete;
@@ -72,7 +75,15 @@ private:
     // The summary of a room as seen by the holder of `m` (null: no mark, unread 0).
     static room_summary summarize(const room_state& rs, const mark* m);
 
-    std::mutex write_order_;                 // held by a write through its completion: commit order
+    // Queues a write's completion for the completion thread (FIFO = commit order).
+    void complete_in_order(std::function<void()> fn);
+    void run_completions();
+
+    std::mutex write_order_;                 // held while a write takes its id and queues its completion
+    std::mutex completions_mutex_;           // guards completions_ and completer_stop_
+    std::condition_variable completions_ready_;  // signalled when a completion is queued or on stop
+    std::deque<std::function<void()>> completions_;  // write completions not run yet, oldest first
+    bool completer_stop_ = false;            // close(): the completion thread ends once drained
     std::mutex mutex_;                       // guards every field below
     std::condition_variable idle_;           // signalled when in_flight_ drops to zero
     bool closed_ = false;                    // set by close(); later calls fail with "closed"
@@ -81,6 +92,7 @@ private:
     std::vector<room_state> rooms_;          // room id N lives at index N-1
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> room_by_pair_;  // (customer, salon) → room id
     std::map<client_key, std::int64_t> by_client_key_;  // idempotency key → message id
+    std::thread completer_;                  // runs write completions; started last, joined by close()
 };
 
 }  // namespace bark::store
