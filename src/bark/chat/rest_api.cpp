@@ -75,6 +75,22 @@ std::optional<std::int64_t> parse_non_negative(std::string_view s) {
     return v;
 }
 
+// The room named by the path, if the caller may use it; otherwise answers 404 or 403.
+std::optional<store::room> room_of(const room_directory& rooms, const captures& vars, const auth::principal& who,
+                                   const http_reply& reply) {
+    const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
+    const auto room = id ? rooms.find(*id) : std::nullopt;
+    if (!room) {
+        reply(error_answer(404, "not-found", "no such room"));
+        return std::nullopt;
+    }
+    if (!may_access(*room, who)) {
+        reply(error_answer(403, "forbidden", "you are not a participant of this room"));
+        return std::nullopt;
+    }
+    return room;
+}
+
 http_answer storage_error() { return error_answer(503, "unavailable", "the store could not answer"); }
 
 }  // namespace
@@ -150,16 +166,8 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                [&auth, &store, &rooms](const http_request& req, const captures& vars, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
-                   const auto room = id ? rooms.find(*id) : std::nullopt;
-                   if (!room) {
-                       reply(error_answer(404, "not-found", "no such room"));
-                       return;
-                   }
-                   if (!may_access(*room, *who)) {
-                       reply(error_answer(403, "forbidden", "you are not a participant of this room"));
-                       return;
-                   }
+                   const auto room = room_of(rooms, vars, *who, reply);
+                   if (!room) return;
                    const std::string_view target = req.target();
                    std::optional<std::int64_t> before;
                    std::optional<std::int64_t> after;
@@ -210,16 +218,8 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                [&auth, &store, &rooms, &chat](const http_request& req, const captures& vars, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
-                   const auto room = id ? rooms.find(*id) : std::nullopt;
-                   if (!room) {
-                       reply(error_answer(404, "not-found", "no such room"));
-                       return;
-                   }
-                   if (!may_access(*room, *who)) {
-                       reply(error_answer(403, "forbidden", "you are not a participant of this room"));
-                       return;
-                   }
+                   const auto room = room_of(rooms, vars, *who, reply);
+                   if (!room) return;
                    const auto last = parse_read(req.body());
                    if (!last) {
                        reply(error_answer(400, last.err().code, last.err().message));

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bark/broker/destination.hpp"
+#include "bark/core/json_writer.hpp"
 #include "bark/core/utf8.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/escaping.hpp"
@@ -88,30 +89,6 @@ std::optional<version> negotiate(std::optional<std::string_view> accept, std::op
 
 std::uint32_t agree(std::uint32_t ours, std::uint32_t theirs) {
     return ours == 0 || theirs == 0 ? 0 : std::max(ours, theirs);
-}
-
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 8);
-    for (const char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    static constexpr char hex[] = "0123456789abcdef";
-                    out += "\\u00";
-                    out += hex[(c >> 4) & 0xf];
-                    out += hex[c & 0xf];
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -410,11 +387,13 @@ void session::send_user_error(const broker::app_error& e, std::optional<std::str
     if (user_subs_.empty()) {
         return;
     }
-    std::string body = R"({"error":")" + json_escape(e.code) + R"(","message":")" + json_escape(e.message) + '"';
+    json_writer w;
+    w.begin_object().key("error").value(e.code).key("message").value(e.message);
     if (receipt) {
-        body += R"(,"receiptId":")" + json_escape(*receipt) + '"';
+        w.key("receiptId").value(*receipt);
     }
-    body += '}';
+    w.end_object();
+    const std::string body = w.take();
     broker::shared_message_ptr m;
     for (broker::subscription* s : user_subs_) {
         if (s->destination == errors_key_) {
