@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bark/stomp/encoder.hpp"
+#include "bark/stomp/heart_beat.hpp"
 #include "bark/stomp/parser.hpp"
 #include "bark/stomp/session.hpp"
 
@@ -314,4 +315,15 @@ TEST_F(stomp_session, closing_removes_every_subscription_from_the_broker) {
     EXPECT_EQ(broker.reg.size(), 2U);
     s->on_closed();
     EXPECT_EQ(broker.reg.size(), 0U);
+}
+
+TEST(heart_beat, parses_two_integers_and_refuses_anything_else) {
+    const auto hb = stomp::parse_heart_beat("10000, 0");
+    ASSERT_TRUE(hb.has_value());
+    EXPECT_EQ(hb->cx, 10000U);
+    EXPECT_EQ(hb->cy, 0U);
+    EXPECT_TRUE(stomp::parse_heart_beat("4294967295,1").has_value());
+    for (const char* bad : {"", "1", "1,", ",1", "a,1", "-1,1", "1,2,3", "4294967296,1", "1 2,3"}) {
+        EXPECT_FALSE(stomp::parse_heart_beat(bad).has_value()) << bad;
+    }
 }

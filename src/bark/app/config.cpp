@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bark/core/log.hpp"
+#include "bark/stomp/heart_beat.hpp"
 #include "bark/version.hpp"
 
 namespace bark::app {
@@ -31,25 +32,6 @@ bool parse_listen(const std::string& s, config& c) {
         c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
     }
     c.listen_port = static_cast<std::uint16_t>(port);
-    return true;
-}
-
-bool parse_heartbeat(const std::string& s, config& c) {
-    const auto comma = s.find(',');
-    if (comma == std::string::npos) {
-        return false;
-    }
-    std::uint32_t a = 0;
-    std::uint32_t b = 0;
-    const char* p = s.data();
-    const auto r1 = std::from_chars(p, p + comma, a);
-    const auto r2 = std::from_chars(p + comma + 1, p + s.size(), b);
-    if (comma == 0 || comma + 1 == s.size() || r1.ec != std::errc() || r1.ptr != p + comma ||
-        r2.ec != std::errc() || r2.ptr != p + s.size()) {
-        return false;
-    }
-    c.heartbeat_send_ms = a;
-    c.heartbeat_recv_ms = b;
     return true;
 }
 
@@ -134,7 +116,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
         out.exit_code = 2;
         return out;
     }
-    if (!parse_heartbeat(heartbeat, c)) {
+    if (const auto hb = stomp::parse_heart_beat(heartbeat)) {
+        c.heartbeat_send_ms = hb->cx;
+        c.heartbeat_recv_ms = hb->cy;
+    } else {
         std::fprintf(stderr, "bark: --heartbeat: expected CX,CY in ms, got '%s'\n", heartbeat.c_str());
         out.exit_code = 2;
         return out;

@@ -11,6 +11,7 @@
 #include "bark/core/utf8.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/escaping.hpp"
+#include "bark/stomp/heart_beat.hpp"
 
 namespace bark::stomp {
 namespace {
@@ -38,25 +39,6 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
         return std::nullopt;
     }
     return v;
-}
-
-// "cx,cy" in milliseconds.
-std::optional<std::pair<std::uint32_t, std::uint32_t>> parse_heartbeat(std::string_view s) {
-    const auto comma = s.find(',');
-    if (comma == std::string_view::npos) {
-        return std::nullopt;
-    }
-    auto trim = [](std::string_view v) {
-        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-        return v;
-    };
-    const auto a = parse_u64(trim(s.substr(0, comma)));
-    const auto b = parse_u64(trim(s.substr(comma + 1)));
-    if (!a || !b || *a > 0xffffffffULL || *b > 0xffffffffULL) {
-        return std::nullopt;
-    }
-    return std::pair{static_cast<std::uint32_t>(*a), static_cast<std::uint32_t>(*b)};
 }
 
 // Highest version both sides accept; nullopt when none.
@@ -251,11 +233,12 @@ bool session::handle_connect(frame& f) {
     std::uint32_t client_send = 0;
     std::uint32_t client_recv = 0;
     if (const auto hb = f.get("heart-beat")) {
-        const auto parsed = parse_heartbeat(*hb);
+        const auto parsed = parse_heart_beat(*hb);
         if (!parsed) {
             return fail("invalid-header", "heart-beat must be two non-negative integers: cx,cy", &f);
         }
-        std::tie(client_send, client_recv) = *parsed;
+        client_send = parsed->cx;
+        client_recv = parsed->cy;
     }
     const auto outcome = services_.authenticator->authenticate(f, credentials_);
     if (!outcome.who) {
@@ -299,20 +282,7 @@ bool session::handle_send(frame& f) {
         return fail("invalid-destination", "not a destination bark can send to: " + std::string(*dest), &f);
     }
     if (const auto tx = f.get("transaction")) {
-        const auto it = transactions_.find(std::string(*tx));
-        if (it == transactions_.end()) {
-            return fail("unknown-transaction", "no open transaction named " + std::string(*tx), &f);
-        }
-        if (it->second.size() >= options_.limits.max_transaction_frames) {
-            return fail("too-many-transactions", "a transaction holds at most " +
-                                                     std::to_string(options_.limits.max_transaction_frames) +
-                                                     " frames", &f);
-        }
-        send_receipt(f);
-        frame held = std::move(f);
-        std::erase_if(held.headers, [](const header& h) { return h.name == "transaction" || h.name == "receipt"; });
-        it->second.push_back(std::move(held));
-        return true;
+        return hold_in_transaction(f, *tx);
     }
 
     const std::string destination(*dest);
@@ -541,18 +511,7 @@ bool session::handle_ack(frame& f, bool ack) {
         return fail("unknown-ack", std::string(what) + " names no message waiting for acknowledgement", &f);
     }
     if (const auto tx = f.get("transaction")) {
-        const auto it = transactions_.find(std::string(*tx));
-        if (it == transactions_.end()) {
-            return fail("unknown-transaction", "no open transaction named " + std::string(*tx), &f);
-        }
-        if (it->second.size() >= options_.limits.max_transaction_frames) {
-            return fail("too-many-transactions", "the transaction holds too many frames", &f);
-        }
-        send_receipt(f);
-        frame held = std::move(f);
-        std::erase_if(held.headers, [](const header& h) { return h.name == "transaction" || h.name == "receipt"; });
-        it->second.push_back(std::move(held));
-        return true;
+        return hold_in_transaction(f, *tx);
     }
     // Settle it (and, in client mode, every earlier delivery of the same subscription).
     broker::subscription* sub = found->sub;
@@ -564,6 +523,24 @@ bool session::handle_ack(frame& f, bool ack) {
         pending_acks_.erase(found);
     }
     send_receipt(f);
+    return true;
+}
+
+bool session::hold_in_transaction(frame& f, std::string_view tx) {
+    const auto it = transactions_.find(std::string(tx));
+    if (it == transactions_.end()) {
+        return fail("unknown-transaction", "no open transaction named " + std::string(tx), &f);
+    }
+    if (it->second.size() >= options_.limits.max_transaction_frames) {
+        return fail("too-many-transactions",
+                    "a transaction holds at most " + std::to_string(options_.limits.max_transaction_frames) + " frames",
+                    &f);
+    }
+    send_receipt(f);
+    // Replayed at COMMIT as if sent then: without the transaction, and receipted already.
+    frame held = std::move(f);
+    std::erase_if(held.headers, [](const header& h) { return h.name == "transaction" || h.name == "receipt"; });
+    it->second.push_back(std::move(held));
     return true;
 }
 

@@ -149,6 +149,8 @@ private:
     bool handle_unsubscribe(frame& f);
     bool handle_ack(frame& f, bool ack);
     bool handle_transaction(frame& f);
+    // Queues a SEND, ACK or NACK in open transaction tx (receipted now, applied at COMMIT).
+    bool hold_in_transaction(frame& f, std::string_view tx);
     bool handle_disconnect(frame& f);
 
     // Sends ERROR (message header = code) and closes. Returns false (stop parsing).
