@@ -106,14 +106,14 @@ int run_server(const config& cfg) {
     chat::chat_service chat(*store, broker, rooms);
 
     net::http_router router;
-    router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, net::http_reply reply) {
+    router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, const net::http_reply& reply) {
         reply(net::text_answer(200, "text/plain", "ok"));
     });
 
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
     auth::token_authenticator authenticator(verifier);
-    chat::add_rest_routes(router, authenticator, *store, rooms, chat, {cfg.dev, secret, 24 * 3600});
+    chat::add_rest_routes(router, authenticator, *store, rooms, chat, {cfg.dev, secret, std::int64_t{24} * 3600});
 
     stomp::session_options options;
     options.limits.parser.max_frame_bytes = cfg.max_frame_bytes;

@@ -25,9 +25,21 @@ std::string room_topic(std::int64_t room_id) { return "/sub/chat/" + std::to_str
 }  // namespace
 
 chat_service::chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms)
-    : store_(store), broker_(broker), rooms_(rooms) {}
+    : store_(store), broker_(broker), rooms_(rooms) {
+    for (const char* t : {"/sub/chat/{roomId}", "/sub/chat/{roomId}/read", "/sub/chat/{roomId}/typing"}) {
+        room_topics_.push_back(*path_template::parse(t));
+    }
+}
 
-std::optional<std::int64_t> chat_service::parse_room_id(std::string_view s) {
+std::optional<std::int64_t> chat_service::room_in(const path_template& topic, std::string_view destination) {
+    captures vars;
+    if (!topic.match(destination, vars)) {
+        return std::nullopt;
+    }
+    return parse_id(find_capture(vars, "roomId").value_or(""));
+}
+
+std::optional<std::int64_t> chat_service::parse_id(std::string_view s) {
     std::int64_t v = 0;
     const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
     if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v <= 0) {
@@ -46,29 +58,21 @@ bool chat_service::may_subscribe(const auth::principal& p, std::string_view dest
     if (!broker::under(destination, "/sub/chat")) {
         return true;
     }
-    // /sub/chat/{roomId}, /sub/chat/{roomId}/read, /sub/chat/{roomId}/typing
-    std::string_view rest = destination.substr(std::string_view("/sub/chat/").size() - 1);
-    if (rest.empty() || rest.front() != '/') {
-        return false;
-    }
-    rest.remove_prefix(1);
-    const auto slash = rest.find('/');
-    const auto id = parse_room_id(rest.substr(0, slash));
-    if (!id) {
-        return false;
-    }
-    if (slash != std::string_view::npos) {
-        const auto tail = rest.substr(slash);
-        if (tail != "/read" && tail != "/typing") {
-            return false;
+    std::optional<std::int64_t> id;
+    for (const auto& t : room_topics_) {
+        if (!id) {
+            id = room_in(t, destination);
         }
+    }
+    if (!id) {
+        return false;  // not a room topic bark knows
     }
     const auto room = rooms_.find(*id);
     return room && may_access(*room, p);
 }
 
 std::optional<store::room> chat_service::room_for(const broker::pub_request& req) const {
-    const auto id = parse_room_id(req.var("roomId").value_or(""));
+    const auto id = parse_id(req.var("roomId").value_or(""));
     const auto room = id ? rooms_.find(*id) : std::nullopt;
     if (!room) {
         req.reply(broker::app_error{"not-found", "no such room"});
@@ -135,11 +139,15 @@ void chat_service::on_send(broker::pub_request&& req) const {
     });
 }
 
+void chat_service::publish(std::string destination, std::string_view json, const broker::message_meta& meta) const {
+    broker_.publish(no_loop, broker::make_message(std::move(destination), broker_.next_message_id(),
+                                                  "application/json", json, meta));
+}
+
 void chat_service::broadcast(const store::message& m) const {
     broker::message_meta meta;
     meta.seq = m.message_id;
-    broker_.publish(no_loop, broker::make_message(room_topic(m.room_id), broker_.next_message_id(),
-                                                  "application/json", message_json(m), meta));
+    publish(room_topic(m.room_id), message_json(m), meta);
 }
 
 void chat_service::notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const {
@@ -154,8 +162,7 @@ void chat_service::notify(const store::message& m, std::int64_t user_id, std::in
         .end_object();
     broker::message_meta meta;
     meta.header_destination = "/user/queue/notifications";
-    broker_.publish(no_loop, broker::make_message("/user/" + std::to_string(user_id) + "/queue/notifications",
-                                                  broker_.next_message_id(), "application/json", w.str(), meta));
+    publish("/user/" + std::to_string(user_id) + "/queue/notifications", w.str(), meta);
 }
 
 void chat_service::on_read(broker::pub_request&& req) const {
@@ -188,8 +195,7 @@ void chat_service::publish_read(std::int64_t room_id, std::int64_t user_id, std:
         .key("userId").value(user_id)
         .key("lastReadMessageId").value(last_read_id)
         .end_object();
-    broker_.publish(no_loop, broker::make_message(room_topic(room_id) + "/read", broker_.next_message_id(),
-                                                  "application/json", w.str()));
+    publish(room_topic(room_id) + "/read", w.str());
 }
 
 void chat_service::on_typing(broker::pub_request&& req) const {
@@ -208,8 +214,7 @@ void chat_service::on_typing(broker::pub_request&& req) const {
         .key("userId").value(req.sender.who.user_id)
         .key("typing").value(typing.value())
         .end_object();
-    broker_.publish(no_loop, broker::make_message(room_topic(room->room_id) + "/typing", broker_.next_message_id(),
-                                                  "application/json", w.str()));
+    publish(room_topic(room->room_id) + "/typing", w.str());
     req.reply(std::nullopt);
 }
 
@@ -225,7 +230,7 @@ bool chat_service::publish_json(std::string_view destination, std::string_view j
         // /user/{userId}/queue/... is shown to the user as /user/queue/...
         const auto rest = destination.substr(6);
         const auto slash = rest.find('/');
-        if (slash == std::string_view::npos || !parse_room_id(rest.substr(0, slash)) ||
+        if (slash == std::string_view::npos || !parse_id(rest.substr(0, slash)) ||
             !broker::under(rest.substr(slash), "/queue") || rest.substr(slash) == "/queue") {
             return false;
         }
@@ -233,17 +238,13 @@ bool chat_service::publish_json(std::string_view destination, std::string_view j
     } else if (!broker::under(destination, "/sub") || destination == "/sub") {
         return false;
     }
-    broker_.publish(no_loop, broker::make_message(std::string(destination), broker_.next_message_id(),
-                                                  "application/json", json, meta));
+    publish(std::string(destination), json, meta);
     return true;
 }
 
 bool chat_service::replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const {
-    if (!broker::under(destination, "/sub/chat")) {
-        return false;
-    }
-    const auto id = parse_room_id(destination.substr(std::string_view("/sub/chat/").size()));
-    if (!id || destination.substr(0, 10) != "/sub/chat/") {
+    const auto id = room_in(room_topics_.front(), destination);  // the messages topic keeps history
+    if (!id) {
         return false;
     }
     fetch_page(*id, after_id, std::move(sink));

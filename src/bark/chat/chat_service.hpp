@@ -8,10 +8,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bark/auth/principal.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/core/path_template.hpp"
 #include "bark/stomp/session.hpp"
 #include "bark/store/message_store.hpp"
 
@@ -41,8 +43,8 @@ public:
     // False when the destination is neither.
     bool publish_json(std::string_view destination, std::string_view json) const;
 
-    // The room id in /sub/chat/{id}... or /pub/chat/x/{id}; nullopt when not a positive integer.
-    static std::optional<std::int64_t> parse_room_id(std::string_view s);
+    // A room or user id from a path segment; nullopt unless a positive decimal integer.
+    static std::optional<std::int64_t> parse_id(std::string_view s);
 
 private:
     void on_send(broker::pub_request&& req) const;
@@ -50,13 +52,18 @@ private:
     void on_typing(broker::pub_request&& req) const;
     // The room a /pub request names, if the sender may use it; otherwise replies with the error.
     std::optional<store::room> room_for(const broker::pub_request& req) const;
+    // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
+    void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
     void broadcast(const store::message& m) const;
     void notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const;
     void fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const;
+    // The room id when destination is topic with a valid id.
+    static std::optional<std::int64_t> room_in(const path_template& topic, std::string_view destination);
 
     store::message_store& store_;
     broker::broker& broker_;
     room_directory& rooms_;
+    std::vector<path_template> room_topics_;  // a room's messages (first), read marks and typing topics
 };
 
 }  // namespace bark::chat

@@ -29,14 +29,7 @@ std::int64_t now_s() {
 // The caller, or the 401 answer to send.
 std::optional<auth::principal> authenticate(const auth::token_authenticator& auth, const http_request& req,
                                             const http_reply& reply) {
-    auth::upgrade_credentials c;
-    if (const auto it = req.find(http::field::authorization); it != req.end()) {
-        c.authorization = std::string(it->value());
-    }
-    if (const auto it = req.find(http::field::cookie); it != req.end()) {
-        c.cookie = std::string(it->value());
-    }
-    auto outcome = auth.authenticate_http(c);
+    auto outcome = auth.authenticate_http(net::credentials_of(req));
     if (!outcome.who) {
         reply(error_answer(401, outcome.failure.code, outcome.failure.message));
         return std::nullopt;
@@ -78,7 +71,7 @@ std::optional<std::int64_t> parse_non_negative(std::string_view s) {
 // The room named by the path, if the caller may use it; otherwise answers 404 or 403.
 std::optional<store::room> room_of(const room_directory& rooms, const captures& vars, const auth::principal& who,
                                    const http_reply& reply) {
-    const auto id = chat_service::parse_room_id(find_capture(vars, "roomId").value_or(""));
+    const auto id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
     const auto room = id ? rooms.find(*id) : std::nullopt;
     if (!room) {
         reply(error_answer(404, "not-found", "no such room"));
@@ -96,7 +89,7 @@ http_answer storage_error() { return error_answer(503, "unavailable", "the store
 }  // namespace
 
 void add_rest_routes(net::http_router& router, const auth::token_authenticator& auth, store::message_store& store,
-                     room_directory& rooms, const chat_service& chat, rest_options options) {
+                     room_directory& rooms, const chat_service& chat, const rest_options& options) {
     // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
     router.add(http::verb::post, "/api/chat/rooms",
                [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
@@ -118,7 +111,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count();
                    store.create_room(body->customer_id, body->salon_id, now_ms,
-                                     [&rooms, reply](result<store::created_room> res) {
+                                     [&rooms, reply = std::move(reply)](result<store::created_room> res) {
                                          if (!res) {
                                              reply(storage_error());
                                              return;
@@ -136,7 +129,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
                    store.rooms_of(who->user_id, who->role, max_page,
-                                  [reply](result<std::vector<store::room_summary>> res) {
+                                  [reply = std::move(reply)](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
                                           reply(storage_error());
                                           return;
@@ -198,7 +191,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                        }
                        limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
                    }
-                   store.history(room->room_id, before, after, limit, [reply](result<store::page> res) {
+                   store.history(room->room_id, before, after, limit, [reply = std::move(reply)](result<store::page> res) {
                        if (!res) {
                            reply(storage_error());
                            return;
@@ -228,7 +221,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    const std::int64_t room_id = room->room_id;
                    const std::int64_t user_id = who->user_id;
                    store.mark_read(room_id, user_id, who->role, last.value(),
-                                   [&chat, room_id, user_id, reply](result<std::int64_t> res) {
+                                   [&chat, room_id, user_id, reply = std::move(reply)](result<std::int64_t> res) {
                                        if (!res) {
                                            reply(storage_error());
                                            return;
@@ -240,7 +233,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
 
     // POST /api/publish (ADMIN): what other backends push to clients.
     router.add(http::verb::post, "/api/publish",
-               [&auth, &chat](const http_request& req, const captures&, http_reply reply) {
+               [&auth, &chat](const http_request& req, const captures&, const http_reply& reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
                    if (who->role != "ADMIN") {
@@ -265,7 +258,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
     if (options.dev) {
         // POST /api/dev/login: a token for any identity, as a cookie the browser sends on upgrade.
         router.add(http::verb::post, "/api/dev/login",
-                   [options](const http_request& req, const captures&, http_reply reply) {
+                   [options](const http_request& req, const captures&, const http_reply& reply) {
                        const auto body = parse_login(req.body());
                        if (!body) {
                            reply(error_answer(400, body.err().code, body.err().message));

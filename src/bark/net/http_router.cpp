@@ -39,6 +39,17 @@ void http_router::handle(const http_request& req, http_reply reply) const {
     reply(error_answer(404, "not-found", "no such resource"));
 }
 
+auth::upgrade_credentials credentials_of(const http_request& req) {
+    auth::upgrade_credentials c;
+    if (const auto it = req.find(http::field::authorization); it != req.end()) {
+        c.authorization = std::string(it->value());
+    }
+    if (const auto it = req.find(http::field::cookie); it != req.end()) {
+        c.cookie = std::string(it->value());
+    }
+    return c;
+}
+
 http_answer text_answer(unsigned status, std::string_view content_type, std::string body) {
     http_answer a;
     a.status = status;

@@ -13,6 +13,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "bark/auth/principal.hpp"
 #include "bark/core/path_template.hpp"
 
 namespace bark::net {
@@ -49,6 +50,9 @@ private:
     };
     std::vector<route> routes_;
 };
+
+// The request's `Authorization` and `Cookie` headers, for token authentication.
+auth::upgrade_credentials credentials_of(const http_request& req);
 
 http_answer text_answer(unsigned status, std::string_view content_type, std::string body);
 // `{"error":"code","message":"text"}`.

@@ -37,12 +37,7 @@ ws_session::~ws_session() = default;
 
 void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
-    if (const auto it = req.find(http::field::authorization); it != req.end()) {
-        credentials_.authorization = std::string(it->value());
-    }
-    if (const auto it = req.find(http::field::cookie); it != req.end()) {
-        credentials_.cookie = std::string(it->value());
-    }
+    credentials_ = credentials_of(req);
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);  // also bounds the close handshake

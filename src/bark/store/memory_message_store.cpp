@@ -103,7 +103,7 @@ void memory_message_store::create_room(std::int64_t customer_id, std::int64_t sa
         out.r = find_room(it->second)->r;
         out.created = inserted;
     }
-    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    complete_in_order([done = std::move(done), out]() { done(out); });
 }
 
 result<std::vector<room>> memory_message_store::load_rooms() {
@@ -122,7 +122,7 @@ void memory_message_store::get_room(std::int64_t room_id, callback<std::optional
         std::lock_guard lock(mutex_);
         if (auto* rs = find_room(room_id)) out = rs->r;
     }
-    done(std::move(out));
+    done(out);
     leave();
 }
 
