@@ -81,6 +81,26 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
         ->envname("BARK_MAX_SEND_RATE")
         ->check(CLI::Range(0U, 1000000U));
+    app.add_option("--web-root", c.web_root, "directory of the demo page; default <exe dir>/../web")
+        ->envname("BARK_WEB_ROOT");
+
+    app.add_option("--sockjs-heartbeat", c.sockjs_heartbeat_ms, "ms between SockJS heart-beat frames")
+        ->envname("BARK_SOCKJS_HEARTBEAT")
+        ->check(CLI::Range(10U, 3600000U));
+    app.add_option("--sockjs-disconnect-delay", c.sockjs_disconnect_delay_ms,
+                   "ms a SockJS session lives without a receiving request")
+        ->envname("BARK_SOCKJS_DISCONNECT_DELAY")
+        ->check(CLI::Range(10U, 3600000U));
+    app.add_option("--sockjs-stream-bytes", c.sockjs_stream_bytes,
+                   "bytes after which a SockJS streaming response ends (the client opens another)")
+        ->envname("BARK_SOCKJS_STREAM_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+    app.add_flag("--sockjs-cookie-needed", c.sockjs_cookie_needed,
+                 "SockJS sets JSESSIONID (for load balancers with sticky sessions by cookie)")
+        ->envname("BARK_SOCKJS_COOKIE_NEEDED");
+    app.add_flag("--sockjs-test-services", c.sockjs_test_services,
+                 "serve the SockJS protocol test services /echo, /close, /disabled_websocket_echo, /cookie_needed_echo")
+        ->envname("BARK_SOCKJS_TEST_SERVICES");
 
     token_command token;
     CLI::App* token_app = app.add_subcommand("token", "print a signed JWT (HS256) for a user");

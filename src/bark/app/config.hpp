@@ -27,6 +27,12 @@ struct config {
     std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)
     bool dev = false;                            // --dev
     std::uint32_t max_send_rate = 50;            // --max-send-rate, SENDs/s per connection; 0 = no limit
+    std::uint32_t sockjs_heartbeat_ms = 25000;   // --sockjs-heartbeat: `h` frame interval
+    std::uint32_t sockjs_disconnect_delay_ms = 5000;  // --sockjs-disconnect-delay: session kept without a receiver
+    std::size_t sockjs_stream_bytes = 131072;    // --sockjs-stream-bytes: a streaming response ends after this
+    bool sockjs_cookie_needed = false;           // --sockjs-cookie-needed: JSESSIONID for sticky load balancers
+    bool sockjs_test_services = false;           // --sockjs-test-services: /echo, /close, ... of the protocol suite
+    std::string web_root;                        // --web-root; empty = next to the executable
 };
 
 // `bark token ...`: mint a token and print it.

@@ -26,7 +26,10 @@
 #include "bark/core/log.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/io_pool.hpp"
+#include "bark/net/endpoint.hpp"
 #include "bark/net/listener.hpp"
+#include "bark/net/sockjs_registry.hpp"
+#include "bark/net/static_files.hpp"
 #include "bark/version.hpp"
 
 namespace bark::app {
@@ -109,6 +112,17 @@ int run_server(const config& cfg) {
     router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, const net::http_reply& reply) {
         reply(net::text_answer(200, "text/plain", "ok"));
     });
+    // The demo page; without it the API still works.
+    {
+        const auto web_root = cfg.web_root.empty() ? net::default_web_root() : std::filesystem::path(cfg.web_root);
+        std::string why;
+        if (const auto files = net::load_static_files(web_root, why)) {
+            net::add_static_routes(router, *files);
+            log::info("serving {} static files from {}", files->size(), web_root.string());
+        } else {
+            log::warn("no demo page: {}", why);
+        }
+    }
 
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
@@ -131,7 +145,19 @@ int run_server(const config& cfg) {
         return chat.replay(d, after, std::move(sink));
     };
 
-    net::shared_state state{cfg, broker, router, options, services};
+    // SockJS at /ws/chat (plain WebSocket there too), and the protocol suite's services on request.
+    std::vector<net::sockjs_service> sockjs_services;
+    sockjs_services.push_back({"/ws/chat", true, cfg.sockjs_cookie_needed, net::make_stomp_endpoint});
+    if (cfg.sockjs_test_services) {
+        log::warn("--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
+        sockjs_services.push_back({"/echo", true, false, net::make_echo_endpoint});
+        sockjs_services.push_back({"/close", true, false, net::make_close_endpoint});
+        sockjs_services.push_back({"/disabled_websocket_echo", false, false, net::make_echo_endpoint});
+        sockjs_services.push_back({"/cookie_needed_echo", true, true, net::make_echo_endpoint});
+    }
+    net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
+
+    net::shared_state state{cfg, broker, router, options, services, {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
 
     std::vector<std::shared_ptr<net::listener>> listeners;
     asio::ip::tcp::endpoint at(address, cfg.listen_port);

@@ -7,9 +7,12 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "bark/core/log.hpp"
+#include "bark/net/sockjs_http.hpp"
 #include "bark/net/ws_session.hpp"
 
 namespace bark::net {
@@ -20,7 +23,6 @@ namespace websocket = boost::beast::websocket;
 namespace {
 constexpr std::uint32_t max_request_header_bytes = 8 * 1024;
 constexpr std::uint64_t max_request_body_bytes = std::uint64_t{1024} * 1024;
-constexpr std::string_view ws_path = "/ws/chat";
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -62,6 +64,10 @@ bool origin_allowed(std::string_view origin, std::string_view host, const std::v
 http_session::http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop)
     : stream_(std::move(socket)), state_(state), loop_(loop) {}
 
+http_session::http_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop,
+                           beast::flat_buffer&& buffer)
+    : stream_(std::move(stream)), state_(state), loop_(loop), buffer_(std::move(buffer)) {}
+
 void http_session::run() { do_read(); }
 
 void http_session::do_read() {
@@ -88,11 +94,18 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         respond(error_answer(too_big ? 413 : 400, too_big ? "too-large" : "bad-request", ec.message()));
         return;
     }
-    http_request req = parser_->release();
+    serve(parser_->release());
+}
+
+void http_session::serve(http_request req) {
     request_version_ = req.version();
     request_keep_alive_ = req.keep_alive();
+    if (serve_sockjs(shared_from_this(), req)) {
+        return;
+    }
     if (websocket::is_upgrade(req)) {
-        upgrade(req);
+        request_keep_alive_ = false;
+        respond(error_answer(404, "not-found", "no WebSocket endpoint here"));
         return;
     }
     const bool head = req.method() == http::verb::head;
@@ -108,30 +121,44 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     });
 }
 
-void http_session::upgrade(const http_request& req) {
-    std::string_view target = req.target();
-    target = target.substr(0, target.find('?'));
-    if (target != ws_path) {
-        request_keep_alive_ = false;
-        respond(error_answer(404, "not-found", "no WebSocket endpoint here"));
-        return;
-    }
-    const auto origin = req[http::field::origin];
-    if (!origin_allowed(origin, req[http::field::host], state_.cfg.allowed_origins)) {
-        log::info("ws upgrade refused: origin {} not allowed", std::string(origin));
-        request_keep_alive_ = false;
-        respond(error_answer(403, "origin-not-allowed", "this Origin is not allowed"));
-        return;
-    }
+void http_session::upgrade(const http_request& req, const endpoint_factory& make, bool sockjs) {
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
-    std::make_shared<ws_session>(std::move(stream_), state_, loop_)->run(req, std::move(protocol));
+    std::make_shared<ws_session>(std::move(stream_), state_, loop_, make, sockjs)->run(req, std::move(protocol));
+}
+
+void http_session::migrate(std::size_t to, http_request req) {
+    beast::error_code ec;
+    auto& sock = stream_.socket();
+    const auto protocol = sock.local_endpoint(ec).protocol();
+    stream_.expires_never();
+    const auto fd = ec ? -1 : sock.release(ec);
+    if (ec || fd < 0) {
+        beast::error_code ignored;
+        sock.close(ignored);
+        return;
+    }
+    auto& target = *state_.loops[to];
+    boost::asio::post(target, [&target, &state = state_, to, fd, protocol, req = std::move(req),
+                               buffer = std::move(buffer_)]() mutable {
+        boost::asio::ip::tcp::socket s(target);
+        beast::error_code assign_ec;
+        s.assign(protocol, fd, assign_ec);
+        if (assign_ec) {
+            ::close(fd);
+            return;
+        }
+        std::make_shared<http_session>(beast::tcp_stream(std::move(s)), state, to, std::move(buffer))
+            ->serve(std::move(req));
+    });
 }
 
 void http_session::respond(http_answer answer) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
                                                                     request_version_);
     res->set(http::field::server, "bark");
-    res->set(http::field::content_type, answer.content_type);
+    if (!answer.content_type.empty()) {
+        res->set(http::field::content_type, answer.content_type);
+    }
     for (auto& [name, value] : answer.headers) {
         res->insert(name, value);
     }

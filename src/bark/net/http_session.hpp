@@ -1,6 +1,6 @@
 // One HTTP/1.1 connection: reads requests with keep-alive and an idle timeout, answers them from
-// the router, and hands a WebSocket upgrade at /ws/chat to a ws_session after the Origin and
-// subprotocol checks.
+// the router, hands a WebSocket upgrade at /ws/chat to a ws_session after the Origin and
+// subprotocol checks, and SockJS requests to the SockJS dispatcher.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/shared_state.hpp"
 
@@ -19,15 +20,30 @@ namespace bark::net {
 class http_session final : public std::enable_shared_from_this<http_session> {
 public:
     http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop);
+    // Goes on with a connection another component used: `buffer` holds bytes already read.
+    http_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop,
+                 boost::beast::flat_buffer&& buffer);
     void run();
+    // Answers a request already read (on this connection, or moved here from another loop).
+    void serve(http_request req);
+
+    // For the SockJS dispatcher.
+    std::size_t loop() const { return loop_; }
+    shared_state& state() { return state_; }
+    // Sends the answer shaped for the current request (version, keep-alive).
+    void respond(http_answer answer);
+    // Hands the connection (and the bytes read past the request) over; this session is done.
+    boost::beast::tcp_stream take_stream() { return std::move(stream_); }
+    boost::beast::flat_buffer take_buffer() { return std::move(buffer_); }
+    // Moves the connection to loop `to`, where a new session serves req.
+    void migrate(std::size_t to, http_request req);
+    // Completes a WebSocket upgrade running the endpoint `make`, with SockJS framing or without.
+    void upgrade(const http_request& req, const endpoint_factory& make, bool sockjs);
 
 private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
-    // Sends the answer shaped for the current request (version, keep-alive).
-    void respond(http_answer answer);
     void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
-    void upgrade(const http_request& req);
 
     boost::beast::tcp_stream stream_;
     shared_state& state_;

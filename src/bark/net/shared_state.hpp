@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "bark/app/config.hpp"
 #include "bark/stomp/session.hpp"
@@ -12,9 +13,15 @@ namespace bark::broker {
 class broker;
 }
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace bark::net {
 
 class http_router;
+class sockjs_registry;
+struct sockjs_service;
 
 struct shared_state {
     const app::config& cfg;
@@ -23,6 +30,9 @@ struct shared_state {
     stomp::session_options session_options;      // parser limits, heart-beat offer, publish policy
     stomp::session_services services;            // /pub routes, authentication, subscribe checks
     std::atomic<std::uint64_t> next_session{1};  // session ids
+    std::vector<boost::asio::io_context*> loops;  // the event loops, by index
+    const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
+    sockjs_registry* sockjs_sessions = nullptr;   // SockJS sessions over HTTP transports
 };
 
 }  // namespace bark::net

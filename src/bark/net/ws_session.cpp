@@ -5,8 +5,8 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "bark/broker/broker.hpp"
 #include "bark/core/log.hpp"
+#include "bark/sockjs/framing.hpp"
 
 namespace bark::net {
 
@@ -30,8 +30,16 @@ std::optional<stomp::version> version_of(std::string_view subprotocol) {
 }
 }  // namespace
 
-ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop)
-    : ws_(std::move(stream)), state_(state), loop_(loop), opened_(clock::now()), timer_(ws_.get_executor()) {}
+ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
+                       bool sockjs)
+    : ws_(std::move(stream)),
+      state_(state),
+      loop_(loop),
+      make_endpoint_(std::move(make)),
+      sockjs_(sockjs),
+      last_write_(clock::now()),
+      opened_(clock::now()),
+      timer_(ws_.get_executor()) {}
 
 ws_session::~ws_session() = default;
 
@@ -60,10 +68,12 @@ void ws_session::on_accept(beast::error_code ec) {
         teardown(ec.message());
         return;
     }
-    const auto id = state_.next_session.fetch_add(1, std::memory_order_relaxed);
-    session_ = std::make_unique<stomp::session>(std::to_string(id), state_.session_options, state_.services, *this,
-                                                state_.broker.port(loop_), std::move(credentials_), subprotocol_);
-    log::debug("ws open session={} loop={}", session_->id(), loop_);
+    if (sockjs_) {
+        flush_posted_ = true;  // the `o` frame goes first
+        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
+    }
+    endpoint_ = make_endpoint_(state_, endpoint_context{*this, loop_, std::move(credentials_), subprotocol_});
+    log::debug("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
     arm_timer();
     do_read();
 }
@@ -75,7 +85,7 @@ void ws_session::do_read() {
 void ws_session::on_read(beast::error_code ec, std::size_t) {
     if (ec) {
         if (ec == websocket::error::message_too_big) {
-            log::info("ws session={} closed: message over the limit", session_->id());
+            log::info("ws session={} closed: message over the limit", endpoint_->id());
         }
         teardown(is_quiet(ec) ? "closed by peer" : ec.message());
         return;
@@ -84,7 +94,22 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
         return;
     }
     const auto data = read_buffer_.cdata();
-    session_->on_data(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+    if (sockjs_) {
+        auto in = sockjs::decode_messages(bytes);
+        if (in.status == sockjs::decode_status::broken) {
+            abort("broken SockJS JSON");
+            return;
+        }
+        for (const auto& m : in.messages) {
+            if (dead_ || closing_) {
+                break;
+            }
+            endpoint_->on_data(m);
+        }
+    } else {
+        endpoint_->on_data(bytes);
+    }
     read_buffer_.consume(read_buffer_.size());
     if (read_buffer_.capacity() > keep_buffer_bytes) {
         read_buffer_.shrink_to_fit();
@@ -97,14 +122,27 @@ void ws_session::send(broker::outbound_frame&& f) {
     if (dead_ || close_started_) {
         return;
     }
-    if (f.head) {
-        queued_.append(*f.head);
+    if (sockjs_) {
+        // Each frame is one SockJS message: a JSON string inside the batch's `a[...]`.
+        queued_ += queued_.empty() ? "a[\"" : ",\"";
+        if (f.head) {
+            sockjs::append_escaped(queued_, *f.head);
+        }
+        sockjs::append_escaped(queued_, f.own);
+        if (f.tail) {
+            sockjs::append_escaped(queued_, *f.tail);
+        }
+        queued_ += '"';
+    } else {
+        if (f.head) {
+            queued_.append(*f.head);
+        }
+        queued_.append(f.own);
+        if (f.tail) {
+            queued_.append(*f.tail);
+        }
+        queued_binary_ = queued_binary_ || !f.utf8;
     }
-    queued_.append(f.own);
-    if (f.tail) {
-        queued_.append(*f.tail);
-    }
-    queued_binary_ = queued_binary_ || !f.utf8;
     if (queued_.size() > state_.cfg.send_buffer_bytes) {
         abort("slow-consumer: send buffer full");
         return;
@@ -120,18 +158,38 @@ void ws_session::flush() {
     if (dead_ || writing_) {
         return;
     }
+    if (sockjs_ && !sockjs_opened_) {
+        sockjs_opened_ = true;
+        writing_buffer_.assign(sockjs::open_frame);
+        start_write(false);
+        return;
+    }
     if (queued_.empty()) {
         if (closing_ && !close_started_) {
+            if (sockjs_ && !sockjs_close_sent_) {
+                sockjs_close_sent_ = true;
+                writing_buffer_ = sockjs::close_frame(close_code_, close_reason_);
+                start_write(false);
+                return;
+            }
             start_close();
         }
         return;
     }
     writing_buffer_.swap(queued_);
     queued_.clear();
+    if (sockjs_) {
+        writing_buffer_ += ']';
+    }
+    start_write(queued_binary_);  // a text message must be valid UTF-8
+    queued_binary_ = false;
+}
+
+void ws_session::start_write(bool binary) {
     writing_ = true;
     write_started_ = clock::now();
-    ws_.binary(queued_binary_);  // a text message must be valid UTF-8
-    queued_binary_ = false;
+    last_write_ = write_started_;
+    ws_.binary(binary);
     arm_timer();
     ws_.async_write(asio::buffer(writing_buffer_),
                     beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
@@ -165,8 +223,10 @@ void ws_session::close(std::uint16_t code, std::string_view reason) {
 
 void ws_session::start_close() {
     close_started_ = true;
-    log::debug("ws session={} closing code={} reason={}", session_ ? session_->id() : "-", close_code_, close_reason_);
-    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+    log::debug("ws session={} closing code={} reason={}", endpoint_ ? endpoint_->id() : "-", close_code_, close_reason_);
+    // Under SockJS the `c` frame carried the code; the WebSocket itself closes normally.
+    const auto code = sockjs_ ? std::uint16_t{1000} : close_code_;
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), sockjs_ ? "" : close_reason_),
                     [self = shared_from_this()](beast::error_code ec) {
                         if (ec) {
                             self->abort("close handshake failed");
@@ -189,7 +249,11 @@ void ws_session::arm_timer() {
     if (dead_) {
         return;
     }
-    std::optional<clock::time_point> deadline = session_ ? session_->next_deadline() : std::nullopt;
+    std::optional<clock::time_point> deadline = endpoint_ ? endpoint_->next_deadline() : std::nullopt;
+    if (sockjs_ && !closing_) {
+        const auto beat = last_write_ + std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms);
+        deadline = deadline ? std::min(*deadline, beat) : beat;
+    }
     if (writing_) {
         const auto limit = write_started_ + std::chrono::milliseconds(state_.cfg.send_time_limit_ms);
         deadline = deadline ? std::min(*deadline, limit) : limit;
@@ -212,7 +276,12 @@ void ws_session::on_timer(beast::error_code ec) {
         abort("slow-consumer: write blocked");
         return;
     }
-    session_->on_timer(now);
+    if (sockjs_ && !writing_ && !closing_ && queued_.empty() &&
+        now - last_write_ >= std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms)) {
+        writing_buffer_.assign(sockjs::heartbeat_frame);
+        start_write(false);
+    }
+    endpoint_->on_timer(now);
     arm_timer();
 }
 
@@ -220,7 +289,7 @@ void ws_session::abort(std::string_view why) {
     if (dead_) {
         return;
     }
-    log::info("ws session={} aborted: {}", session_ ? session_->id() : "-", why);
+    log::info("ws session={} aborted: {}", endpoint_ ? endpoint_->id() : "-", why);
     closing_ = true;
     close_started_ = true;
     queued_.clear();
@@ -236,9 +305,9 @@ void ws_session::teardown(std::string_view why) {
     }
     dead_ = true;
     timer_.cancel();
-    if (session_) {
-        session_->on_closed();
-        log::debug("ws close session={} after {} ms: {}", session_->id(),
+    if (endpoint_) {
+        endpoint_->on_closed();
+        log::debug("ws close session={} after {} ms: {}", endpoint_->id(),
                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
     }
 }

@@ -1,5 +1,7 @@
-// A STOMP connection over WebSocket. Beast does the handshake, framing, control frames and close
-// handshake; this class reads messages into the protocol session and keeps the outbound queue:
+// A connection over WebSocket: STOMP (or a test service) with plain WebSocket messages, or with
+// SockJS framing (`o`, `h`, `a[...]`, `c[...]`) for SockJS's websocket transport. Beast does the
+// handshake, framing, control frames and close handshake; this class reads messages into the
+// endpoint and keeps the outbound queue:
 // frames queued during one loop turn are copied into one buffer and written as one WebSocket
 // message with one write. A queue over --send-buffer-bytes, or a write blocked past
 // --send-time-limit, closes the connection (slow consumer) without touching anyone else.
@@ -17,6 +19,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/shared_state.hpp"
 #include "bark/stomp/session.hpp"
@@ -25,7 +28,9 @@ namespace bark::net {
 
 class ws_session final : public std::enable_shared_from_this<ws_session>, public stomp::session_transport {
 public:
-    ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop);
+    // `sockjs`: frames wrapped as SockJS frames, messages received as SockJS JSON arrays.
+    ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
+               bool sockjs);
     ~ws_session();
 
     // Completes the handshake for req with the chosen subprotocol ("" for none), then runs.
@@ -43,6 +48,7 @@ private:
     void do_read();
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void flush();
+    void start_write(bool binary);
     void on_write(boost::beast::error_code ec, std::size_t bytes);
     void start_close();
     void arm_timer();
@@ -54,7 +60,11 @@ private:
     shared_state& state_;
     std::size_t loop_;                             // index of the event loop this connection lives on
     boost::beast::flat_buffer read_buffer_;        // one incoming WebSocket message
-    std::unique_ptr<stomp::session> session_;      // created once the handshake is done
+    endpoint_factory make_endpoint_;
+    std::unique_ptr<endpoint> endpoint_;           // created once the handshake is done
+    bool sockjs_ = false;                          // SockJS framing
+    bool sockjs_opened_ = false;                   // the `o` frame went out
+    bool sockjs_close_sent_ = false;               // the `c` frame went out
     std::optional<stomp::version> subprotocol_;    // version fixed by the subprotocol, if any
     auth::upgrade_credentials credentials_;        // from the upgrade request, for CONNECT
     std::string queued_;                           // encoded frames waiting for the next write
@@ -68,6 +78,7 @@ private:
     std::uint16_t close_code_ = 1000;              // code for the close handshake
     std::string close_reason_;                     // reason for the close handshake
     clock::time_point write_started_{};            // when the write in flight began
+    clock::time_point last_write_;                 // when the last write began (SockJS heart-beats)
     clock::time_point opened_;                     // for the connection's duration in logs
     boost::asio::steady_timer timer_;              // heart-beats, connect timeout, blocked writes
     clock::time_point timer_at_ = clock::time_point::max();  // when timer_ fires; max when idle

@@ -1,0 +1,204 @@
+'use strict';
+// The demo page in a real browser (Debian's Chromium through playwright-core): a customer and a
+// salon log in through the page in two browser contexts, open a room, chat both ways over
+// SockJS + stomp.js 2.3.3 (the seed's client), see typing and read marks, survive a dropped
+// connection without losing or repeating a message, and see the history after a reload.
+// bark runs with --dev and the real SQLite store. A screenshot is left in the build directory.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startBark, httpRequest, BARK_BIN } = require('./lib/bark');
+
+const CHROMIUM = process.env.BARK_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-quic', '--disable-component-update', '--disable-sync'];
+const WAIT_MS = 15000;
+const SCREENSHOT = path.join(path.dirname(path.dirname(path.resolve(BARK_BIN))), 'browser-test.png');
+
+// A page with its console errors and uncaught exceptions kept for assertion messages.
+async function openPage(browser, name) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`${name}: uncaught ${e.message}`));
+  page.console = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.console.push(`${name}: ${m.text()}`); });
+  return page;
+}
+
+// What the page shows, for assertion messages.
+async function describe(page) {
+  return page.evaluate(() => {
+    const q = (s) => document.querySelector(s);
+    const texts = [...document.querySelectorAll('[data-testid=message]')]
+      .map((m) => `${m.dataset.messageId || 'pending'}:${m.querySelector('.msg-text').textContent}`);
+    return `status=${q('#conn-status').dataset.state} (${q('#conn-status').textContent}) ` +
+      `live=${q('#room-view').dataset.live} typing="${q('#typing').textContent}" ` +
+      `errors=${JSON.stringify([...document.querySelectorAll('[data-testid=error]')].map((e) => e.textContent))} ` +
+      `messages=${JSON.stringify(texts)}`;
+  }).catch((e) => `(page unreadable: ${e.message})`);
+}
+
+// Waits for fn (run in the page with arg) to be truthy; the failure names `what` and the page state.
+async function waitIn(page, what, fn, arg) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
+  } catch (e) {
+    throw new Error(`${what}: ${e.message.split('\n')[0]}\n  page: ${await describe(page)}\n  ${[...page.problems, ...page.console].join("\n  ")}`);
+  }
+}
+
+const online = (page) => waitIn(page, 'connection online',
+  () => document.querySelector('#conn-status').dataset.state === 'online');
+const live = (page) => waitIn(page, 'room subscribed',
+  () => document.querySelector('#room-view').dataset.live === 'true');
+// How many messages (stored or pending) show exactly `text`.
+const countText = (page, text) => page.evaluate((t) => [...document.querySelectorAll('[data-testid=message-text]')]
+  .filter((e) => e.textContent === t).length, text);
+const shows = (page, text, what) => waitIn(page, `${what}: "${text}" shown`,
+  (t) => [...document.querySelectorAll('[data-testid=message][data-message-id] [data-testid=message-text]')]
+    .some((e) => e.textContent === t), text);
+
+async function login(page, url, { userId, username, role }) {
+  await page.goto(url);
+  await page.locator('#login-user-id').fill(String(userId));
+  await page.locator('#login-username').fill(username);
+  await page.locator('#login-role').selectOption(role);
+  await page.locator('#login-submit').click();
+  await page.locator('#chat').waitFor({ state: 'visible' });
+  await online(page);
+}
+
+// Types text key by key (typing indicator), then Enter.
+async function say(page, text) {
+  const input = page.locator('#message-input');
+  await input.click();
+  await input.pressSequentially(text, { delay: 5 });
+  await input.press('Enter');
+}
+
+test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: run scripts/install-deps.sh (apt package chromium)`);
+  const { chromium } = require('playwright-core');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-browser-'));
+  const bark = await startBark(['--dev', '--store', `sqlite:${dir}/bark.db`]);
+  let browser;
+  t.after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    await bark.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const index = await httpRequest(bark.port, { path: '/' });
+  assert.equal(index.status, 200, `GET / (the demo page; is ${path.dirname(path.dirname(BARK_BIN))}/web built?)\n${bark.output()}`);
+  assert.match(index.headers['content-type'], /^text\/html/);
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const alice = await openPage(browser, 'customer');
+  const salon = await openPage(browser, 'salon');
+  const customerId = 101;
+  const salonId = 202;
+  let roomId;
+  // Each step builds on the one before: after a failure the rest are skipped, not failed again.
+  let failed = null;
+  const step = (name, fn) => t.test(name, async (st) => {
+    if (failed) {
+      st.skip(`after "${failed}" failed`);
+      return;
+    }
+    try {
+      await fn(st);
+    } catch (e) {
+      failed = name;
+      throw e;
+    }
+  });
+
+  await step('both log in through the page and connect over SockJS', async () => {
+    await login(alice, bark.url, { userId: customerId, username: 'alice', role: 'USER' });
+    await login(salon, bark.url, { userId: salonId, username: 'Happy Paws', role: 'SALON' });
+    assert.match(await alice.locator('#me').textContent(), /alice/);
+  });
+
+  await step('the customer creates the room; the salon finds it in its list', async () => {
+    await alice.locator('#new-room-peer').fill(String(salonId));
+    await alice.locator('#new-room-submit').click();
+    await live(alice);
+    roomId = Number(await alice.locator('[data-testid=room-item].active').getAttribute('data-room-id'));
+    assert.ok(roomId > 0, 'the new room is open and active in the list');
+    await salon.locator('#refresh-rooms').click();
+    await salon.locator(`[data-testid=room-item][data-room-id="${roomId}"]`).click();
+    await live(salon);
+    assert.match(await salon.locator('#room-title').textContent(), new RegExp(`#${roomId}.*Customer ${customerId}`));
+  });
+
+  await step('messages both ways arrive live; typing shows on the other side', async () => {
+    const input = alice.locator('#message-input');
+    await input.click();
+    await input.pressSequentially('Hello from Al', { delay: 5 });
+    await waitIn(salon, 'typing indicator on the salon side',
+      () => /typing/.test(document.querySelector('#typing').textContent));
+    await input.pressSequentially('ice', { delay: 5 });
+    await input.press('Enter');
+    await shows(salon, 'Hello from Alice', 'salon sees the customer');
+    await waitIn(salon, 'typing indicator gone after the message',
+      () => document.querySelector('#typing').textContent === '');
+
+    await say(salon, 'Hi Alice, Happy Paws here. 안녕하세요 🐶');
+    await shows(alice, 'Hi Alice, Happy Paws here. 안녕하세요 🐶', 'customer sees the salon');
+
+    await say(alice, 'Can I book a trim on Friday?');
+    await shows(salon, 'Can I book a trim on Friday?', 'salon sees the second message');
+    await shows(alice, 'Can I book a trim on Friday?', 'customer sees its own message stored');
+  });
+
+  await step('read marks: the customer sees that the salon read its messages', async () => {
+    await waitIn(alice, 'own last message marked read', () => {
+      const mine = [...document.querySelectorAll('[data-testid=message].mine')];
+      return mine.length > 0 && mine[mine.length - 1].dataset.state === 'read';
+    });
+  });
+
+  await step('a dropped connection catches up on reconnect, each message once', async () => {
+    await alice.evaluate(() => window.barkDemo.simulateDrop(1500));
+    await waitIn(alice, 'customer offline', () => document.querySelector('#conn-status').dataset.state !== 'online');
+    await say(salon, 'Sent while you were away');
+    await say(salon, 'And one more');
+    await shows(salon, 'And one more', 'salon sees its own message');
+    await online(alice);
+    await shows(alice, 'Sent while you were away', 'customer catches up');
+    await shows(alice, 'And one more', 'customer catches up');
+    await live(alice);
+    await say(alice, 'Back online');
+    await shows(salon, 'Back online', 'salon sees the customer after its reconnect');
+    for (const text of ['Hello from Alice', 'Sent while you were away', 'And one more']) {
+      assert.equal(await countText(alice, text), 1, `"${text}" shown once: ${await describe(alice)}`);
+    }
+  });
+
+  await step('after a reload the history is there', async () => {
+    await salon.reload();
+    await salon.locator('#chat').waitFor({ state: 'visible' });
+    await online(salon);
+    for (const text of ['Hello from Alice', 'Hi Alice, Happy Paws here. 안녕하세요 🐶', 'Can I book a trim on Friday?',
+      'Sent while you were away', 'And one more', 'Back online']) {
+      await shows(salon, text, 'history after reload');
+      assert.equal(await countText(salon, text), 1, `"${text}" once after reload`);
+    }
+    const ids = await salon.evaluate(() => [...document.querySelectorAll('[data-testid=message][data-message-id]')]
+      .map((m) => Number(m.dataset.messageId)));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'history in messageId order');
+    await live(salon);
+    await say(salon, 'See you on Friday!');
+    await shows(alice, 'See you on Friday!', 'live again after the reload');
+  });
+
+  await alice.screenshot({ path: SCREENSHOT }).catch((e) => t.diagnostic(`screenshot: ${e.message}`));
+  t.diagnostic(`screenshot: ${SCREENSHOT}`);
+  for (const line of new Set([...alice.console, ...salon.console])) t.diagnostic(`console error: ${line}`);
+  assert.deepEqual([...alice.problems, ...salon.problems], [], 'no uncaught exceptions in the pages');
+});
