@@ -236,7 +236,10 @@
       c.subscribe('/user/queue/notifications', onNotification),
       c.subscribe('/user/queue/errors', onUserError),
     ];
-    if (state.room && state.room.ready) subscribeRoom(state.room);
+    if (state.room && state.room.ready) {
+      subscribeRoom(state.room);
+      scheduleRead(state.room);  // marks skipped while offline
+    }
     for (const p of state.pending.values()) transmit(p);
     // After a reconnect: unread counts and last messages may have moved meanwhile.
     if (state.everConnected) loadRooms();
@@ -481,6 +484,7 @@
     if (!m || !Number.isSafeInteger(m.messageId)) return;
     const stick = isNearBottom() || m.senderId === state.me.userId;
     if (!addMessage(r, m)) return;
+    if (r.shown.size === 1) updateHistoryStatus(r);
     if (stick) scrollToBottom();
     if (m.senderId !== state.me.userId) hideTyping(r);
     const room = state.rooms.get(r.id);

@@ -2,7 +2,8 @@
 // The demo page in a real browser (Debian's Chromium through playwright-core): a customer and a
 // salon log in through the page in two browser contexts, open a room, chat both ways over
 // SockJS + stomp.js 2.3.3 (the seed's client), see typing and read marks, survive a dropped
-// connection without losing or repeating a message, and see the history after a reload.
+// connection without losing or repeating a message, and see the history after a reload. Once over
+// SockJS's websocket transport, once with WebSocket removed from the page (XHR transports).
 // bark runs with --dev and the real SQLite store. A screenshot is left in the build directory.
 
 const test = require('node:test');
@@ -10,7 +11,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startBark, httpRequest, BARK_BIN } = require('./lib/bark');
+const { startBark, httpRequest, api, chatConnect, fullHistory, BARK_BIN } = require('./lib/bark');
 
 const CHROMIUM = process.env.BARK_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -19,8 +20,9 @@ const WAIT_MS = 15000;
 const SCREENSHOT = path.join(path.dirname(path.dirname(path.resolve(BARK_BIN))), 'browser-test.png');
 
 // A page with its console errors and uncaught exceptions kept for assertion messages.
-async function openPage(browser, name) {
+async function openPage(browser, name, { noWebSocket = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  if (noWebSocket) await context.addInitScript(() => { delete window.WebSocket; });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.problems = [];
@@ -81,27 +83,11 @@ async function say(page, text) {
   await input.press('Enter');
 }
 
-test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t) => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: run scripts/install-deps.sh (apt package chromium)`);
-  const { chromium } = require('playwright-core');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-browser-'));
-  const bark = await startBark(['--dev', '--store', `sqlite:${dir}/bark.db`]);
-  let browser;
-  t.after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    await bark.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const index = await httpRequest(bark.port, { path: '/' });
-  assert.equal(index.status, 200, `GET / (the demo page; is ${path.dirname(path.dirname(BARK_BIN))}/web built?)\n${bark.output()}`);
-  assert.match(index.headers['content-type'], /^text\/html/);
-
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  const alice = await openPage(browser, 'customer');
-  const salon = await openPage(browser, 'salon');
-  const customerId = 101;
-  const salonId = 202;
+// The whole conversation, in two fresh browser contexts. `noWebSocket` removes WebSocket from the
+// pages, so sockjs-client falls back to its XHR transports (as behind a proxy that blocks upgrades).
+async function conversation(t, { bark, browser, customerId, salonId, noWebSocket, transport, paging, screenshot }) {
+  const alice = await openPage(browser, 'customer', { noWebSocket });
+  const salon = await openPage(browser, 'salon', { noWebSocket });
   let roomId;
   // Each step builds on the one before: after a failure the rest are skipped, not failed again.
   let failed = null;
@@ -122,6 +108,9 @@ test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t
     await login(alice, bark.url, { userId: customerId, username: 'alice', role: 'USER' });
     await login(salon, bark.url, { userId: salonId, username: 'Happy Paws', role: 'SALON' });
     assert.match(await alice.locator('#me').textContent(), /alice/);
+    for (const page of [alice, salon]) {
+      assert.match(await page.evaluate(() => window.barkDemo.state.client.ws.transport), transport, 'SockJS transport');
+    }
   });
 
   await step('the customer creates the room; the salon finds it in its list', async () => {
@@ -197,8 +186,69 @@ test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t
     await shows(alice, 'See you on Friday!', 'live again after the reload');
   });
 
-  await alice.screenshot({ path: SCREENSHOT }).catch((e) => t.diagnostic(`screenshot: ${e.message}`));
-  t.diagnostic(`screenshot: ${SCREENSHOT}`);
+  if (paging) {
+    await step('scrolling to the top loads the older pages, each message once', async () => {
+      // 120 more messages from the customer, sent outside the browser with a dev-login token.
+      const claims = { userId: customerId, username: 'alice', role: 'USER' };
+      const { token } = (await api(bark, 'POST', '/api/dev/login', { body: claims })).json;
+      const c = await chatConnect(bark, claims, { token });
+      try {
+        for (let i = 1; i <= 120; i++) c.chatSend(roomId, { messageText: `bulk ${i}`, clientMessageId: `bulk-${i}` }, { receipt: `b${i}` });
+        await c.receipt('b120', 10000);
+      } finally {
+        c.close();
+      }
+      await shows(salon, 'bulk 120', 'salon sees the bulk live');
+      const stored = (await fullHistory(bark, token, roomId)).map((m) => m.messageId);
+      await salon.reload();
+      await live(salon);
+      const firstPage = await salon.locator('[data-testid=message][data-message-id]').count();
+      assert.ok(firstPage < stored.length, `the first page (${firstPage}) is not the whole history (${stored.length})`);
+      await waitIn(salon, 'all pages loaded by scrolling up', () => {
+        document.querySelector('#messages-box').scrollTop = 0;
+        return document.querySelector('#history-status').textContent === 'beginning of the conversation';
+      });
+      const shown = await salon.evaluate(() => [...document.querySelectorAll('[data-testid=message][data-message-id]')]
+        .map((m) => Number(m.dataset.messageId)));
+      assert.deepEqual(shown, stored, 'every stored message once, oldest first');
+      await waitIn(alice, 'the salon read everything after its reload', () => {
+        const mine = [...document.querySelectorAll('[data-testid=message].mine')];
+        return mine[mine.length - 1].dataset.state === 'read';
+      });
+    });
+  }
+
+  if (screenshot) {
+    await alice.screenshot({ path: screenshot }).catch((e) => t.diagnostic(`screenshot: ${e.message}`));
+    t.diagnostic(`screenshot: ${screenshot}`);
+  }
   for (const line of new Set([...alice.console, ...salon.console])) t.diagnostic(`console error: ${line}`);
   assert.deepEqual([...alice.problems, ...salon.problems], [], 'no uncaught exceptions in the pages');
+  await alice.context().close();
+  await salon.context().close();
+}
+
+test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: run scripts/install-deps.sh (apt package chromium)`);
+  const { chromium } = require('playwright-core');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-browser-'));
+  const bark = await startBark(['--dev', '--store', `sqlite:${dir}/bark.db`]);
+  let browser;
+  t.after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    await bark.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const index = await httpRequest(bark.port, { path: '/' });
+  assert.equal(index.status, 200, `GET / (the demo page; is ${path.dirname(path.dirname(BARK_BIN))}/web built?)\n${bark.output()}`);
+  assert.match(index.headers['content-type'], /^text\/html/);
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  await t.test('over the websocket transport', (st) => conversation(st, {
+    bark, browser, customerId: 101, salonId: 202, transport: /^websocket$/, paging: true, screenshot: SCREENSHOT,
+  }));
+  await t.test('without WebSocket in the page: XHR transports', (st) => conversation(st, {
+    bark, browser, customerId: 111, salonId: 212, noWebSocket: true, transport: /^xhr-/,
+  }));
 });

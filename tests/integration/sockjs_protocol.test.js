@@ -423,6 +423,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
   await t.test('WebsocketHttpErrors.test_invalidConnectionHeader', async () => {
     const r = await GET(P, `${base}/0/0/websocket`, { headers: { Upgrade: 'WebSocket', Connection: 'close' } });
     assert.equal(r.status, 400, show(r));
+    assert.ok(r.body.includes('"Connection" must be "Upgrade".'), show(r));
   });
 
   await t.test('WebsocketHttpErrors.test_invalidMethod', async () => {
@@ -1034,6 +1035,27 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
         receiver.close();
       }
     }
+  });
+
+  // The one Hixie-76 case that is about sessions rather than that draft's handshake, over RFC 6455.
+  await t.test('bark: websocket sessions may share a session id, and an id may be reused after close (WebsocketHixie76.test_reuseSessionId over RFC 6455)', async () => {
+    const url = ws(`${session()}/websocket`);
+    const w1 = await WsQueue.open(url);
+    assert.equal(await w1.recv(), 'o');
+    const w2 = await WsQueue.open(url);
+    assert.equal(await w2.recv(), 'o');
+    w1.send('["a"]');
+    assert.equal(await w1.recv(), 'a["a"]');
+    w2.send('["b"]');
+    assert.equal(await w2.recv(), 'a["b"]');
+    assert.equal(w1.closed, null, 'the first stays open');
+    w1.close();
+    w2.close();
+    const w3 = await WsQueue.open(url);
+    assert.equal(await w3.recv(), 'o');
+    w3.send('["a"]');
+    assert.equal(await w3.recv(), 'a["a"]');
+    w3.close();
   });
 
   await t.test('bark: the websocket transport is refused (404) on /disabled_websocket_echo; its other transports work', async () => {

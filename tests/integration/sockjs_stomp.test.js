@@ -323,3 +323,30 @@ test('STOMP over SockJS (/ws/chat)', async (t) => {
     }
   });
 });
+
+test('STOMP over sockjs-client xhr-streaming across stream renewals (--sockjs-stream-bytes 4096)', async (t) => {
+  const bark = await startBark(['--sockjs-stream-bytes', '4096']);
+  const opened = [];
+  t.after(async () => {
+    for (const { sock } of opened) { try { sock.close(); } catch { /* closed */ } }
+    S.closeAll();
+    await bark.stop();
+  });
+  const { roomId } = await createRoom(bark, bark.token(CUST), CUST.userId, SALON.userId);
+  const cust = await sockjsStomp(bark, 'xhr-streaming', { passcode: bark.token(CUST) }, { opened });
+  const salon = await sockjsStomp(bark, 'xhr-streaming', { passcode: bark.token(SALON) }, { opened });
+  const got = [];
+  cust.client.subscribe(`/sub/chat/${roomId}`, (m) => got.push(JSON.parse(m.body).messageText), { receipt: 'renew-sub' });
+  await waitReceipt(cust, 'renew-sub');
+  // 40 × about 450 bytes of MESSAGE frames in groups of 5 (each group received before the next
+  // is sent): the receiving response is renewed several times, between groups and within them.
+  const texts = Array.from({ length: 40 }, (_, i) => `renewal ${i} ${'r'.repeat(200)}`);
+  for (let g = 0; g < texts.length; g += 5) {
+    for (const text of texts.slice(g, g + 5)) {
+      salon.client.send(`/pub/chat/send/${roomId}`, {}, JSON.stringify({ messageText: text }));
+    }
+    await waitUntil(() => got.length >= g + 5, 5000, `messages ${g}..${g + 4} across renewals (got ${got.length})`);
+  }
+  assert.deepEqual(got, texts, 'every message once, in order');
+  assert.equal(cust.client.connected, true);
+});

@@ -321,7 +321,7 @@ bool serve_sockjs(const std::shared_ptr<http_session>& hs, http_request& req) {
             if (websocket::is_upgrade(req)) {
                 websocket_transport(hs, req, *svc, false);
             } else {
-                hs->respond(get ? plain(200, std::string(sockjs::greeting)) : method_not_allowed("GET"));
+                hs->respond(get ? plain(200, std::string(sockjs::greeting_text)) : method_not_allowed("GET"));
             }
             break;
         case target_kind::info:

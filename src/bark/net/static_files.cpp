@@ -163,8 +163,8 @@ std::optional<std::vector<static_file>> load_static_files(const fs::path& root, 
         files.push_back(std::move(f));
     }
     std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.url_path < b.url_path; });
-    if (const auto index = std::find_if(files.begin(), files.end(),
-                                        [](const auto& f) { return f.url_path == "/index.html"; });
+    if (const auto index =
+            std::find_if(files.begin(), files.end(), [](const auto& f) { return f.url_path == "/index.html"; });
         index != files.end()) {
         static_file root_page = *index;
         root_page.url_path = "/";
@@ -192,9 +192,10 @@ http_answer static_answer(const static_file& f, std::string_view if_none_match) 
 void add_static_routes(http_router& router, const std::vector<static_file>& files) {
     for (const auto& file : files) {
         auto f = std::make_shared<const static_file>(file);
-        router.add(http::verb::get, f->url_path, [f](const http_request& req, const captures&, const http_reply& reply) {
-            reply(static_answer(*f, req[http::field::if_none_match]));
-        });
+        router.add(http::verb::get, f->url_path,
+                   [f](const http_request& req, const captures&, const http_reply& reply) {
+                       reply(static_answer(*f, req[http::field::if_none_match]));
+                   });
     }
 }
 

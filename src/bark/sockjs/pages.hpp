@@ -8,7 +8,7 @@
 
 namespace bark::sockjs {
 
-inline constexpr std::string_view greeting = "Welcome to SockJS!\n";
+inline constexpr std::string_view greeting_text = "Welcome to SockJS!\n";
 
 // `{"websocket":...,"cookie_needed":...,"origins":["*:*"],"entropy":N}`.
 std::string info_body(bool websocket, bool cookie_needed, std::uint32_t entropy);
