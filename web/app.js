@@ -187,9 +187,8 @@
   }
 
   function connect() {
-    clearTimeout(state.retryTimer);
-    clearTimeout(state.connectTimer);
-    const gen = ++state.generation;
+    disconnect();  // at most one connection: an attempt still under way is dropped
+    const gen = state.generation;
     setStatus('connecting', 'connecting…');
     let client;
     try {
@@ -204,7 +203,7 @@
     client.onreceipt = onReceipt;
     state.client = client;
     state.connectTimer = setTimeout(() => lost(gen, 'connecting timed out'), CONNECT_TIMEOUT_MS);
-    client.connect({}, () => onConnected(gen), (err) => onConnectionError(gen, err));
+    client.connect({}, () => onConnected(gen, client), (err) => onConnectionError(gen, err));
   }
 
   function disconnect() {
@@ -225,8 +224,11 @@
     }
   }
 
-  function onConnected(gen) {
-    if (gen !== state.generation) return;
+  function onConnected(gen, client) {
+    if (gen !== state.generation) {
+      try { client.disconnect(); } catch { /* already closed */ }
+      return;
+    }
     clearTimeout(state.connectTimer);
     state.connected = true;
     state.retries = 0;
@@ -351,13 +353,19 @@
     renderRooms();
   }
 
+  function lastLine(m) {
+    if (!m) return 'no messages yet';
+    return m.senderName ? `${m.senderName}: ${m.messageText}` : m.messageText;
+  }
+
   function renderRooms() {
     const ul = $('rooms');
     ul.replaceChildren();
     for (const r of state.rooms.values()) {
       const active = state.room && state.room.id === r.roomId;
-      const badge = r.unreadCount > 0 ? el('span', { class: 'unread', 'data-testid': 'room-unread', text: String(r.unreadCount) }) : null;
-      const last = r.lastMessage ? `${r.lastMessage.senderName ? r.lastMessage.senderName + ': ' : ''}${r.lastMessage.messageText}` : 'no messages yet';
+      const badge = r.unreadCount > 0
+        ? el('span', { class: 'unread', 'data-testid': 'room-unread', text: String(r.unreadCount) })
+        : null;
       const button = el('button', {
         type: 'button',
         class: `room-item${active ? ' active' : ''}`,
@@ -365,7 +373,7 @@
         'data-room-id': String(r.roomId),
       },
       el('span', { class: 'room-name' }, el('span', { text: `#${r.roomId} · ${peerLabel(r)}` }), badge),
-      el('span', { class: 'room-last', 'data-testid': 'room-last', text: last }));
+      el('span', { class: 'room-last', 'data-testid': 'room-last', text: lastLine(r.lastMessage) }));
       button.addEventListener('click', () => openRoom(r.roomId));
       ul.append(el('li', {}, button));
     }
@@ -380,7 +388,9 @@
       return;
     }
     const me = state.me;
-    const body = me.role === 'SALON' ? { customerId: peer, salonId: me.userId } : { customerId: me.userId, salonId: peer };
+    const body = me.role === 'SALON'
+      ? { customerId: peer, salonId: me.userId }
+      : { customerId: me.userId, salonId: peer };
     try {
       const room = await api('POST', '/api/chat/rooms', body);
       $('new-room-peer').value = '';
@@ -691,7 +701,8 @@
     }
     const id = newId();
     const p = { clientMessageId: id, roomId: r.id, text, receipt: `msg-${id}`, el: null };
-    p.el = messageElement({ messageId: 0, senderId: state.me.userId, messageText: text, sendAt: new Date().toISOString() }, true);
+    const draft = { messageId: 0, senderId: state.me.userId, messageText: text, sendAt: new Date().toISOString() };
+    p.el = messageElement(draft, true);
     delete p.el.dataset.messageId;
     p.el.dataset.clientMessageId = id;
     p.el.classList.add('pending');
@@ -736,6 +747,8 @@
     $('message-input').addEventListener('keydown', onComposerKey);
     $('messages-box').addEventListener('scroll', onMessagesScroll);
     document.addEventListener('visibilitychange', () => { if (state.room) scheduleRead(state.room); });
+    // Back on the network: no need to wait for the backoff.
+    window.addEventListener('online', () => { if (state.me && !state.connected) connect(); });
     window.barkDemo = { state, simulateDrop };
     if (typeof SockJS === 'undefined' || typeof Stomp === 'undefined') {
       showError('sockjs.min.js or stomp.min.js did not load (/vendor/).');

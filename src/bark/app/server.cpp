@@ -182,8 +182,8 @@ int run_server(const config& cfg) {
                 static_cast<unsigned>(at.port()));
     std::fflush(stdout);
 
-    asio::signal_set signals(pool.loop(0), SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& err, int sig) {
+    auto signals = std::make_unique<asio::signal_set>(pool.loop(0), SIGINT, SIGTERM);
+    signals->async_wait([&](const boost::system::error_code& err, int sig) {
         if (err) {
             return;
         }
@@ -197,6 +197,12 @@ int run_server(const config& cfg) {
 
     pool.run();
     store->close();  // every accepted write is committed before exit
+    // Connections still referenced by pending handlers go with the loops, while the broker and the
+    // chat service they unsubscribe from are still alive.
+    signals.reset();
+    listeners.clear();
+    sockjs_sessions.clear();
+    pool.shutdown();
     log::info("stopped");
     return 0;
 }

@@ -165,6 +165,9 @@ void http_session::respond(http_answer answer) {
     res->keep_alive(request_keep_alive_);
     res->body() = std::move(answer.body);
     res->prepare_payload();
+    if (answer.status == 204 || answer.status == 304) {
+        res->erase(http::field::content_length);  // these have no body, not an empty one
+    }
     const bool keep_alive = res->keep_alive();
     response_ = std::move(res);
     stream_.expires_after(std::chrono::milliseconds(state_.cfg.http_idle_timeout_ms));

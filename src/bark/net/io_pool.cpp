@@ -44,6 +44,11 @@ void io_pool::release() {
     }
 }
 
+void io_pool::shutdown() {
+    guards_.clear();
+    loops_.clear();
+}
+
 void io_pool::stop() {
     for (auto& l : loops_) {
         l->stop();

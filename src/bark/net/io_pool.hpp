@@ -29,6 +29,9 @@ public:
     void release();
     // Stops every loop now.
     void stop();
+    // Destroys the loops and whatever their queues still hold; only after run() returned, and
+    // after every other I/O object on them is gone.
+    void shutdown();
 
 private:
     using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;

@@ -36,6 +36,14 @@ void sockjs_registry::erase(std::size_t loop, const std::string& key) {
     }
 }
 
+void sockjs_registry::clear() {
+    for (auto& table : local_) {
+        table.clear();
+    }
+    const std::lock_guard lock(mu_);
+    owners_.clear();
+}
+
 std::size_t sockjs_registry::size() const {
     const std::lock_guard lock(mu_);
     return owners_.size();

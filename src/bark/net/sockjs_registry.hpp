@@ -31,6 +31,8 @@ public:
     void erase(std::size_t loop, const std::string& key);
 
     std::size_t size() const;
+    // Drops every session (the loops have stopped).
+    void clear();
 
 private:
     mutable std::mutex mu_;
