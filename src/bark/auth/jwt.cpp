@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "bark/auth/base64url.hpp"
+#include "bark/core/percent_encoding.hpp"
 
 namespace bark::auth {
 
@@ -434,32 +435,6 @@ std::optional<std::string> bearer_token(std::string_view value) {
     const auto t = after_bearer(trim_left(value), false);
     if (!t || t->empty()) return std::nullopt;
     return std::string(*t);
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// %XX decoding; a '%' not followed by two hex digits stays as it is.
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            const int hi = hex_value(s[i + 1]);
-            const int lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i];
-    }
-    return out;
 }
 
 // The first non-empty `Authorization` cookie in a Cookie header (`a=b; Authorization=<jwt>`), its

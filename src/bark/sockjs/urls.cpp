@@ -1,6 +1,8 @@
 // SockJS URL parsing.
 #include "bark/sockjs/urls.hpp"
 
+#include "bark/core/percent_encoding.hpp"
+
 #include <array>
 #include <utility>
 
@@ -33,29 +35,6 @@ bool iframe_name(std::string_view s) {
         }
     }
     return true;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -120,7 +99,7 @@ std::optional<std::string> param(std::string_view query, std::string_view name) 
         const auto item = query.substr(0, amp);
         const auto eq = item.find('=');
         if (item.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1));
+            return eq == std::string_view::npos ? std::string() : percent_decode(item.substr(eq + 1), true);
         }
         if (amp == std::string_view::npos) {
             break;
