@@ -248,23 +248,31 @@ std::string array_frame(const std::vector<std::string>& messages) {
     return out;
 }
 
-decoded decode_messages(std::string_view json) {
-    decoded d;
+decode_status decode_messages_into(std::string_view json, std::string& text, span_list& spans) {
+    text.clear();
+    spans.clear();
     reader r(json);
     r.skip_space();
     if (r.at_end()) {
-        d.status = decode_status::empty;
-        return d;
+        return decode_status::empty;
     }
+    const auto one = [&] {
+        const std::size_t start = text.size();
+        if (!r.string(text)) {
+            return false;
+        }
+        spans.emplace_back(start, text.size() - start);
+        return true;
+    };
     bool ok = true;
     if (r.peek() == '"') {
-        ok = r.string(d.messages.emplace_back());
+        ok = one();
     } else if (r.eat('[')) {
         r.skip_space();
         if (!r.eat(']')) {
             for (;;) {
                 r.skip_space();
-                if (!r.string(d.messages.emplace_back())) {
+                if (!one()) {
                     ok = false;
                     break;
                 }
@@ -283,8 +291,21 @@ decoded decode_messages(std::string_view json) {
     }
     r.skip_space();
     if (!ok || !r.at_end()) {
-        d.messages.clear();
-        d.status = decode_status::broken;
+        text.clear();
+        spans.clear();
+        return decode_status::broken;
+    }
+    return decode_status::ok;
+}
+
+decoded decode_messages(std::string_view json) {
+    decoded d;
+    std::string text;
+    span_list spans;
+    d.status = decode_messages_into(json, text, spans);
+    d.messages.reserve(spans.size());
+    for (const auto& [at, len] : spans) {
+        d.messages.emplace_back(text, at, len);
     }
     return d;
 }

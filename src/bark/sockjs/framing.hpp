@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bark::sockjs {
@@ -38,5 +39,10 @@ struct decoded {
 // Parses what a client sent: `["m1","m2"]` or `"m"` (whitespace around allowed). Empty input (or
 // only whitespace) is `empty`; anything else that is not that JSON, or is not UTF-8, is `broken`.
 decoded decode_messages(std::string_view json);
+
+// The same without an allocation per message: message i is text.substr(spans[i].first,
+// spans[i].second). Both are cleared first and keep their capacity between calls.
+using span_list = std::vector<std::pair<std::size_t, std::size_t>>;
+decode_status decode_messages_into(std::string_view json, std::string& text, span_list& spans);
 
 }  // namespace bark::sockjs

@@ -1,0 +1,152 @@
+# Shared by the bench/*.sh scripts: paths, the machine line, starting and stopping servers on
+# loopback, reading JSON, charts and RESULTS.md sections. Every server runs on 127.0.0.1 and is
+# stopped by pid.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BARK=${BARK:-$ROOT/build/bin/bark}
+BENCH=${BENCH:-$ROOT/build/bin/bark-bench}
+RESULTS=${RESULTS:-$ROOT/bench/results}
+SECRET=${SECRET:-bench-secret-0123456789abcdef0123456789abcdef}
+mkdir -p "$RESULTS"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && stop_pid "$p"; done
+}
+trap cleanup EXIT
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+machine() {
+  local cpu
+  cpu=$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)
+  echo "$(nproc) vCPU ($cpu), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
+}
+
+need_apt() {  # need_apt PACKAGE...: installs what is missing (Debian 12, as root)
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+}
+
+stop_pid() {  # SIGTERM, then SIGKILL after 10 s
+  local pid=$1
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+wait_port() {  # wait_port PORT SECONDS
+  for _ in $(seq $(($2 * 10))); do ss -Htln "sport = :$1" | grep -q . && return 0; sleep 0.1; done
+  log "nothing listens on 127.0.0.1:$1 after $2 s"; return 1
+}
+
+# start_bark LOGFILE ARGS...: sets BARK_PORT and BARK_PID.
+start_bark() {
+  local logf=$1; shift
+  BARK_PORT=$(free_port)
+  "$BARK" --listen "127.0.0.1:$BARK_PORT" --jwt-secret "$SECRET" --log-level warn "$@" >"$logf" 2>&1 &
+  BARK_PID=$!
+  PIDS+=("$BARK_PID")
+  wait_port "$BARK_PORT" 10
+}
+
+# start_rabbitmq DIR: RabbitMQ with the Web-STOMP plugin on loopback; sets RMQ_PORT and RMQ_PID.
+start_rabbitmq() {
+  need_apt rabbitmq-server
+  local dir=$1
+  rm -rf "$dir" && mkdir -p "$dir"
+  RMQ_PORT=$(free_port)
+  local amqp dist
+  amqp=$(free_port); dist=$(free_port)
+  cat >"$dir/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$amqp
+web_stomp.tcp.port = $RMQ_PORT
+web_stomp.tcp.ip = 127.0.0.1
+loopback_users.guest = true
+log.console.level = warning
+CONF
+  echo '[rabbitmq_web_stomp].' >"$dir/enabled_plugins"
+  (
+    export HOME=$dir RABBITMQ_CONFIG_FILE=$dir/rabbitmq RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
+      RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log RABBITMQ_NODENAME=barkbench@localhost \
+      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=$dist RABBITMQ_PID_FILE=$dir/pid ERL_EPMD_ADDRESS=127.0.0.1
+    exec /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/out.log" 2>&1
+  ) &
+  wait_port "$RMQ_PORT" 60
+  RMQ_PID=$(cat "$dir/pid")
+  PIDS+=("$RMQ_PID")
+}
+
+stop_rabbitmq() {
+  stop_pid "$RMQ_PID"
+  pkill -x epmd 2>/dev/null || true
+}
+
+# start_spring SRC_DIR WORK_DIR: the seed's Spring server (its folder is copied, built and run
+# from WORK_DIR); sets SPRING_PORT and SPRING_PID.
+start_spring() {
+  local src=$1 work=$2
+  need_apt default-jdk-headless libspring-core-java libspring-beans-java libspring-context-java \
+    libspring-aop-java libspring-expression-java libspring-web-java libspring-web-servlet-java \
+    libspring-oxm-java libcommons-logging-java libjackson2-databind-java libtomcat9-java
+  mkdir -p "$work"
+  cp -r "$src"/. "$work"/ && chmod -R u+w "$work"
+  (cd "$work" && ./build.sh >"$work/build.log" 2>&1) || { log "spring-seed build failed: $work/build.log"; return 1; }
+  SPRING_PORT=$(free_port)
+  JWT_SECRET=$SECRET JAVA_OPTS=${SPRING_JAVA_OPTS:--Xmx2g} "$work/run.sh" "$SPRING_PORT" >"$work/run.log" 2>&1 &
+  SPRING_PID=$!
+  PIDS+=("$SPRING_PID")
+  wait_port "$SPRING_PORT" 60
+}
+
+# json FILE EXPR: evaluates a JavaScript expression over the parsed file (`j`).
+json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=eval(process.argv[2]); console.log(typeof v==="number"?+v.toFixed(3):v)' "$1" "$2"; }
+
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+
+# set_section FILE NAME CONTENT_FILE: replaces what is between <!-- NAME:begin --> and
+# <!-- NAME:end --> in FILE (appends the block when it is not there).
+set_section() {
+  node -e '
+    const fs = require("fs");
+    const [file, name, contentFile] = process.argv.slice(1);
+    const body = fs.readFileSync(contentFile, "utf8").trimEnd();
+    let text = fs.readFileSync(file, "utf8");
+    const begin = `<!-- ${name}:begin -->`, end = `<!-- ${name}:end -->`;
+    const block = `${begin}\n${body}\n${end}`;
+    const i = text.indexOf(begin), k = text.indexOf(end);
+    text = i >= 0 && k > i ? text.slice(0, i) + block + text.slice(k + end.length) : text.trimEnd() + "\n\n" + block + "\n";
+    fs.writeFileSync(file, text);' "$1" "$2" "$3"
+}
+
+# bar_chart OUT.svg TITLE YLABEL DATAFILE: DATAFILE has a header line of series names and rows
+# "label value value ..."; one group of bars per row.
+bar_chart() {
+  need_apt gnuplot-nox
+  gnuplot <<GP
+set terminal svg size 900,480 dynamic font "sans,12" background rgb "white"
+set output "$1"
+set title "$2"
+set ylabel "$3"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set grid ytics
+set yrange [0:*]
+set xtics noenhanced
+plot for [c=2:*] "$4" using c:xtic(1) title columnheader
+GP
+}

@@ -1,0 +1,109 @@
+#include "bark/loadgen/stats.hpp"
+
+#include <fmt/format.h>
+
+namespace bark::loadgen {
+namespace {
+
+std::uint64_t load(const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+}
+
+double ms(std::uint64_t us) {
+    return static_cast<double>(us) / 1000.0;
+}
+
+std::string num(double v) {
+    return fmt::format("{:.3f}", v);
+}
+
+}  // namespace
+
+void totals::add(const counters& c) {
+    messages_sent += load(c.messages_sent);
+    messages_expected += load(c.messages_expected);
+    messages_received += load(c.messages_received);
+    deliveries_total += load(c.deliveries_total);
+    connections_ok += load(c.connections_ok);
+    connect_errors += load(c.connect_errors);
+    error_frames += load(c.error_frames);
+    unexpected_closes += load(c.unexpected_closes);
+    timeouts += load(c.timeouts);
+    other_errors += load(c.other_errors);
+    open_connections += load(c.open_connections);
+}
+
+std::uint64_t totals::errors() const {
+    return connect_errors + error_frames + unexpected_closes + timeouts + other_errors + missing();
+}
+
+std::string to_json(const run_result& r) {
+    const histogram& c = r.connect_us;
+    const histogram& l = r.latency_us;
+    std::string s = fmt::format(
+        R"({{"scenario":"{}","users":{},"connections_ok":{},"connect_errors":{},"messages_sent":{},)"
+        R"("messages_received":{},"messages_expected":{},"errors":{},"duration_s":{},"throughput_msgs_per_s":{},)"
+        R"("connect_ms":{{"mean":{},"p50":{},"p90":{},"p99":{},"max":{}}},)"
+        R"("latency_ms":{{"mean":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})",
+        r.scenario, r.users, r.t.connections_ok, r.t.connect_errors, r.t.messages_sent, r.t.messages_received,
+        r.t.messages_expected, r.t.errors(), num(r.duration_s), num(r.throughput()), num(c.mean() / 1000.0),
+        num(ms(c.percentile(0.5))), num(ms(c.percentile(0.9))), num(ms(c.percentile(0.99))), num(ms(c.max())),
+        num(l.mean() / 1000.0), num(ms(l.percentile(0.5))), num(ms(l.percentile(0.9))), num(ms(l.percentile(0.99))),
+        num(ms(l.percentile(0.999))), num(ms(l.max())));
+    // Extra fields, after the fixed ones.
+    s += fmt::format(
+        R"(,"deliveries_total":{},"missing":{},"error_frames":{},"unexpected_closes":{},"timeouts":{},"other_errors":{})",
+        r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors);
+    if (r.rooms != 0) s += fmt::format(R"(,"rooms":{})", r.rooms);
+    if (r.members != 0) s += fmt::format(R"(,"members":{})", r.members);
+    if (r.rate != 0) s += fmt::format(R"(,"rate":{})", num(r.rate));
+    const double wall = r.wall_s > 0 ? r.wall_s : 1.0;
+    s += fmt::format(R"(,"bench_cpu_s":{},"bench_cpu_percent":{})", num(r.cpu.bench_cpu_s),
+                     num(100.0 * r.cpu.bench_cpu_s / wall));
+    if (r.cpu.server_cpu_s) {
+        s += fmt::format(R"(,"server_cpu_s":{},"server_cpu_percent":{})", num(*r.cpu.server_cpu_s),
+                         num(100.0 * *r.cpu.server_cpu_s / wall));
+    }
+    s += "}";
+    return s;
+}
+
+std::string to_table(const run_result& r) {
+    const histogram& c = r.connect_us;
+    const histogram& l = r.latency_us;
+    std::string s;
+    auto row = [&s](std::string_view name, const std::string& value) {
+        s += fmt::format("  {:<22} {}\n", name, value);
+    };
+    s += fmt::format("bark-bench {}\n", r.scenario);
+    row("users", std::to_string(r.users));
+    row("connections ok/errors", fmt::format("{} / {}", r.t.connections_ok, r.t.connect_errors));
+    row("messages sent", std::to_string(r.t.messages_sent));
+    row("received / expected", fmt::format("{} / {}", r.t.messages_received, r.t.messages_expected));
+    row("errors", fmt::format("{} (error frames {}, closes {}, timeouts {}, other {}, missing {})", r.t.errors(),
+                              r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors, r.t.missing()));
+    row("duration", fmt::format("{:.3f} s", r.duration_s));
+    row("throughput", fmt::format("{:.1f} msgs/s", r.throughput()));
+    s += fmt::format("  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "ms", "mean", "p50", "p90", "p99", "p99.9",
+                     "max");
+    s += fmt::format("  {:<22} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9} {:>9.3f}\n", "connect", c.mean() / 1000.0,
+                     ms(c.percentile(0.5)), ms(c.percentile(0.9)), ms(c.percentile(0.99)), "", ms(c.max()));
+    s += fmt::format("  {:<22} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n", "latency", l.mean() / 1000.0,
+                     ms(l.percentile(0.5)), ms(l.percentile(0.9)), ms(l.percentile(0.99)), ms(l.percentile(0.999)),
+                     ms(l.max()));
+    const double wall = r.wall_s > 0 ? r.wall_s : 1.0;
+    row("bench cpu",
+        fmt::format("{:.2f} s ({:.0f}% of one core)", r.cpu.bench_cpu_s, 100.0 * r.cpu.bench_cpu_s / wall));
+    if (r.cpu.server_cpu_s) {
+        row("server cpu",
+            fmt::format("{:.2f} s ({:.0f}% of one core)", *r.cpu.server_cpu_s, 100.0 * *r.cpu.server_cpu_s / wall));
+    }
+    if (l.clamped() != 0) row("latency clamped", std::to_string(l.clamped()));
+    return s;
+}
+
+int exit_status(const run_result& r) {
+    return (r.t.errors() == 0 && r.t.messages_received >= r.t.messages_expected) ? 0 : 1;
+}
+
+}  // namespace bark::loadgen
