@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: see the head of $0" >&2; exit 2 ;;
   esac
 done
-ulimit -n 1048576 2>/dev/null || ulimit -n 65536
+raise_fd_limit
 work=$(mktemp -d)
 
 # run_target NAME: the seed scenario and the fan-out rates against one server (already started,

@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--counts \"N ...\"] [--hold S]" >&2; exit 2 ;;
   esac
 done
-ulimit -n 1048576 2>/dev/null || ulimit -n 262144
+raise_fd_limit
 work=$(mktemp -d)
 table=$work/section.md
 data=$RESULTS/connections.dat

@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--loops L] [--only V1|V2|V3|V4] [--keep-connection]" >&2; exit 2 ;;
   esac
 done
-ulimit -n 1048576 2>/dev/null || ulimit -n 65536
+raise_fd_limit
 variants=("V1 100 0" "V2 500 10" "V3 1000 30" "V4 3000 30")
 work=$(mktemp -d)
 table=$RESULTS/seed.md

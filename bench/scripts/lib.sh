@@ -150,3 +150,8 @@ set xtics noenhanced
 plot for [c=2:*] "$4" using c:xtic(1) title columnheader
 GP
 }
+
+# As many open files as the hard limit allows (a container may cap it: connections.sh reports it).
+raise_fd_limit() {
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}

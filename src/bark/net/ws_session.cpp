@@ -32,7 +32,7 @@ std::optional<stomp::version> version_of(std::string_view subprotocol) {
 
 ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
                        bool sockjs)
-    : ws_(std::move(stream)),
+    : ws_(stream.release_socket()),
       state_(state),
       loop_(loop),
       make_endpoint_(std::move(make)),
@@ -46,7 +46,6 @@ ws_session::~ws_session() = default;
 void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
     credentials_ = credentials_of(req);
-    beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);  // also bounds the close handshake
     t.idle_timeout = websocket::stream_base::none();  // STOMP heart-beats watch idleness
@@ -294,7 +293,7 @@ void ws_session::abort(std::string_view why) {
     close_started_ = true;
     queued_.clear();
     beast::error_code ignored;
-    auto& sock = beast::get_lowest_layer(ws_).socket();
+    auto& sock = beast::get_lowest_layer(ws_);
     sock.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     sock.close(ignored);  // pending operations complete with operation_aborted, then teardown runs
 }

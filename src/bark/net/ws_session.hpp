@@ -56,7 +56,9 @@ private:
     void abort(std::string_view why);  // closes the socket at once (slow consumer, timeouts)
     void teardown(std::string_view why);
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    // A plain socket under the WebSocket: the stream keeps its own handshake timer, and a write
+    // skips tcp_stream's per-operation timer bookkeeping (fan-out is thousands of writes a turn).
+    boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
     shared_state& state_;
     std::size_t loop_;                             // index of the event loop this connection lives on
     boost::beast::flat_buffer read_buffer_;        // one incoming WebSocket message
