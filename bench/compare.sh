@@ -75,7 +75,9 @@ fi
 if [ $use_spring = 1 ]; then
   targets+=(spring)
   start_spring "$spring_dir" "$work/spring-seed"
-  TARGET_URL="ws://127.0.0.1:$SPRING_PORT/ws/chat-ws" TARGET_PID=$SPRING_PID TARGET_ARGS=(--jwt-secret "$SECRET")
+  TARGET_URL="ws://127.0.0.1:$SPRING_PORT/ws/chat-ws" TARGET_PID=$SPRING_PID
+  # Spring's simple broker sends no RECEIPT for SUBSCRIBE: a subscription counts as live 500 ms after.
+  TARGET_ARGS=(--jwt-secret "$SECRET" --no-subscribe-receipt)
   run_target spring
   stop_pid "$SPRING_PID"
 fi

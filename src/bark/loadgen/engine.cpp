@@ -1,5 +1,7 @@
 #include "bark/loadgen/engine.hpp"
 
+#include "bark/loadgen/frames.hpp"
+
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -223,8 +225,20 @@ run_result engine::report(std::string scenario, std::uint64_t users, double dura
     for (const auto& s : shards_) {
         r.latency_us.merge(s->latency_us);
         r.connect_us.merge(s->connect_us);
+        r.receipt_us.merge(s->receipt_us);
     }
     return r;
+}
+
+void engine::subscribe(stomp_client& c, std::string_view destination) const {
+    std::string f;
+    append_subscribe(f, "sub-0", destination, o_.subscribe_receipt ? "subscribed" : "");
+    c.send(f);
+    if (o_.subscribe_receipt) {
+        c.expect_within(o_.timeout_s);
+    } else {
+        c.settle(o_.settle_ms / 1000.0, "subscribed");
+    }
 }
 
 }  // namespace bark::loadgen

@@ -43,6 +43,7 @@ struct shard {
     counters c;
     histogram latency_us;
     histogram connect_us;
+    histogram receipt_us;
     connect_gate gate;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::thread thread;
@@ -55,6 +56,9 @@ public:
     engine(const engine&) = delete;
     engine& operator=(const engine&) = delete;
 
+    // SUBSCRIBE as "sub-0"; on_receipt("subscribed") follows once it is live (its RECEIPT, or
+    // --settle-ms later with --no-subscribe-receipt).
+    void subscribe(stomp_client& c, std::string_view destination) const;
     const options& opts() const { return o_; }
     const client_setup& setup() const { return setup_; }
     std::size_t size() const { return shards_.size(); }

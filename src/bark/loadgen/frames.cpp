@@ -130,15 +130,23 @@ void append_subscribe(std::string& out, std::string_view id, std::string_view de
     out.append(id);
     out.append("\ndestination:");
     out.append(destination);
-    out.append("\nack:auto\nreceipt:");
-    out.append(receipt);
+    out.append("\nack:auto");
+    if (!receipt.empty()) {
+        out.append("\nreceipt:");
+        out.append(receipt);
+    }
     out.append("\n\n");
     out.push_back('\0');
 }
 
-void append_send(std::string& out, std::string_view destination, std::string_view content_type, std::string_view body) {
+void append_send(std::string& out, std::string_view destination, std::string_view content_type, std::string_view body,
+                 std::string_view receipt) {
     out.append("SEND\ndestination:");
     out.append(destination);
+    if (!receipt.empty()) {
+        out.append("\nreceipt:");
+        out.append(receipt);
+    }
     out.append("\ncontent-type:");
     out.append(content_type);
     out.append("\ncontent-length:");

@@ -45,7 +45,9 @@ struct connect_params {
 
 std::string connect_frame(const connect_params& p);
 void append_subscribe(std::string& out, std::string_view id, std::string_view destination, std::string_view receipt);
-void append_send(std::string& out, std::string_view destination, std::string_view content_type, std::string_view body);
+// `receipt` empty: none asked for.
+void append_send(std::string& out, std::string_view destination, std::string_view content_type, std::string_view body,
+                 std::string_view receipt = {});
 void append_disconnect(std::string& out, std::string_view receipt);
 
 }  // namespace bark::loadgen

@@ -93,6 +93,12 @@ parse_outcome parse_options(int argc, char** argv) {
     app.add_option("--subscribe-destination", o.subscribe_destination, "SUBSCRIBE destination template, {room}");
     app.add_option("--send-destination", o.send_destination, "SEND destination template, {room}");
     app.add_flag("--raw-body", o.raw_body, "send the bare text instead of the chat JSON");
+    bool no_subscribe_receipt = false;
+    app.add_flag("--no-subscribe-receipt", no_subscribe_receipt,
+                 "the server sends no RECEIPT for SUBSCRIBE (Spring's simple broker): wait --settle-ms instead");
+    app.add_option("--settle-ms", o.settle_ms, "with --no-subscribe-receipt: ms after SUBSCRIBE taken as subscribed");
+    app.add_flag("--receipts", o.receipts,
+                 "fanout: every SEND asks for a RECEIPT (bark sends it once the message is stored); a missing one is an error");
     app.add_option("--json", o.json_file, "write the result as JSON to this file");
     app.add_option("--threads", o.threads, "event-loop threads of the bench")->check(CLI::Range(1U, 64U));
     app.add_option("--server-pid", o.server_pid, "report this process's CPU time over the run");
@@ -134,6 +140,7 @@ parse_outcome parse_options(int argc, char** argv) {
         if (out.exit_code != 0) out.exit_code = 2;
         return out;
     }
+    o.subscribe_receipt = !no_subscribe_receipt;
     if (seed->parsed()) o.which = scenario::seed;
     if (fanout->parsed()) o.which = scenario::fanout;
     if (conns->parsed()) o.which = scenario::connections;

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 
 #include "bark/loadgen/engine.hpp"
@@ -78,13 +79,25 @@ public:
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - c.started()).count()));
         counters::add(s_.c.connections_ok);
         counters::add(s_.c.open_connections);
-        std::string f;
-        append_subscribe(f, "sub-0", rooms[members[c.tag()].room].sub_dest, "subscribed");
-        c.send(f);
-        c.expect_within(e_.opts().timeout_s);
+        e_.subscribe(c, rooms[members[c.tag()].room].sub_dest);
     }
 
     void on_receipt(stomp_client& c, std::string_view id) override {
+        if (id.size() > 1 && id.front() == 'r') {
+            // "r<g>": the RECEIPT of send g, timed from when g was due.
+            std::uint64_t g = 0;
+            const auto [p, ec] = std::from_chars(id.data() + 1, id.data() + id.size(), g);
+            if (ec != std::errc() || p != id.data() + id.size()) {
+                counters::add(s_.c.other_errors);
+                return;
+            }
+            const auto lat = clock::now() - scheduled(g);
+            s_.receipt_us.record(lat.count() < 0 ? 0
+                                                 : static_cast<std::uint64_t>(
+                                                       std::chrono::duration_cast<std::chrono::microseconds>(lat).count()));
+            counters::add(s_.c.receipts_received);
+            return;
+        }
         fan_member& m = members[c.tag()];
         if (id != "subscribed" || m.subscribed) return;
         c.cancel_wait();
@@ -175,7 +188,12 @@ private:
             body.swap(json);
         }
         frame_.clear();
-        append_send(frame_, r.send_dest, o.raw_body ? "text/plain" : "application/json", body);
+        receipt_.clear();
+        if (o.receipts) {
+            receipt_ = "r" + std::to_string(g);
+            counters::add(s_.c.receipts_expected);
+        }
+        append_send(frame_, r.send_dest, o.raw_body ? "text/plain" : "application/json", body, receipt_);
         sender.client->send(frame_);
         counters::add(s_.c.messages_sent);
         counters::add(s_.c.messages_expected, r.receivers);
@@ -188,6 +206,7 @@ private:
     std::uint64_t total_ = 0;
     std::uint64_t next_g_ = 0;
     std::string frame_;
+    std::string receipt_;
 };
 
 }  // namespace

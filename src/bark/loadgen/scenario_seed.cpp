@@ -54,10 +54,7 @@ public:
             std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - c.started()).count()));
         counters::add(s_.c.connections_ok);
         counters::add(s_.c.open_connections);
-        std::string f;
-        append_subscribe(f, "sub-0", u.sub_dest, "subscribed");
-        c.send(f);
-        c.expect_within(e_.opts().timeout_s);
+        e_.subscribe(c, u.sub_dest);
     }
 
     void on_receipt(stomp_client& c, std::string_view id) override {

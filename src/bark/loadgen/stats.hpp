@@ -24,6 +24,8 @@ struct counters {
     std::atomic<std::uint64_t> timeouts{0};      // a receipt or CONNECTED that did not come
     std::atomic<std::uint64_t> other_errors{0};  // unrecognised or duplicate messages, failed setup
     std::atomic<std::uint64_t> open_connections{0};
+    std::atomic<std::uint64_t> receipts_expected{0};  // SENDs that asked for a RECEIPT
+    std::atomic<std::uint64_t> receipts_received{0};
 
     static void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };
@@ -40,6 +42,8 @@ struct totals {
     std::uint64_t timeouts = 0;
     std::uint64_t other_errors = 0;
     std::uint64_t open_connections = 0;
+    std::uint64_t receipts_expected = 0;
+    std::uint64_t receipts_received = 0;
 
     void add(const counters& c);
     // Expected deliveries that never arrived.
@@ -63,6 +67,7 @@ struct run_result {
     double duration_s = 0;  // the measured window
     histogram connect_us;   // TCP + WebSocket + CONNECT → CONNECTED
     histogram latency_us;   // send (or scheduled send) → receipt of the MESSAGE
+    histogram receipt_us;   // scheduled send → its RECEIPT (fanout --receipts)
     cpu_report cpu;
     double wall_s = 0;  // the whole run, for CPU percentages
     // Scenario parameters reported after the fixed fields (0 = not applicable).

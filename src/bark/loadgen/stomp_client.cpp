@@ -296,15 +296,28 @@ void stomp_client::expect_within(double seconds) {
 
 void stomp_client::cancel_wait() {
     ++wait_gen_;
+    settle_receipt_.clear();
     timer_.cancel();
+}
+
+void stomp_client::settle(double seconds, std::string receipt_id) {
+    arm(seconds, failure::timeout);
+    settle_receipt_ = std::move(receipt_id);
 }
 
 void stomp_client::arm(double seconds, failure kind) {
     wait_kind_ = kind;
+    settle_receipt_.clear();
     const std::uint32_t gen = ++wait_gen_;
     timer_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(seconds * 1e6)));
     timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& ec) {
         if (ec || gen != self->wait_gen_ || self->state_ == state::done) return;
+        if (!self->settle_receipt_.empty() && self->state_ == state::connected) {
+            const std::string id = std::move(self->settle_receipt_);
+            self->settle_receipt_.clear();
+            self->events_.on_receipt(*self, id);
+            return;
+        }
         if (self->state_ == state::disconnecting || self->state_ == state::closing) {
             self->fail(failure::timeout, "no RECEIPT for DISCONNECT / no close");
         } else {

@@ -69,6 +69,9 @@ public:
     // Arms the deadline: on_failure(timeout) unless cancel_wait() comes first.
     void expect_within(double seconds);
     void cancel_wait();
+    // For servers that send no RECEIPT for SUBSCRIBE: after `seconds`, on_receipt(receipt_id) as if
+    // one had come (unless cancel_wait() comes first).
+    void settle(double seconds, std::string receipt_id);
     // Closes at once, without events.
     void abort();
 
@@ -118,6 +121,8 @@ private:
     bool close_after_write_ = false;
     bool was_connected_ = false;
     failure wait_kind_ = failure::timeout;
+    std::string settle_receipt_;  // the receipt settle() stands in for
+
     std::uint32_t wait_gen_ = 0;
     std::uint32_t heartbeat_send_ms_ = 0;
     std::uint32_t heartbeat_offer_ms_ = 0;
