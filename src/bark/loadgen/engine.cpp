@@ -138,7 +138,7 @@ std::string engine::token(std::int64_t user_id, std::string_view role) const {
     p.role = std::string(role);
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    return auth::mint_hs256(o_.jwt_secret, p, now, 24 * 3600);
+    return auth::mint_hs256(o_.jwt_secret, p, now, std::int64_t{24} * 3600);
 }
 
 std::string engine::connect_frame(std::int64_t user_id, std::string_view role, std::string_view heart_beat) const {

@@ -96,7 +96,6 @@ bool frame_scanner::scan(std::string_view s, std::size_t& used, frame_sink& sink
             case step::done:
                 continue;
             case step::need_more:
-                return true;
             case step::stopped:
                 return true;
             case step::bad:

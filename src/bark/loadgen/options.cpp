@@ -97,8 +97,9 @@ parse_outcome parse_options(int argc, char** argv) {
     app.add_flag("--no-subscribe-receipt", no_subscribe_receipt,
                  "the server sends no RECEIPT for SUBSCRIBE (Spring's simple broker): wait --settle-ms instead");
     app.add_option("--settle-ms", o.settle_ms, "with --no-subscribe-receipt: ms after SUBSCRIBE taken as subscribed");
-    app.add_flag("--receipts", o.receipts,
-                 "fanout: every SEND asks for a RECEIPT (bark sends it once the message is stored); a missing one is an error");
+    app.add_flag(
+        "--receipts", o.receipts,
+        "fanout: every SEND asks for a RECEIPT (bark sends it once the message is stored); a missing one is an error");
     app.add_option("--json", o.json_file, "write the result as JSON to this file");
     app.add_option("--threads", o.threads, "event-loop threads of the bench")->check(CLI::Range(1U, 64U));
     app.add_option("--server-pid", o.server_pid, "report this process's CPU time over the run");

@@ -32,7 +32,7 @@ struct options {
     std::string subscribe_destination = "/sub/chat/{room}";
     std::string send_destination = "/pub/chat/send/{room}";
     bool raw_body = false;
-    bool receipts = false;  // fanout: every SEND asks for a RECEIPT
+    bool receipts = false;          // fanout: every SEND asks for a RECEIPT
     bool subscribe_receipt = true;  // wait for the SUBSCRIBE's RECEIPT (else settle_ms)
     unsigned settle_ms = 500;
     std::string json_file;

@@ -5,6 +5,7 @@
 // hold ADMIN tokens (ADMIN may subscribe to any room).
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -92,9 +93,10 @@ public:
                 return;
             }
             const auto lat = clock::now() - scheduled(g);
-            s_.receipt_us.record(lat.count() < 0 ? 0
-                                                 : static_cast<std::uint64_t>(
-                                                       std::chrono::duration_cast<std::chrono::microseconds>(lat).count()));
+            s_.receipt_us.record(
+                lat.count() < 0
+                    ? 0
+                    : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(lat).count()));
             counters::add(s_.c.receipts_received);
             return;
         }
@@ -216,7 +218,7 @@ result<run_result> run_fanout(const options& o) {
     auto ids = create_rooms(e, o.rooms);
     if (!ids) return ids.err();
 
-    const std::size_t threads = e.size();
+    const std::size_t threads = std::max<std::size_t>(e.size(), 1);
     std::vector<std::unique_ptr<fanout_shard>> shards;
     for (std::size_t i = 0; i < threads; ++i) shards.push_back(std::make_unique<fanout_shard>(e, e.at(i)));
     // Room r and all its members live on thread r % threads: a room's sends and receipts stay on one loop.

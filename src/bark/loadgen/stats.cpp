@@ -36,7 +36,8 @@ void totals::add(const counters& c) {
 }
 
 std::uint64_t totals::errors() const {
-    const std::uint64_t missing_receipts = receipts_expected > receipts_received ? receipts_expected - receipts_received : 0;
+    const std::uint64_t missing_receipts =
+        receipts_expected > receipts_received ? receipts_expected - receipts_received : 0;
     return connect_errors + error_frames + unexpected_closes + timeouts + other_errors + missing() + missing_receipts;
 }
 
@@ -59,10 +60,10 @@ std::string to_json(const run_result& r) {
         r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors);
     if (r.t.receipts_expected != 0) {
         const histogram& k = r.receipt_us;
-        s += fmt::format(R"(,"receipts_expected":{},"receipts_received":{},"receipt_ms":{{"mean":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})",
-                         r.t.receipts_expected, r.t.receipts_received, num(k.mean() / 1000.0), num(ms(k.percentile(0.5))),
-                         num(ms(k.percentile(0.9))), num(ms(k.percentile(0.99))), num(ms(k.percentile(0.999))),
-                         num(ms(k.max())));
+        s += fmt::format(
+            R"(,"receipts_expected":{},"receipts_received":{},"receipt_ms":{{"mean":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})",
+            r.t.receipts_expected, r.t.receipts_received, num(k.mean() / 1000.0), num(ms(k.percentile(0.5))),
+            num(ms(k.percentile(0.9))), num(ms(k.percentile(0.99))), num(ms(k.percentile(0.999))), num(ms(k.max())));
     }
     if (r.rooms != 0) s += fmt::format(R"(,"rooms":{})", r.rooms);
     if (r.members != 0) s += fmt::format(R"(,"members":{})", r.members);
@@ -103,9 +104,9 @@ std::string to_table(const run_result& r) {
                      ms(l.max()));
     if (r.t.receipts_expected != 0) {
         const histogram& k = r.receipt_us;
-        s += fmt::format("  {:<22} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n", "receipt", k.mean() / 1000.0,
-                         ms(k.percentile(0.5)), ms(k.percentile(0.9)), ms(k.percentile(0.99)), ms(k.percentile(0.999)),
-                         ms(k.max()));
+        s += fmt::format("  {:<22} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f}\n", "receipt",
+                         k.mean() / 1000.0, ms(k.percentile(0.5)), ms(k.percentile(0.9)), ms(k.percentile(0.99)),
+                         ms(k.percentile(0.999)), ms(k.max()));
         row("receipts", fmt::format("{} / {}", r.t.receipts_received, r.t.receipts_expected));
     }
     const double wall = r.wall_s > 0 ? r.wall_s : 1.0;

@@ -29,9 +29,9 @@ public:
 
 struct endpoint_context {
     stomp::session_transport& transport;
-    std::size_t loop;                               // the loop the endpoint lives on
-    auth::upgrade_credentials credentials;          // from the request that opened the connection
-    std::optional<stomp::version> subprotocol;      // a `vXX.stomp` WebSocket subprotocol, if any
+    std::size_t loop;                           // the loop the endpoint lives on
+    auth::upgrade_credentials credentials;      // from the request that opened the connection
+    std::optional<stomp::version> subprotocol;  // a `vXX.stomp` WebSocket subprotocol, if any
 };
 
 using endpoint_factory = std::function<std::unique_ptr<endpoint>(shared_state&, endpoint_context)>;
@@ -45,9 +45,9 @@ std::unique_ptr<endpoint> make_close_endpoint(shared_state& state, endpoint_cont
 
 // A SockJS service: its URL prefix and what it serves.
 struct sockjs_service {
-    std::string prefix;           // "/ws/chat"
-    bool websocket = true;        // the websocket transports are offered
-    bool cookie_needed = false;   // JSESSIONID is set on session responses (sticky load balancers)
+    std::string prefix;          // "/ws/chat"
+    bool websocket = true;       // the websocket transports are offered
+    bool cookie_needed = false;  // JSESSIONID is set on session responses (sticky load balancers)
     endpoint_factory make;
 };
 

@@ -68,15 +68,16 @@ http_session::http_session(beast::tcp_stream&& stream, shared_state& state, std:
                            beast::flat_buffer&& buffer)
     : stream_(std::move(stream)), state_(state), loop_(loop), buffer_(std::move(buffer)) {}
 
-void http_session::run() { do_read(); }
+void http_session::run() {
+    do_read();
+}
 
 void http_session::do_read() {
     parser_.emplace();
     parser_->header_limit(max_request_header_bytes);
     parser_->body_limit(max_request_body_bytes);
     stream_.expires_after(std::chrono::milliseconds(state_.cfg.http_idle_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
 void http_session::on_read(beast::error_code ec, std::size_t) {
@@ -153,8 +154,8 @@ void http_session::migrate(std::size_t to, http_request req) {
 }
 
 void http_session::respond(http_answer answer) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status),
-                                                                    request_version_);
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), request_version_);
     res->set(http::field::server, "bark");
     if (!answer.content_type.empty()) {
         res->set(http::field::content_type, answer.content_type);

@@ -47,12 +47,12 @@ private:
 
     boost::beast::tcp_stream stream_;
     shared_state& state_;
-    std::size_t loop_;                                             // the event loop this connection lives on
-    boost::beast::flat_buffer buffer_;                             // bytes read past the current request
+    std::size_t loop_;                                               // the event loop this connection lives on
+    boost::beast::flat_buffer buffer_;                               // bytes read past the current request
     std::optional<http::request_parser<http::string_body>> parser_;  // the request being read
-    std::shared_ptr<http::response<http::string_body>> response_;  // the response being written
-    unsigned request_version_ = 11;                                // HTTP version of the current request
-    bool request_keep_alive_ = false;                              // the current request allows keep-alive
+    std::shared_ptr<http::response<http::string_body>> response_;    // the response being written
+    unsigned request_version_ = 11;                                  // HTTP version of the current request
+    bool request_keep_alive_ = false;                                // the current request allows keep-alive
 };
 
 // The subprotocol to answer with for a Sec-WebSocket-Protocol offer: the highest STOMP version

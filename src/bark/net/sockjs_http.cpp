@@ -125,7 +125,8 @@ std::uint32_t entropy() {
 }
 
 http_answer info(const http_request& req, const sockjs_service& svc) {
-    auto a = text_answer(200, "application/json; charset=UTF-8", sockjs::info_body(svc.websocket, svc.cookie_needed, entropy()));
+    auto a = text_answer(200, "application/json; charset=UTF-8",
+                         sockjs::info_body(svc.websocket, svc.cookie_needed, entropy()));
     a.headers.emplace_back("Cache-Control", std::string(not_cached));
     add_cors(req, a.headers);
     return a;
@@ -165,7 +166,8 @@ void websocket_transport(const std::shared_ptr<http_session>& hs, http_request& 
     }
     if (!websocket::is_upgrade(req)) {
         const bool asked = contains_token(req[http::field::upgrade], "websocket");
-        hs->respond(plain(400, asked ? "\"Connection\" must be \"Upgrade\"." : "Can \"Upgrade\" only to \"WebSocket\"."));
+        hs->respond(
+            plain(400, asked ? "\"Connection\" must be \"Upgrade\"." : "Can \"Upgrade\" only to \"WebSocket\"."));
         return;
     }
     hs->upgrade(req, svc.make, framed);
@@ -174,9 +176,15 @@ void websocket_transport(const std::shared_ptr<http_session>& hs, http_request& 
 std::string receiver_fields(const http_request& req, const sockjs_service& svc, transport via) {
     header_list h;
     switch (via) {
-        case transport::eventsource: h.emplace_back("Content-Type", "text/event-stream; charset=UTF-8"); break;
-        case transport::htmlfile: h.emplace_back("Content-Type", "text/html; charset=UTF-8"); break;
-        default: h.emplace_back("Content-Type", "application/javascript; charset=UTF-8"); break;
+        case transport::eventsource:
+            h.emplace_back("Content-Type", "text/event-stream; charset=UTF-8");
+            break;
+        case transport::htmlfile:
+            h.emplace_back("Content-Type", "text/html; charset=UTF-8");
+            break;
+        default:
+            h.emplace_back("Content-Type", "application/javascript; charset=UTF-8");
+            break;
     }
     h.emplace_back("Cache-Control", std::string(not_cached));
     h.emplace_back("X-Content-Type-Options", "nosniff");
@@ -331,8 +339,12 @@ bool serve_sockjs(const std::shared_ptr<http_session>& hs, http_request& req) {
                 hs->respond(get ? info(req, *svc) : method_not_allowed("OPTIONS, GET"));
             }
             break;
-        case target_kind::iframe: hs->respond(get ? iframe(req) : method_not_allowed("GET")); break;
-        case target_kind::raw_websocket: websocket_transport(hs, req, *svc, false); break;
+        case target_kind::iframe:
+            hs->respond(get ? iframe(req) : method_not_allowed("GET"));
+            break;
+        case target_kind::raw_websocket:
+            websocket_transport(hs, req, *svc, false);
+            break;
         case target_kind::session:
             if (t.via == transport::websocket) {
                 websocket_transport(hs, req, *svc, true);
@@ -340,7 +352,9 @@ bool serve_sockjs(const std::shared_ptr<http_session>& hs, http_request& req) {
                 session_request(hs, req, *svc, t, query);
             }
             break;
-        case target_kind::not_found: hs->respond(error_answer(404, "not-found", "no such resource")); break;
+        case target_kind::not_found:
+            hs->respond(error_answer(404, "not-found", "no such resource"));
+            break;
     }
     return true;
 }

@@ -20,10 +20,14 @@ constexpr std::size_t watch_bytes = 4096;
 
 std::string prelude_of(transport via, std::string_view callback) {
     switch (via) {
-        case transport::xhr_streaming: return std::string(2048, 'h') + "\n";
-        case transport::eventsource: return "\r\n";
-        case transport::htmlfile: return sockjs::htmlfile_head(callback);
-        default: return {};
+        case transport::xhr_streaming:
+            return std::string(2048, 'h') + "\n";
+        case transport::eventsource:
+            return "\r\n";
+        case transport::htmlfile:
+            return sockjs::htmlfile_head(callback);
+        default:
+            return {};
     }
 }
 }  // namespace
@@ -79,9 +83,15 @@ void http_receiver::send_frame(std::string_view frame) {
     }
     std::string body;
     switch (options_.via) {
-        case transport::eventsource: body = sockjs::eventsource_frame(frame); break;
-        case transport::htmlfile: body = sockjs::htmlfile_frame(frame); break;
-        case transport::jsonp: body = sockjs::jsonp_body(options_.callback, frame); break;
+        case transport::eventsource:
+            body = sockjs::eventsource_frame(frame);
+            break;
+        case transport::htmlfile:
+            body = sockjs::htmlfile_frame(frame);
+            break;
+        case transport::jsonp:
+            body = sockjs::jsonp_body(options_.callback, frame);
+            break;
         default:
             body.reserve(frame.size() + 1);
             body.append(frame);

@@ -19,10 +19,10 @@ namespace bark::net {
 
 struct receiver_options {
     sockjs::transport via = sockjs::transport::xhr;
-    std::string callback;         // htmlfile and jsonp
-    std::string header_fields;    // "Name: value\r\n" lines: content type, caching, CORS, cookie
-    unsigned http_version = 11;   // 10 or 11
-    bool keep_alive = true;       // the request allows another one on this connection
+    std::string callback;        // htmlfile and jsonp
+    std::string header_fields;   // "Name: value\r\n" lines: content type, caching, CORS, cookie
+    unsigned http_version = 11;  // 10 or 11
+    bool keep_alive = true;      // the request allows another one on this connection
 };
 
 class http_receiver final : public sockjs_receiver, public std::enable_shared_from_this<http_receiver> {
@@ -50,21 +50,21 @@ private:
     void hand_back();
 
     boost::beast::tcp_stream stream_;
-    boost::beast::flat_buffer buffer_;   // bytes the client sent past the request
+    boost::beast::flat_buffer buffer_;  // bytes the client sent past the request
     shared_state& state_;
     std::size_t loop_;
     receiver_options options_;
     bool streaming_;
-    bool chunked_;                       // HTTP/1.1 streaming
+    bool chunked_;  // HTTP/1.1 streaming
     std::shared_ptr<sockjs_session> session_;
-    std::string queued_;                 // bytes for the next write
-    std::string writing_;                // bytes being written
+    std::string queued_;   // bytes for the next write
+    std::string writing_;  // bytes being written
     std::size_t frame_bytes_ = 0;
     bool head_sent_ = false;
     bool write_pending_ = false;
     bool watch_pending_ = false;
-    bool ended_ = false;                 // no more frames: finish after the queue is written
-    bool done_ = false;                  // finished or lost
+    bool ended_ = false;  // no more frames: finish after the queue is written
+    bool done_ = false;   // finished or lost
 };
 
 }  // namespace bark::net

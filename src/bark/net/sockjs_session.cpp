@@ -20,7 +20,9 @@ sockjs_session::sockjs_session(shared_state& state, std::size_t loop, const sock
       last_frame_(clock::now()),
       timer_(*state.loops[loop]) {}
 
-sockjs_session::~sockjs_session() { end_endpoint(); }
+sockjs_session::~sockjs_session() {
+    end_endpoint();
+}
 
 void sockjs_session::start(auth::upgrade_credentials credentials) {
     endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials), std::nullopt});

@@ -31,7 +31,7 @@ public:
     // Drops the connection at once.
     virtual void abort() = 0;
     virtual bool streaming() const = 0;
-    virtual std::size_t bytes_sent() const = 0;   // frame bytes so far (prelude not counted)
+    virtual std::size_t bytes_sent() const = 0;    // frame bytes so far (prelude not counted)
     virtual std::size_t bytes_queued() const = 0;  // bytes not written yet
 };
 
@@ -73,19 +73,19 @@ private:
     shared_state& state_;
     std::size_t loop_;
     const sockjs_service& service_;
-    std::string key_;                              // registry key: service prefix and session id
+    std::string key_;  // registry key: service prefix and session id
     std::unique_ptr<endpoint> endpoint_;
-    bool endpoint_closed_ = false;                 // endpoint_->on_closed() was called
-    std::shared_ptr<sockjs_receiver> receiver_;    // the attached receiving request, if any
-    std::vector<std::string> pending_;             // messages waiting for a receiver
+    bool endpoint_closed_ = false;               // endpoint_->on_closed() was called
+    std::shared_ptr<sockjs_receiver> receiver_;  // the attached receiving request, if any
+    std::vector<std::string> pending_;           // messages waiting for a receiver
     std::size_t pending_bytes_ = 0;
     bool flush_posted_ = false;
-    bool closing_ = false;                         // the endpoint asked to close: the `c` frame follows the queue
-    bool closed_ = false;                          // the `c` frame is all that is left to say
-    bool forgotten_ = false;                       // out of the registry: ignore everything
+    bool closing_ = false;    // the endpoint asked to close: the `c` frame follows the queue
+    bool closed_ = false;     // the `c` frame is all that is left to say
+    bool forgotten_ = false;  // out of the registry: ignore everything
     std::string close_frame_;
-    clock::time_point idle_since_;                 // when the last receiver left
-    clock::time_point last_frame_;                 // when a frame last went to a receiver
+    clock::time_point idle_since_;  // when the last receiver left
+    clock::time_point last_frame_;  // when a frame last went to a receiver
     boost::asio::steady_timer timer_;
     clock::time_point timer_at_ = clock::time_point::max();
 };

@@ -203,7 +203,7 @@ fs::path default_web_root() {
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     const fs::path dir = ec ? fs::current_path(ec) : exe.parent_path();
-    const fs::path build_tree = (dir / ".." / "web").lexically_normal();
+    fs::path build_tree = (dir / ".." / "web").lexically_normal();
     if (fs::is_directory(build_tree, ec)) {
         return build_tree;
     }

@@ -47,7 +47,7 @@ void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
     credentials_ = credentials_of(req);
     websocket::stream_base::timeout t{};
-    t.handshake_timeout = std::chrono::seconds(10);  // also bounds the close handshake
+    t.handshake_timeout = std::chrono::seconds(10);   // also bounds the close handshake
     t.idle_timeout = websocket::stream_base::none();  // STOMP heart-beats watch idleness
     t.keep_alive_pings = false;
     ws_.set_option(t);
@@ -222,7 +222,8 @@ void ws_session::close(std::uint16_t code, std::string_view reason) {
 
 void ws_session::start_close() {
     close_started_ = true;
-    log::debug("ws session={} closing code={} reason={}", endpoint_ ? endpoint_->id() : "-", close_code_, close_reason_);
+    log::debug("ws session={} closing code={} reason={}", endpoint_ ? endpoint_->id() : "-", close_code_,
+               close_reason_);
     // Under SockJS the `c` frame carried the code; the WebSocket itself closes normally.
     const auto code = sockjs_ ? std::uint16_t{1000} : close_code_;
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), sockjs_ ? "" : close_reason_),

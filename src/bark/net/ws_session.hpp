@@ -60,29 +60,29 @@ private:
     // skips tcp_stream's per-operation timer bookkeeping (fan-out is thousands of writes a turn).
     boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
     shared_state& state_;
-    std::size_t loop_;                             // index of the event loop this connection lives on
-    boost::beast::flat_buffer read_buffer_;        // one incoming WebSocket message
+    std::size_t loop_;                       // index of the event loop this connection lives on
+    boost::beast::flat_buffer read_buffer_;  // one incoming WebSocket message
     endpoint_factory make_endpoint_;
-    std::unique_ptr<endpoint> endpoint_;           // created once the handshake is done
-    bool sockjs_ = false;                          // SockJS framing
-    bool sockjs_opened_ = false;                   // the `o` frame went out
-    bool sockjs_close_sent_ = false;               // the `c` frame went out
-    std::optional<stomp::version> subprotocol_;    // version fixed by the subprotocol, if any
-    auth::upgrade_credentials credentials_;        // from the upgrade request, for CONNECT
-    std::string queued_;                           // encoded frames waiting for the next write
-    std::string writing_buffer_;                   // frames being written now
-    bool writing_ = false;                         // a write is in flight
-    bool flush_posted_ = false;                    // a flush is queued for this loop turn
-    bool closing_ = false;                         // close requested: write what is queued, then close
-    bool close_started_ = false;                   // the WebSocket close handshake was started
-    bool dead_ = false;                            // torn down: ignore everything
-    bool queued_binary_ = false;                   // queued_ holds bytes that are not UTF-8: send binary
-    std::uint16_t close_code_ = 1000;              // code for the close handshake
-    std::string close_reason_;                     // reason for the close handshake
-    clock::time_point write_started_{};            // when the write in flight began
-    clock::time_point last_write_;                 // when the last write began (SockJS heart-beats)
-    clock::time_point opened_;                     // for the connection's duration in logs
-    boost::asio::steady_timer timer_;              // heart-beats, connect timeout, blocked writes
+    std::unique_ptr<endpoint> endpoint_;                     // created once the handshake is done
+    bool sockjs_ = false;                                    // SockJS framing
+    bool sockjs_opened_ = false;                             // the `o` frame went out
+    bool sockjs_close_sent_ = false;                         // the `c` frame went out
+    std::optional<stomp::version> subprotocol_;              // version fixed by the subprotocol, if any
+    auth::upgrade_credentials credentials_;                  // from the upgrade request, for CONNECT
+    std::string queued_;                                     // encoded frames waiting for the next write
+    std::string writing_buffer_;                             // frames being written now
+    bool writing_ = false;                                   // a write is in flight
+    bool flush_posted_ = false;                              // a flush is queued for this loop turn
+    bool closing_ = false;                                   // close requested: write what is queued, then close
+    bool close_started_ = false;                             // the WebSocket close handshake was started
+    bool dead_ = false;                                      // torn down: ignore everything
+    bool queued_binary_ = false;                             // queued_ holds bytes that are not UTF-8: send binary
+    std::uint16_t close_code_ = 1000;                        // code for the close handshake
+    std::string close_reason_;                               // reason for the close handshake
+    clock::time_point write_started_{};                      // when the write in flight began
+    clock::time_point last_write_;                           // when the last write began (SockJS heart-beats)
+    clock::time_point opened_;                               // for the connection's duration in logs
+    boost::asio::steady_timer timer_;                        // heart-beats, connect timeout, blocked writes
     clock::time_point timer_at_ = clock::time_point::max();  // when timer_ fires; max when idle
 };
 

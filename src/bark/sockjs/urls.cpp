@@ -20,7 +20,9 @@ constexpr std::array<std::pair<std::string_view, transport>, 8> transports{{
     {"jsonp_send", transport::jsonp_send},
 }};
 
-bool valid_id(std::string_view s) { return !s.empty() && s.find('.') == std::string_view::npos; }
+bool valid_id(std::string_view s) {
+    return !s.empty() && s.find('.') == std::string_view::npos;
+}
 
 bool iframe_name(std::string_view s) {
     constexpr std::string_view head = "/iframe";
@@ -114,8 +116,8 @@ bool valid_callback(std::string_view name) {
         return false;
     }
     for (const char c : name) {
-        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                        c == '.';
+        const bool ok =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.';
         if (!ok) {
             return false;
         }

@@ -14,8 +14,8 @@ enum class target_kind { greeting, info, iframe, raw_websocket, session, not_fou
 
 struct target {
     target_kind kind = target_kind::not_found;
-    std::string_view server;      // session: the load balancer's part, ignored by the server
-    std::string_view session;     // session: the session id
+    std::string_view server;   // session: the load balancer's part, ignored by the server
+    std::string_view session;  // session: the session id
     transport via = transport::xhr;
 };
 

@@ -7,8 +7,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <limits>
@@ -86,7 +86,8 @@ public:
     // The text must outlive the query (bound without a copy). An empty view binds '' (a null
     // data pointer would bind NULL).
     query& bind(std::string_view v) {
-        if (stmt_) sqlite3_bind_text(stmt_, ++bound_, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        if (stmt_)
+            sqlite3_bind_text(stmt_, ++bound_, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
         return *this;
     }
     query& bind_null() {
@@ -117,17 +118,20 @@ public:
     std::string text(int col) const {
         const auto* p = sqlite3_column_text(stmt_, col);
         if (!p) return {};
-        return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+        return std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
     }
 
 private:
-    connection& c_;              // the connection the statement belongs to (for error messages)
-    sqlite3_stmt* stmt_;         // cached by the connection; null when preparing failed
-    int bound_ = 0;              // parameters bound so far (the next bind() takes index bound_+1)
-    std::optional<error> err_;   // the first failure
+    connection& c_;             // the connection the statement belongs to (for error messages)
+    sqlite3_stmt* stmt_;        // cached by the connection; null when preparing failed
+    int bound_ = 0;             // parameters bound so far (the next bind() takes index bound_+1)
+    std::optional<error> err_;  // the first failure
 };
 
-error no_room(std::int64_t room_id) { return error{"not-found", "no room " + std::to_string(room_id)}; }
+error no_room(std::int64_t room_id) {
+    return error{"not-found", "no room " + std::to_string(room_id)};
+}
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -206,8 +210,8 @@ std::optional<error> migrate(connection& c) {
 // Opens one connection; `read_only` for the reader.
 result<std::unique_ptr<connection>> open_connection(const std::string& path, bool read_only, int busy_timeout_ms) {
     sqlite3* db = nullptr;
-    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                      SQLITE_OPEN_NOMUTEX;
+    const int flags =
+        (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     auto c = std::make_unique<connection>(db);  // closes db on every path, even a failed open
     if (rc != SQLITE_OK) {
@@ -299,7 +303,8 @@ result<append_result> append_tx(connection& c, const new_message& m) {
 
     append_result ar;
     if (!m.client_message_id.empty()) {
-        query q(c, "SELECT " BARK_MESSAGE_COLUMNS " FROM messages WHERE room_id = ? AND sender_id = ? "
+        query q(c, "SELECT " BARK_MESSAGE_COLUMNS
+                   " FROM messages WHERE room_id = ? AND sender_id = ? "
                    "AND sender_role = ? AND client_message_id = ?");
         q.bind(m.room_id).bind(m.sender_id).bind(m.sender_role).bind(m.client_message_id);
         if (q.next()) {
@@ -311,8 +316,9 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     }
     if (!ar.duplicate) {
         {
-            query q(c, "INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
-                       "client_message_id) VALUES(?, ?, ?, ?, ?, ?, ?)");
+            query q(c,
+                    "INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
+                    "client_message_id) VALUES(?, ?, ?, ?, ?, ?, ?)");
             q.bind(m.room_id).bind(m.sender_id).bind(m.sender_role).bind(m.sender_name).bind(m.text).bind(m.send_at_ms);
             if (m.client_message_id.empty()) {
                 q.bind_null();
@@ -321,16 +327,23 @@ result<append_result> append_tx(connection& c, const new_message& m) {
             }
             if (!q.run()) return q.err();
         }
-        ar.stored = message{sqlite3_last_insert_rowid(c.db()), m.room_id, m.sender_id, m.sender_role, m.sender_name,
-                            m.text, m.send_at_ms, m.client_message_id};
+        ar.stored = message{sqlite3_last_insert_rowid(c.db()),
+                            m.room_id,
+                            m.sender_id,
+                            m.sender_role,
+                            m.sender_name,
+                            m.text,
+                            m.send_at_ms,
+                            m.client_message_id};
         {
             query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
             if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
         }
         {
             // The sender's own mark does not count its message; a mark set past this id already covers it.
-            query q(c, "UPDATE read_marks SET unread = unread + 1 WHERE room_id = ? AND participant <> ? "
-                       "AND last_read_message_id < ?");
+            query q(c,
+                    "UPDATE read_marks SET unread = unread + 1 WHERE room_id = ? AND participant <> ? "
+                    "AND last_read_message_id < ?");
             q.bind(m.room_id).bind(participant_of(customer_id, salon_id, m.sender_id, m.sender_role));
             if (!q.bind(ar.stored.message_id).run()) return q.err();
         }
@@ -387,9 +400,11 @@ result<page> history_q(connection& c, std::int64_t room_id, std::optional<std::i
                        std::optional<std::int64_t> after, int limit) {
     // The candidates are the ids strictly between `after` and `before`; one extra row says has_more.
     const std::int64_t n = std::max(limit, 1);
-    query q(c, after ? "SELECT " BARK_MESSAGE_COLUMNS " FROM messages WHERE room_id = ? AND message_id > ? "
+    query q(c, after ? "SELECT " BARK_MESSAGE_COLUMNS
+                       " FROM messages WHERE room_id = ? AND message_id > ? "
                        "AND message_id < ? ORDER BY message_id ASC LIMIT ?"
-                     : "SELECT " BARK_MESSAGE_COLUMNS " FROM messages WHERE room_id = ? AND message_id > ? "
+                     : "SELECT " BARK_MESSAGE_COLUMNS
+                       " FROM messages WHERE room_id = ? AND message_id > ? "
                        "AND message_id < ? ORDER BY message_id DESC LIMIT ?");
     q.bind(room_id)
         .bind(after.value_or(std::numeric_limits<std::int64_t>::min()))
@@ -414,19 +429,20 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
     std::vector<room_summary> out;
     const bool admin = role == "ADMIN";
     if (!admin && role != "USER" && role != "SALON") return out;
-    // Latest activity first; ties: newest last message, then newest room (as the memory store orders).
-    // ?1 user id, ?2 its participant name, ?3 limit (ADMIN binds all three and uses only ?3).
-#define BARK_SUMMARY_SELECT(UNREAD)                                                                  \
-    "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD ", " \
-    "m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, "    \
+        // Latest activity first; ties: newest last message, then newest room (as the memory store orders).
+        // ?1 user id, ?2 its participant name, ?3 limit (ADMIN binds all three and uses only ?3).
+#define BARK_SUMMARY_SELECT(UNREAD)                                                              \
+    "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD  \
+    ", "                                                                                         \
+    "m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
     "m.client_message_id FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
 #define BARK_SUMMARY_MARK "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = ?2 "
 #define BARK_SUMMARY_ORDER " ORDER BY r.last_activity_ms DESC, r.last_message_id DESC, r.room_id DESC LIMIT ?3"
     const char* sql = admin            ? BARK_SUMMARY_SELECT("0") BARK_SUMMARY_ORDER
                       : role == "USER" ? BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
-                                         "WHERE r.customer_id = ?1" BARK_SUMMARY_ORDER
+                          "WHERE r.customer_id = ?1" BARK_SUMMARY_ORDER
                                        : BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
-                                         "WHERE r.salon_id = ?1" BARK_SUMMARY_ORDER;
+                          "WHERE r.salon_id = ?1" BARK_SUMMARY_ORDER;
 #undef BARK_SUMMARY_SELECT
 #undef BARK_SUMMARY_MARK
 #undef BARK_SUMMARY_ORDER
@@ -497,10 +513,12 @@ std::unique_ptr<sqlite_message_store::write_op> make_op(std::function<result<T>(
 // Open and close
 // ---------------------------------------------------------------------------------------------
 
-int sqlite_message_store::schema_version() { return static_cast<int>(migrations.size()); }
+int sqlite_message_store::schema_version() {
+    return static_cast<int>(migrations.size());
+}
 
 result<std::unique_ptr<sqlite_message_store>> sqlite_message_store::open(const std::string& path,
-                                                                        sqlite_options options) {
+                                                                         sqlite_options options) {
     if (path.empty()) return error{"storage", "sqlite: empty database path"};
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) {
@@ -545,7 +563,9 @@ sqlite_message_store::sqlite_message_store(std::unique_ptr<connection> writer, s
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
-sqlite_message_store::~sqlite_message_store() { close(); }
+sqlite_message_store::~sqlite_message_store() {
+    close();
+}
 
 void sqlite_message_store::close() {
     std::lock_guard guard(close_mutex_);
@@ -613,9 +633,8 @@ void sqlite_message_store::writer_loop() {
             // A commit writes every page it touched into the WAL, however few rows changed: under
             // a steady stream of writes, letting a small batch grow for a moment saves most of it.
             if (write_queue_.size() < batch_gather_ops && !write_closed_) {
-                write_ready_.wait_for(lock, batch_gather_wait, [this] {
-                    return write_queue_.size() >= batch_gather_ops || write_closed_;
-                });
+                write_ready_.wait_for(lock, batch_gather_wait,
+                                      [this] { return write_queue_.size() >= batch_gather_ops || write_closed_; });
             }
             batch.swap(write_queue_);
         }
@@ -657,13 +676,13 @@ void sqlite_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& bat
 
 void sqlite_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
                                        callback<created_room> done) {
-    submit_write(make_op<created_room>(
-        [=](connection& c) { return create_room_tx(c, customer_id, salon_id, now_ms); }, std::move(done)));
+    submit_write(make_op<created_room>([=](connection& c) { return create_room_tx(c, customer_id, salon_id, now_ms); },
+                                       std::move(done)));
 }
 
 void sqlite_message_store::append(new_message m, callback<append_result> done) {
-    submit_write(make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); },
-                                        std::move(done)));
+    submit_write(
+        make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); }, std::move(done)));
 }
 
 void sqlite_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,

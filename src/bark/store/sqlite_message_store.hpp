@@ -26,8 +26,8 @@ struct sqlite3_stmt;
 namespace bark::store {
 
 struct sqlite_options {
-    bool sync_full = false;            // synchronous=FULL (survives power loss) instead of NORMAL
-    int busy_timeout_ms = 5000;        // how long a connection waits for a lock held by another process
+    bool sync_full = false;                   // synchronous=FULL (survives power loss) instead of NORMAL
+    int busy_timeout_ms = 5000;               // how long a connection waits for a lock held by another process
     std::size_t max_queued_writes = 100'000;  // writes waiting for the writer; beyond: "overloaded"
     std::size_t max_queued_reads = 100'000;   // reads waiting for the reader; beyond: "overloaded"
 };
@@ -50,10 +50,10 @@ public:
     result<std::vector<room>> load_rooms() override;
     void get_room(std::int64_t room_id, callback<std::optional<room>> done) override;
     void append(new_message m, callback<append_result> done) override;
-    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
-                   std::int64_t last_read_message_id, callback<std::int64_t> done) override;
-    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
-                 int limit, callback<page> done) override;
+    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role, std::int64_t last_read_message_id,
+                   callback<std::int64_t> done) override;
+    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
+                 callback<page> done) override;
     void rooms_of(std::int64_t user_id, std::string_view role, int limit,
                   callback<std::vector<room_summary>> done) override;
     // Drains both queues (committing every queued write and running every completion), joins the
@@ -87,31 +87,31 @@ private:
     // The checkpoint thread: copies the WAL into the database every 200 ms, off the commit path.
     void checkpoint_loop();
 
-    sqlite_options options_;                     // as given to open()
-    std::unique_ptr<connection> writer_conn_;    // used only by the writer thread (and by close())
-    std::unique_ptr<connection> reader_conn_;    // read-only; used only by the reader thread
+    sqlite_options options_;                       // as given to open()
+    std::unique_ptr<connection> writer_conn_;      // used only by the writer thread (and by close())
+    std::unique_ptr<connection> reader_conn_;      // read-only; used only by the reader thread
     std::unique_ptr<connection> checkpoint_conn_;  // used only by the checkpoint thread
 
-    std::mutex write_mutex_;                     // guards write_queue_ and write_closed_
-    std::condition_variable write_ready_;        // signalled when a write is queued or close() starts
+    std::mutex write_mutex_;                              // guards write_queue_ and write_closed_
+    std::condition_variable write_ready_;                 // signalled when a write is queued or close() starts
     std::vector<std::unique_ptr<write_op>> write_queue_;  // writes waiting for the next batch, in order
-    bool write_closed_ = false;                  // close() started: no more writes accepted
+    bool write_closed_ = false;                           // close() started: no more writes accepted
 
-    std::mutex read_mutex_;                      // guards read_queue_ and read_closed_
-    std::condition_variable read_ready_;         // signalled when a read is queued or close() starts
-    std::deque<read_job> read_queue_;            // reads waiting for the reader, in order
-    bool read_closed_ = false;                   // close() started: no more reads accepted
+    std::mutex read_mutex_;               // guards read_queue_ and read_closed_
+    std::condition_variable read_ready_;  // signalled when a read is queued or close() starts
+    std::deque<read_job> read_queue_;     // reads waiting for the reader, in order
+    bool read_closed_ = false;            // close() started: no more reads accepted
 
-    std::mutex close_mutex_;                     // serializes close() calls
-    bool closed_ = false;                        // close() finished (guarded by close_mutex_)
+    std::mutex close_mutex_;                                // serializes close() calls
+    bool closed_ = false;                                   // close() finished (guarded by close_mutex_)
     std::atomic<std::uint64_t> transactions_committed_{0};  // batches committed (for tests and metrics)
 
-    std::thread writer_;                         // runs writer_loop()
-    std::thread reader_;                         // runs reader_loop()
-    std::mutex checkpoint_mutex_;                // guards checkpoint_closed_
-    std::condition_variable checkpoint_wake_;    // signalled by close()
+    std::thread writer_;                       // runs writer_loop()
+    std::thread reader_;                       // runs reader_loop()
+    std::mutex checkpoint_mutex_;              // guards checkpoint_closed_
+    std::condition_variable checkpoint_wake_;  // signalled by close()
     bool checkpoint_closed_ = false;
-    std::thread checkpointer_;                   // runs checkpoint_loop()
+    std::thread checkpointer_;  // runs checkpoint_loop()
 };
 
 }  // namespace bark::store
