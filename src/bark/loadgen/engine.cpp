@@ -241,4 +241,16 @@ void engine::subscribe(stomp_client& c, std::string_view destination) const {
     }
 }
 
+void shard::count_failure(const stomp_client& client, failure kind, bool count_timeout) {
+    if (!client.was_connected()) {
+        gate.leave();
+        counters::add(c.connect_errors);
+        return;
+    }
+    c.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (kind == failure::error_frame) counters::add(c.error_frames);
+    if (kind == failure::closed) counters::add(c.unexpected_closes);
+    if (kind == failure::timeout && count_timeout) counters::add(c.timeouts);
+}
+
 }  // namespace bark::loadgen

@@ -47,7 +47,19 @@ struct shard {
     connect_gate gate;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::thread thread;
+
+    // Counts a client's failure: a connect error before CONNECTED, else by kind (a timeout only
+    // when count_timeout: the caller may count it another way).
+    void count_failure(const stomp_client& client, failure kind, bool count_timeout = true);
 };
+
+// The sum of an atomic counter over a scenario's shards.
+template <class Shards, class Field>
+std::uint64_t sum_over(const Shards& shards, Field field) {
+    std::uint64_t n = 0;
+    for (const auto& s : shards) n += ((*s).*field).load(std::memory_order_relaxed);
+    return n;
+}
 
 class engine {
 public:

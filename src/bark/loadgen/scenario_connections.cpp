@@ -62,16 +62,8 @@ public:
     void on_message(stomp_client&, const frame_view&) override { counters::add(s_.c.deliveries_total); }
 
     void on_failure(stomp_client& c, failure kind, std::string_view) override {
-        if (!c.was_connected()) {
-            s_.gate.leave();
-            counters::add(s_.c.connect_errors);
-            settled.fetch_add(1, std::memory_order_relaxed);
-        } else {
-            s_.c.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            if (kind == failure::error_frame) counters::add(s_.c.error_frames);
-            if (kind == failure::closed) counters::add(s_.c.unexpected_closes);
-            if (kind == failure::timeout) counters::add(s_.c.timeouts);
-        }
+        if (!c.was_connected()) settled.fetch_add(1, std::memory_order_relaxed);
+        s_.count_failure(c, kind);
         if (stopping_) finished.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -110,11 +102,7 @@ result<run_result> run_connections(const options& o) {
     std::vector<std::unique_ptr<connections_shard>> shards;
     for (std::size_t i = 0; i < e.size(); ++i) shards.push_back(std::make_unique<connections_shard>(e, e.at(i)));
     for (std::uint64_t n = 0; n < o.count; ++n) shards[n % e.size()]->numbers.push_back(n);
-    auto sum = [&](auto field) {
-        std::uint64_t v = 0;
-        for (const auto& s : shards) v += (s.get()->*field).load(std::memory_order_relaxed);
-        return v;
-    };
+    auto sum = [&](auto field) { return sum_over(shards, field); };
 
     e.start();
     e.on_each([&](shard& s) { shards[s.index]->open_all(); });

@@ -128,15 +128,7 @@ public:
 
     void on_failure(stomp_client& c, failure kind, std::string_view) override {
         fan_member& m = members[c.tag()];
-        if (!c.was_connected()) {
-            s_.gate.leave();
-            counters::add(s_.c.connect_errors);
-        } else {
-            s_.c.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            if (kind == failure::error_frame) counters::add(s_.c.error_frames);
-            if (kind == failure::closed) counters::add(s_.c.unexpected_closes);
-            if (kind == failure::timeout) counters::add(s_.c.timeouts);
-        }
+        s_.count_failure(c, kind);
         if (!m.subscribed && !setup_over_) setup_failed.fetch_add(1, std::memory_order_relaxed);
         finished.fetch_add(1, std::memory_order_relaxed);
     }
@@ -250,11 +242,7 @@ result<run_result> run_fanout(const options& o) {
         }
     }
     const std::uint64_t total_members = o.rooms * o.members;
-    auto sum = [&](auto field) {
-        std::uint64_t n = 0;
-        for (const auto& s : shards) n += (s.get()->*field).load(std::memory_order_relaxed);
-        return n;
-    };
+    auto sum = [&](auto field) { return sum_over(shards, field); };
 
     e.start();
     e.on_each([&](shard& s) { shards[s.index]->open_all(); });

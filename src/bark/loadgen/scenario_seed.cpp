@@ -86,16 +86,8 @@ public:
 
     void on_failure(stomp_client& c, failure kind, std::string_view) override {
         seed_user& u = users[c.tag()];
-        if (!c.was_connected()) {
-            s_.gate.leave();
-            counters::add(s_.c.connect_errors);
-        } else {
-            s_.c.open_connections.fetch_sub(1, std::memory_order_relaxed);
-            if (kind == failure::error_frame) counters::add(s_.c.error_frames);
-            if (kind == failure::closed) counters::add(s_.c.unexpected_closes);
-            // A message that did not come back is counted as missing at the end, not twice.
-            if (kind == failure::timeout && !u.awaiting) counters::add(s_.c.timeouts);
-        }
+        // A message that did not come back is counted as missing at the end, not twice.
+        s_.count_failure(c, kind, !u.awaiting);
         if (!u.disconnecting) ++u.loop;  // this iteration is lost
         u.awaiting = false;
         next(u);
