@@ -1,6 +1,10 @@
 // Event-loop threads.
 #include "bark/net/io_pool.hpp"
 
+#include <pthread.h>
+
+#include <string>
+
 namespace bark::net {
 
 io_pool::io_pool(std::size_t loops) {
@@ -29,7 +33,11 @@ std::vector<boost::asio::io_context*> io_pool::loops() {
 
 void io_pool::run() {
     for (std::size_t i = 1; i < loops_.size(); ++i) {
-        threads_.emplace_back([this, i] { loops_[i]->run(); });
+        threads_.emplace_back([this, i] {
+            // Named for top -H, perf and gdb: "bark-loop-1".
+            pthread_setname_np(pthread_self(), ("bark-loop-" + std::to_string(i)).c_str());
+            loops_[i]->run();
+        });
     }
     loops_[0]->run();
     for (auto& t : threads_) {

@@ -72,7 +72,7 @@ private:
     using read_job = std::function<void(connection&)>;  // one queued read, completion included
 
     sqlite_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
-                         std::unique_ptr<connection> checkpointer, sqlite_options options);
+                         sqlite_options options);
 
     // Queues a write; completes it inline with an error when refused.
     void submit_write(std::unique_ptr<write_op> op);
@@ -84,13 +84,10 @@ private:
     void run_batch(std::vector<std::unique_ptr<write_op>>& batch);
     // The reader thread: runs queued reads in order until closed and drained.
     void reader_loop();
-    // The checkpoint thread: copies the WAL into the database every 200 ms, off the commit path.
-    void checkpoint_loop();
 
-    sqlite_options options_;                       // as given to open()
-    std::unique_ptr<connection> writer_conn_;      // used only by the writer thread (and by close())
-    std::unique_ptr<connection> reader_conn_;      // read-only; used only by the reader thread
-    std::unique_ptr<connection> checkpoint_conn_;  // used only by the checkpoint thread
+    sqlite_options options_;                   // as given to open()
+    std::unique_ptr<connection> writer_conn_;  // used only by the writer thread (and by close())
+    std::unique_ptr<connection> reader_conn_;  // read-only; used only by the reader thread
 
     std::mutex write_mutex_;                              // guards write_queue_ and write_closed_
     std::condition_variable write_ready_;                 // signalled when a write is queued or close() starts
@@ -106,12 +103,8 @@ private:
     bool closed_ = false;                                   // close() finished (guarded by close_mutex_)
     std::atomic<std::uint64_t> transactions_committed_{0};  // batches committed (for tests and metrics)
 
-    std::thread writer_;                       // runs writer_loop()
-    std::thread reader_;                       // runs reader_loop()
-    std::mutex checkpoint_mutex_;              // guards checkpoint_closed_
-    std::condition_variable checkpoint_wake_;  // signalled by close()
-    bool checkpoint_closed_ = false;
-    std::thread checkpointer_;  // runs checkpoint_loop()
+    std::thread writer_;  // runs writer_loop()
+    std::thread reader_;  // runs reader_loop()
 };
 
 }  // namespace bark::store
