@@ -8,6 +8,7 @@ apt_packages=(
   build-essential cmake ccache pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev
+  libpq-dev postgresql
   nodejs npm
   chromium
 )

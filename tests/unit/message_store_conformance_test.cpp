@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bark/store/message_store.hpp"
+#include "pg_test_server.hpp"
 
 namespace {
 
@@ -36,6 +37,15 @@ std::vector<store_backend> backends() {
     return {
         {"memory", [](const std::filesystem::path&) { return open_store("memory:"); }},
         {"sqlite", [](const std::filesystem::path& dir) { return open_store("sqlite:" + (dir / "bark.db").string()); }},
+        // A fresh database on the process's throw-away server.
+        {"postgres",
+         [](const std::filesystem::path&) -> result<std::unique_ptr<message_store>> {
+             auto server = bark::test::pg_test_server::get();
+             if (!server) return server.err();
+             auto url = server.value()->create_database();
+             if (!url) return url.err();
+             return open_store(url.value());
+         }},
     };
 }
 

@@ -90,7 +90,8 @@ int run_server(const config& cfg) {
 
     auto opened = store::open_store(cfg.store_url);
     if (!opened) {
-        std::fprintf(stderr, "bark: --store %s: %s\n", cfg.store_url.c_str(), opened.err().message.c_str());
+        // The message names the URL without its password; the flag value itself may hold one.
+        std::fprintf(stderr, "bark: --store: %s\n", opened.err().message.c_str());
         return 1;
     }
     std::unique_ptr<store::message_store> store = std::move(opened.value());
@@ -98,7 +99,7 @@ int run_server(const config& cfg) {
     {
         auto all = store->load_rooms();
         if (!all) {
-            std::fprintf(stderr, "bark: --store %s: %s\n", cfg.store_url.c_str(), all.err().message.c_str());
+            std::fprintf(stderr, "bark: --store: %s\n", all.err().message.c_str());
             return 1;
         }
         rooms.load(all.value());

@@ -1,5 +1,5 @@
 // The store of rooms, messages and read marks. Implementations: sqlite (embedded default),
-// memory (tests, benchmarks), postgres (later). Writes are asynchronous and group-committed: a
+// postgres (a shared server), memory (tests, benchmarks). Writes are asynchronous and group-committed: a
 // completion runs only after the write is durable (as durable as the implementation promises).
 // Completions run on a store thread (or inline for memory:), never on the caller's event loop:
 // callers post results back where they need them. One conformance suite tests every implementation.
@@ -110,8 +110,9 @@ public:
     virtual void close() = 0;
 };
 
-// Opens the store named by url: "sqlite:PATH" or "memory:". The error says why not (bad URL,
-// unwritable path, failed migration).
+// Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq
+// connection URI), or "memory:". The error says why not (bad URL, unwritable path, unreachable
+// server, failed migration); it never shows a password.
 result<std::unique_ptr<message_store>> open_store(std::string_view url);
 
 }  // namespace bark::store
