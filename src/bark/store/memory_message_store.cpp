@@ -9,9 +9,13 @@ namespace bark::store {
 
 namespace {
 
-error closed_error() { return error{"closed", "the message store is closed"}; }
+error closed_error() {
+    return error{"closed", "the message store is closed"};
+}
 
-error no_room(std::int64_t room_id) { return error{"not-found", "no room " + std::to_string(room_id)}; }
+error no_room(std::int64_t room_id) {
+    return error{"not-found", "no room " + std::to_string(room_id)};
+}
 
 // The first message of `ms` (sorted by id) with an id above `id`.
 std::vector<message>::const_iterator first_after(const std::vector<message>& ms, std::int64_t id) {
@@ -29,7 +33,9 @@ std::vector<message>::const_iterator first_at(const std::vector<message>& ms, st
 
 memory_message_store::memory_message_store() : completer_([this] { run_completions(); }) {}
 
-memory_message_store::~memory_message_store() { close(); }
+memory_message_store::~memory_message_store() {
+    close();
+}
 
 void memory_message_store::complete_in_order(std::function<void()> fn) {
     std::lock_guard lock(completions_mutex_);
@@ -69,8 +75,7 @@ memory_message_store::room_state* memory_message_store::find_room(std::int64_t r
     return &rooms_[static_cast<std::size_t>(room_id - 1)];
 }
 
-memory_message_store::mark* memory_message_store::mark_of(room_state& rs, std::int64_t user_id,
-                                                         std::string_view role) {
+memory_message_store::mark* memory_message_store::mark_of(room_state& rs, std::int64_t user_id, std::string_view role) {
     if (role == "USER" && user_id == rs.r.customer_id) return &rs.customer;
     if (role == "SALON" && user_id == rs.r.salon_id) return &rs.salon;
     return nullptr;
@@ -143,7 +148,7 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
             }
         }
         if (!ar.duplicate) {
-            message stored{next_message_id_++, m.room_id,  m.sender_id,         std::move(m.sender_role),
+            message stored{next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
                            std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
             if (keyed) {
                 by_client_key_.emplace(
@@ -236,7 +241,8 @@ void memory_message_store::rooms_of(std::int64_t user_id, std::string_view role,
         return std::tuple(s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id);
     };
     std::sort(out.begin(), out.end(), [&](const room_summary& a, const room_summary& b) { return key(a) > key(b); });
-    if (out.size() > static_cast<std::size_t>(std::max(limit, 0))) out.resize(static_cast<std::size_t>(std::max(limit, 0)));
+    if (out.size() > static_cast<std::size_t>(std::max(limit, 0)))
+        out.resize(static_cast<std::size_t>(std::max(limit, 0)));
     done(std::move(out));
     leave();
 }

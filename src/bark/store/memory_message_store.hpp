@@ -6,13 +6,13 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
-#include <thread>
-#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -34,10 +34,10 @@ public:
     result<std::vector<room>> load_rooms() override;
     void get_room(std::int64_t room_id, callback<std::optional<room>> done) override;
     void append(new_message m, callback<append_result> done) override;
-    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
-                   std::int64_t last_read_message_id, callback<std::int64_t> done) override;
-    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
-                 int limit, callback<page> done) override;
+    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role, std::int64_t last_read_message_id,
+                   callback<std::int64_t> done) override;
+    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
+                 callback<page> done) override;
     void rooms_of(std::int64_t user_id, std::string_view role, int limit,
                   callback<std::vector<room_summary>> done) override;
     // Refuses new work, then waits until every operation already inside the store has completed.
@@ -53,10 +53,10 @@ private:
 
     // Everything the store keeps about one room.
     struct room_state {
-        room r;                          // the room as created
-        std::vector<message> messages;   // oldest first; ids increase
-        mark customer;                   // the customer's (USER) read mark
-        mark salon;                      // the salon's (SALON) read mark
+        room r;                             // the room as created
+        std::vector<message> messages;      // oldest first; ids increase
+        mark customer;                      // the customer's (USER) read mark
+        mark salon;                         // the salon's (SALON) read mark
         std::int64_t last_activity_ms = 0;  // newest message's send time, else creation time
     };
 
@@ -79,20 +79,20 @@ private:
     void complete_in_order(std::function<void()> fn);
     void run_completions();
 
-    std::mutex write_order_;                 // held while a write takes its id and queues its completion
-    std::mutex completions_mutex_;           // guards completions_ and completer_stop_
-    std::condition_variable completions_ready_;  // signalled when a completion is queued or on stop
+    std::mutex write_order_;                         // held while a write takes its id and queues its completion
+    std::mutex completions_mutex_;                   // guards completions_ and completer_stop_
+    std::condition_variable completions_ready_;      // signalled when a completion is queued or on stop
     std::deque<std::function<void()>> completions_;  // write completions not run yet, oldest first
-    bool completer_stop_ = false;            // close(): the completion thread ends once drained
-    std::mutex mutex_;                       // guards every field below
-    std::condition_variable idle_;           // signalled when in_flight_ drops to zero
-    bool closed_ = false;                    // set by close(); later calls fail with "closed"
-    int in_flight_ = 0;                      // operations between enter() and leave()
-    std::int64_t next_message_id_ = 1;       // the id the next stored message gets
-    std::vector<room_state> rooms_;          // room id N lives at index N-1
+    bool completer_stop_ = false;                    // close(): the completion thread ends once drained
+    std::mutex mutex_;                               // guards every field below
+    std::condition_variable idle_;                   // signalled when in_flight_ drops to zero
+    bool closed_ = false;                            // set by close(); later calls fail with "closed"
+    int in_flight_ = 0;                              // operations between enter() and leave()
+    std::int64_t next_message_id_ = 1;               // the id the next stored message gets
+    std::vector<room_state> rooms_;                  // room id N lives at index N-1
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> room_by_pair_;  // (customer, salon) → room id
-    std::map<client_key, std::int64_t> by_client_key_;  // idempotency key → message id
-    std::thread completer_;                  // runs write completions; started last, joined by close()
+    std::map<client_key, std::int64_t> by_client_key_;                            // idempotency key → message id
+    std::thread completer_;  // runs write completions; started last, joined by close()
 };
 
 }  // namespace bark::store

@@ -19,16 +19,16 @@ namespace bark::store {
 
 struct room {
     std::int64_t room_id = 0;
-    std::int64_t customer_id = 0;   // the customer (role USER)
-    std::int64_t salon_id = 0;      // the salon (role SALON)
-    std::int64_t created_at_ms = 0; // UTC milliseconds since the epoch
+    std::int64_t customer_id = 0;    // the customer (role USER)
+    std::int64_t salon_id = 0;       // the salon (role SALON)
+    std::int64_t created_at_ms = 0;  // UTC milliseconds since the epoch
 };
 
 struct message {
-    std::int64_t message_id = 0;    // global, increasing in commit order
+    std::int64_t message_id = 0;  // global, increasing in commit order
     std::int64_t room_id = 0;
     std::int64_t sender_id = 0;
-    std::string sender_role;        // USER, SALON, ADMIN
+    std::string sender_role;  // USER, SALON, ADMIN
     std::string sender_name;
     std::string text;
     std::int64_t send_at_ms = 0;    // server time at acceptance, UTC ms
@@ -48,8 +48,8 @@ struct new_message {
 // Unread, for a participant of a room: messages in the room newer than the participant's read mark
 // that the participant did not send (a message's sender is (sender_id, sender_role)).
 struct append_result {
-    message stored;                  // the new message, or the earlier one with the same key
-    bool duplicate = false;          // stored earlier under the same (room, sender, client_message_id)
+    message stored;                    // the new message, or the earlier one with the same key
+    bool duplicate = false;            // stored earlier under the same (room, sender, client_message_id)
     std::int64_t customer_unread = 0;  // the room's unread count for its customer after this write
     std::int64_t salon_unread = 0;     // ... and for its salon
 };
@@ -61,8 +61,8 @@ struct created_room {
 
 struct room_summary {
     room r;
-    std::optional<message> last;  // newest message, if any
-    std::int64_t unread = 0;      // messages by others newer than the user's read mark
+    std::optional<message> last;        // newest message, if any
+    std::int64_t unread = 0;            // messages by others newer than the user's read mark
     std::int64_t last_activity_ms = 0;  // last message time, else creation time
 };
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bark/store/message_store.hpp"
+#include "bark/store/write_op.hpp"
 
 namespace bark::store {
 
@@ -64,8 +65,8 @@ public:
     // `url` with its password (if any) replaced by "***", for messages and logs.
     static std::string redact(const std::string& url);
 
-    class connection;  // a PGconn with its prepared statements (defined in the .cpp)
-    class write_op;    // one queued write: applied inside a batch, completed after it (in the .cpp)
+    class connection;                              // a PGconn with its prepared statements (defined in the .cpp)
+    using write_op = store::write_op<connection>;  // one queued write (write_op.hpp)
 
 private:
     using read_job = std::function<void(connection&)>;  // one queued read, completion included

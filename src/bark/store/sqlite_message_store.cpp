@@ -467,47 +467,12 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
 // Queued writes
 // ---------------------------------------------------------------------------------------------
 
-class sqlite_message_store::write_op {
-public:
-    virtual ~write_op() = default;
-    // Runs inside the batch transaction, under the op's own savepoint; false: the op failed and
-    // its changes are to be rolled back (its error is kept for complete()).
-    virtual bool apply(connection& c) = 0;
-    // Runs the completion: with the applied result, or with `batch_error` when the batch failed.
-    virtual void complete(const error* batch_error) = 0;
-};
-
 namespace {
-
-// A write whose work is `fn` and whose completion is `done`.
-template <class T>
-class typed_op final : public sqlite_message_store::write_op {
-public:
-    typed_op(std::function<result<T>(connection&)> fn, callback<T> done) : fn_(std::move(fn)), done_(std::move(done)) {}
-
-    bool apply(connection& c) override {
-        out_.emplace(fn_(c));
-        return out_->ok();
-    }
-    void complete(const error* batch_error) override {
-        if (batch_error || !out_) {
-            done_(batch_error ? *batch_error : error{"storage", "the write was not run"});
-        } else {
-            done_(std::move(*out_));
-        }
-    }
-
-private:
-    std::function<result<T>(connection&)> fn_;  // the work, run inside the transaction
-    callback<T> done_;                          // the caller's completion
-    std::optional<result<T>> out_;              // fn_'s result once applied
-};
-
+// Every write of this store is a store::write_op over its connection.
 template <class T>
 std::unique_ptr<sqlite_message_store::write_op> make_op(std::function<result<T>(connection&)> fn, callback<T> done) {
-    return std::make_unique<typed_op<T>>(std::move(fn), std::move(done));
+    return make_write_op<T, connection>(std::move(fn), std::move(done));
 }
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bark/store/message_store.hpp"
+#include "bark/store/write_op.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -66,7 +67,7 @@ public:
     static int schema_version();
 
     class connection;  // a sqlite3 handle with its prepared statements (defined in the .cpp)
-    class write_op;    // one queued write: applied inside a batch, completed after it (in the .cpp)
+    using write_op = store::write_op<connection>;  // one queued write (write_op.hpp)
 
 private:
     using read_job = std::function<void(connection&)>;  // one queued read, completion included
