@@ -241,8 +241,9 @@ void memory_message_store::rooms_of(std::int64_t user_id, std::string_view role,
         return std::tuple(s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id);
     };
     std::sort(out.begin(), out.end(), [&](const room_summary& a, const room_summary& b) { return key(a) > key(b); });
-    if (out.size() > static_cast<std::size_t>(std::max(limit, 0)))
+    if (out.size() > static_cast<std::size_t>(std::max(limit, 0))) {
         out.resize(static_cast<std::size_t>(std::max(limit, 0)));
+    }
     done(std::move(out));
     leave();
 }

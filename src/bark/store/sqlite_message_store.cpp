@@ -87,8 +87,9 @@ public:
     // The text must outlive the query (bound without a copy). An empty view binds '' (a null
     // data pointer would bind NULL).
     query& bind(std::string_view v) {
-        if (stmt_)
+        if (stmt_) {
             sqlite3_bind_text(stmt_, ++bound_, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+        }
         return *this;
     }
     query& bind_null() {
