@@ -261,33 +261,25 @@ void stomp_client::close_ws() {
                     [self = shared_from_this()](const boost::system::error_code&) { self->finish_close(); });
 }
 
-void stomp_client::finish_close() {
-    if (state_ == state::done) return;
+bool stomp_client::shut() {
+    if (state_ == state::done) return false;
     state_ = state::done;
-    ++wait_gen_;
-    timer_.cancel();
+    cancel_wait();
     boost::system::error_code ignored;
     ws_.next_layer().close(ignored);
-    events_.on_closed(*this);
+    return true;
+}
+
+void stomp_client::finish_close() {
+    if (shut()) events_.on_closed(*this);
 }
 
 void stomp_client::fail(failure kind, std::string_view why) {
-    if (state_ == state::done) return;
-    state_ = state::done;
-    ++wait_gen_;
-    timer_.cancel();
-    boost::system::error_code ignored;
-    ws_.next_layer().close(ignored);
-    events_.on_failure(*this, kind, why);
+    if (shut()) events_.on_failure(*this, kind, why);
 }
 
 void stomp_client::abort() {
-    if (state_ == state::done) return;
-    state_ = state::done;
-    ++wait_gen_;
-    timer_.cancel();
-    boost::system::error_code ignored;
-    ws_.next_layer().close(ignored);
+    shut();
 }
 
 void stomp_client::expect_within(double seconds) {

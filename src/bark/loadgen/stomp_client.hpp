@@ -98,6 +98,8 @@ private:
     void close_ws();
     void fail(failure kind, std::string_view why);
     void finish_close();
+    // Ends the connection once (timer, socket); false when it had already ended.
+    bool shut();
     void arm(double seconds, failure kind);
 
     // Concrete io_context executors: no type-erased executor copies on every operation.
