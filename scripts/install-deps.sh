@@ -9,6 +9,7 @@ apt_packages=(
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev
   libpq-dev postgresql
+  libhiredis-dev redis-server
   nodejs npm
   chromium
 )

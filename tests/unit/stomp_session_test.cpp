@@ -35,7 +35,10 @@ struct memory_transport final : stomp::session_transport {
 struct single_loop_broker final : stomp::broker_port {
     broker::registry reg;
     std::uint64_t next = 1;
-    void subscribe(broker::subscription& s) override { reg.add(&s); }
+    bool subscribe(broker::subscription& s, std::function<void()>) override {
+        reg.add(&s);
+        return true;
+    }
     void unsubscribe(broker::subscription& s) override { reg.remove(&s); }
     void publish(const broker::shared_message_ptr& m) override { reg.publish(m); }
     std::string next_message_id() override { return std::to_string(next++); }

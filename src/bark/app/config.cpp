@@ -73,7 +73,12 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error")
         ->envname("BARK_LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-    app.add_option("--store", c.store_url, "sqlite:PATH or memory: (no durability)")->envname("BARK_STORE");
+    app.add_option("--store", c.store_url, "sqlite:PATH, postgres://... or memory: (no durability)")
+        ->envname("BARK_STORE");
+    app.add_option("--cluster", c.cluster_url, "redis://HOST:PORT[/N]: fan-out and user registry across nodes")
+        ->envname("BARK_CLUSTER");
+    app.add_option("--node-id", c.node_id, "this node's name in the cluster (default HOST:PORT of --listen)")
+        ->envname("BARK_NODE_ID");
     app.add_option("--jwt-secret", c.jwt_secret, "HS256 secret for JWT checks")->envname("BARK_JWT_SECRET");
     app.add_option("--jwt-public-key", c.jwt_public_key, "PEM public key file for RS256/ES256 JWT checks")
         ->envname("BARK_JWT_PUBLIC_KEY");

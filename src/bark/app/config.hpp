@@ -23,6 +23,8 @@ struct config {
     std::uint32_t http_idle_timeout_ms = 30000;  // --http-idle-timeout
     std::string log_level = "info";              // --log-level
     std::string store_url = "sqlite:var/bark.db";  // --store
+    std::string cluster_url;                     // --cluster redis://HOST:PORT[/N]; empty = one node
+    std::string node_id;                         // --node-id; empty = HOST:PORT of --listen
     std::string jwt_secret;                      // --jwt-secret (HS256)
     std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)
     bool dev = false;                            // --dev

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "bark/auth/jwt.hpp"
@@ -20,9 +21,11 @@
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/rest_api.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/cluster/redis_cluster_bus.hpp"
 #include "bark/store/message_store.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
+#include "bark/core/json_writer.hpp"
 #include "bark/core/log.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/io_pool.hpp"
@@ -105,6 +108,7 @@ int run_server(const config& cfg) {
         rooms.load(all.value());
     }
 
+    std::unique_ptr<cluster::cluster_bus> bus;  // outlives the loops: their sessions unsubscribe through it
     net::io_pool pool(cfg.threads);
     broker::broker broker(pool.loops());
     chat::chat_service chat(*store, broker, rooms);
@@ -112,6 +116,23 @@ int run_server(const config& cfg) {
     net::http_router router;
     router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, const net::http_reply& reply) {
         reply(net::text_answer(200, "text/plain", "ok"));
+    });
+    router.add(http::verb::get, "/readyz", [&bus](const net::http_request&, const captures&, const net::http_reply& reply) {
+        // Ready when the cluster bus (if any) is connected; the store answers through the API.
+        const cluster::bus_status st = bus ? bus->status() : cluster::bus_status{};
+        const bool ready = st.state == cluster::bus_state::none || st.state == cluster::bus_state::up;
+        json_writer w;
+        w.begin_object().key("ready").value(ready).key("cluster").begin_object();
+        w.key("state").value(cluster::to_string(st.state));
+        if (bus) {
+            w.key("node").value(st.node_id).key("channels").value(static_cast<std::int64_t>(st.channels));
+            w.key("published").value(static_cast<std::int64_t>(st.published));
+            w.key("received").value(static_cast<std::int64_t>(st.received));
+            w.key("dropped").value(static_cast<std::int64_t>(st.dropped));
+            if (!st.detail.empty()) w.key("detail").value(st.detail);
+        }
+        w.end_object().end_object();
+        reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
     });
     // The demo page; without it the API still works.
     {
@@ -172,6 +193,46 @@ int run_server(const config& cfg) {
         at = l->local_endpoint();  // port 0 picked a port: the other loops share it
         listeners.push_back(std::move(l));
     }
+    if (!cfg.cluster_url.empty()) {
+        const std::string node_id =
+            cfg.node_id.empty() ? cfg.listen_host + ":" + std::to_string(at.port()) : cfg.node_id;
+        if (cfg.store_url.rfind("postgres", 0) != 0) {
+            log::warn("--cluster with --store {}: history is per node; rooms keep their order across nodes only "
+                      "with a shared store (postgres://...)",
+                      cfg.store_url.substr(0, cfg.store_url.find(':')));
+        }
+        // A room created on another node is read from the shared store on first use.
+        rooms.set_lookup([&store](std::int64_t id) -> std::optional<store::room> {
+            auto found = std::make_shared<std::promise<std::optional<store::room>>>();
+            auto got = found->get_future();
+            store->get_room(id, [found](result<std::optional<store::room>> r) {
+                found->set_value(r ? r.value() : std::nullopt);
+            });
+            if (got.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+                return std::nullopt;
+            }
+            return got.get();
+        });
+        cluster::room_history history;
+        history.keeps = [&chat](const std::string& d) { return chat.keeps_history(d); };
+        history.head = [&chat](const std::string& d, std::function<void(std::optional<std::int64_t>)> done) {
+            chat.newest_id(d, std::move(done));
+        };
+        history.replay = [&chat](const std::string& d, std::int64_t after, stomp::replay_sink sink) {
+            return chat.replay(d, after, std::move(sink));
+        };
+        cluster::redis_bus_options bus_options;
+        bus_options.url = cfg.cluster_url;
+        bus_options.node_id = node_id;
+        auto opened_bus = cluster::open_redis_bus(bus_options, broker, std::move(history));
+        if (!opened_bus) {
+            std::fprintf(stderr, "bark: --cluster: %s\n", opened_bus.err().message.c_str());
+            return 2;
+        }
+        bus = std::move(opened_bus.value());
+        broker.attach(*bus, node_id);
+        log::info("cluster: this is node {}", node_id);
+    }
     for (auto& l : listeners) {
         l->start();
     }
@@ -197,6 +258,9 @@ int run_server(const config& cfg) {
     std::signal(SIGPIPE, SIG_IGN);
 
     pool.run();
+    if (bus) {
+        bus->stop();
+    }
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.

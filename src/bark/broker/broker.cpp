@@ -12,13 +12,17 @@ public:
     shard(broker& owner, std::size_t index, boost::asio::io_context& loop)
         : owner_(owner), index_(index), loop_(loop) {}
 
-    void subscribe(subscription& s) override {
+    bool subscribe(subscription& s, std::function<void()> ready) override {
         registry_.add(&s);
         count_.store(registry_.size(), std::memory_order_relaxed);
+        return owner_.bus_ == nullptr || owner_.bus_->add_interest(s.destination, s.pattern, std::move(ready));
     }
     void unsubscribe(subscription& s) override {
         registry_.remove(&s);
         count_.store(registry_.size(), std::memory_order_relaxed);
+        if (owner_.bus_ != nullptr) {
+            owner_.bus_->remove_interest(s.destination, s.pattern);
+        }
     }
     void publish(const shared_message_ptr& m) override { owner_.publish(index_, m); }
     std::string next_message_id() override { return owner_.next_message_id(); }
@@ -48,6 +52,20 @@ broker::~broker() = default;
 stomp::broker_port& broker::port(std::size_t loop) { return *shards_.at(loop); }
 
 void broker::publish(std::size_t from, const shared_message_ptr& m) {
+    if (bus_ != nullptr && !bus_->publish(m)) {
+        return;  // the bus delivers it here in its turn
+    }
+    deliver(from, m);
+}
+
+void broker::deliver_local(const shared_message_ptr& m) { deliver(shards_.size(), m); }
+
+void broker::attach(cluster::cluster_bus& bus, const std::string& node_id) {
+    bus_ = &bus;
+    id_prefix_ = node_id + ":";
+}
+
+void broker::deliver(std::size_t from, const shared_message_ptr& m) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         shard& s = *shards_[i];
         if (i == from) {
@@ -59,7 +77,7 @@ void broker::publish(std::size_t from, const shared_message_ptr& m) {
 }
 
 std::string broker::next_message_id() {
-    return std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+    return id_prefix_ + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
 }
 
 std::size_t broker::subscription_count() const {

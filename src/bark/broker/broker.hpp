@@ -1,6 +1,7 @@
 // The in-process broker: one subscription registry shard per event loop. A publish delivers on the
 // publishing loop at once and is posted, as one shared immutable message, to every other loop
-// that has subscriptions. Within one loop, messages keep their publish order.
+// that has subscriptions. Within one loop, messages keep their publish order. With a cluster bus,
+// publishes also go to the other nodes, and theirs come back through deliver_local().
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "bark/broker/registry.hpp"
+#include "bark/cluster/cluster_bus.hpp"
 #include "bark/stomp/session.hpp"
 
 namespace boost::asio {
@@ -18,7 +20,7 @@ class io_context;
 
 namespace bark::broker {
 
-class broker {
+class broker final : public cluster::local_sink {
 public:
     explicit broker(const std::vector<boost::asio::io_context*>& loops);
     ~broker();
@@ -33,13 +35,24 @@ public:
 
     std::string next_message_id();
 
+    // Joins a cluster: publishes and subscriptions go through `bus` from now on (before any
+    // connection is accepted). message-ids get `node_id` and ':' in front, unique in the cluster.
+    void attach(cluster::cluster_bus& bus, const std::string& node_id);
+
+    // A message for this node's subscribers only (from the cluster bus, any thread).
+    void deliver_local(const shared_message_ptr& m) override;
+
     // Subscriptions registered on all loops (approximate while loops run).
     std::size_t subscription_count() const;
 
 private:
     class shard;
+    void deliver(std::size_t from, const shared_message_ptr& m);
+
     std::vector<std::unique_ptr<shard>> shards_;
     std::atomic<std::uint64_t> next_id_{1};
+    cluster::cluster_bus* bus_ = nullptr;  // set before the loops run; then read-only
+    std::string id_prefix_;                // "<node-id>:" in a cluster
 };
 
 }  // namespace bark::broker

@@ -61,6 +61,7 @@ shared_message_ptr make_message(std::string destination, std::string message_id,
         m->tails = {t, t, t};
     }
     m->seq = meta.seq;
+    m->prev_seq = meta.prev_seq;
     m->utf8 = is_valid_utf8(*m->tails[0]) && (m->tails[0] == m->tails[2] || is_valid_utf8(*m->tails[2]));
     m->destination = std::move(destination);
     m->message_id = std::move(message_id);

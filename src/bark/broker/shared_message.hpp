@@ -18,6 +18,7 @@ namespace bark::broker {
 struct shared_message {
     std::string destination;   // routing key in the registry (for user queues: /user/{id}/queue/...)
     std::int64_t seq = 0;      // the chat messageId when the message is stored history; else 0
+    std::int64_t prev_seq = 0;  // with seq: the room's message stored just before it (0: none)
     std::string message_id;
     // The encoded tail for each STOMP version; all three point to one string when no header
     // needs escaping (the common case).
@@ -36,6 +37,7 @@ struct message_meta {
     std::vector<stomp::header> extra_headers;  // passed on as they are (custom headers of a client SEND)
     std::string header_destination;            // the MESSAGE `destination` header; empty: the routing key
     std::int64_t seq = 0;                      // see shared_message::seq
+    std::int64_t prev_seq = 0;                 // see shared_message::prev_seq
 };
 
 // Builds a message routed by `destination`; `content_type` may be empty (then the header is left

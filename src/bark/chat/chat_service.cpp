@@ -125,7 +125,7 @@ void chat_service::on_send(broker::pub_request&& req) const {
         }
         if (!res->duplicate) {  // a retry is receipted again but not broadcast again
             const store::message& stored = res->stored;
-            broadcast(stored);
+            broadcast(stored, res->previous_id);
             const bool customer_sent = stored.sender_role == "USER" && stored.sender_id == r.customer_id;
             const bool salon_sent = stored.sender_role == "SALON" && stored.sender_id == r.salon_id;
             if (!customer_sent) {
@@ -144,9 +144,10 @@ void chat_service::publish(std::string destination, std::string_view json, const
                                                   "application/json", json, meta));
 }
 
-void chat_service::broadcast(const store::message& m) const {
+void chat_service::broadcast(const store::message& m, std::int64_t previous_id) const {
     broker::message_meta meta;
     meta.seq = m.message_id;
+    meta.prev_seq = previous_id;
     publish(room_topic(m.room_id), message_json(m), meta);
 }
 
@@ -251,19 +252,40 @@ bool chat_service::replay(std::string_view destination, std::int64_t after_id, s
     return true;
 }
 
+bool chat_service::keeps_history(std::string_view destination) const {
+    return room_in(room_topics_.front(), destination).has_value();
+}
+
+void chat_service::newest_id(std::string_view destination,
+                             std::function<void(std::optional<std::int64_t>)> done) const {
+    const auto id = room_in(room_topics_.front(), destination);
+    if (!id) {
+        done(std::int64_t{0});
+        return;
+    }
+    store_.history(*id, std::nullopt, std::nullopt, 1, [done = std::move(done)](result<store::page> res) {
+        if (!res) {
+            done(std::nullopt);
+        } else {
+            done(res->messages.empty() ? 0 : res->messages.front().message_id);
+        }
+    });
+}
+
 void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const {
     store_.history(room_id, std::nullopt, after_id, replay_page_size,
-                   [this, room_id, sink = std::move(sink)](result<store::page> res) mutable {
+                   [this, room_id, after_id, sink = std::move(sink)](result<store::page> res) mutable {
                        stomp::replay_page page;
                        if (!res) {
                            page.error = broker::app_error{"unavailable", "history could not be read"};
                            sink(std::move(page));
                            return;
                        }
-                       std::int64_t last = 0;
+                       std::int64_t last = after_id;
                        for (const auto& m : res->messages) {
                            broker::message_meta meta;
                            meta.seq = m.message_id;
+                           meta.prev_seq = last;  // pages are a room's messages in order, without gaps
                            page.messages.push_back(broker::make_message(room_topic(room_id), broker_.next_message_id(),
                                                                         "application/json", message_json(m), meta));
                            last = m.message_id;

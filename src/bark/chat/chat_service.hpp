@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,12 @@ public:
     // Replays /sub/chat/{roomId} after after_id into sink (pages of stored messages, in order).
     bool replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const;
 
+    // True for a topic that keeps history (/sub/chat/{roomId}).
+    bool keeps_history(std::string_view destination) const;
+
+    // The newest stored messageId of a room topic (0: none; nullopt: the store failed), from any thread.
+    void newest_id(std::string_view destination, std::function<void(std::optional<std::int64_t>)> done) const;
+
     // Broadcasts a read mark to /sub/chat/{roomId}/read (also used by the REST API).
     void publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const;
 
@@ -54,7 +61,7 @@ private:
     std::optional<store::room> room_for(const broker::pub_request& req) const;
     // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
     void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
-    void broadcast(const store::message& m) const;
+    void broadcast(const store::message& m, std::int64_t previous_id) const;
     void notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const;
     void fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const;
     // The room id when destination is topic with a valid id.

@@ -18,12 +18,22 @@ void room_directory::put(const store::room& r) {
 }
 
 std::optional<store::room> room_directory::find(std::int64_t room_id) const {
-    std::shared_lock lock(mutex_);
-    const auto it = rooms_.find(room_id);
-    if (it == rooms_.end()) {
+    {
+        std::shared_lock lock(mutex_);
+        const auto it = rooms_.find(room_id);
+        if (it != rooms_.end()) {
+            return it->second;
+        }
+    }
+    if (!lookup_) {
         return std::nullopt;
     }
-    return it->second;
+    auto found = lookup_(room_id);
+    if (found) {
+        std::unique_lock lock(mutex_);
+        rooms_[room_id] = *found;
+    }
+    return found;
 }
 
 bool may_access(const store::room& r, const auth::principal& p) {

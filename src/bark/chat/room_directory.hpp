@@ -1,9 +1,11 @@
 // Every room's participants, in memory: membership is checked on each SUBSCRIBE and SEND, so it
 // must not wait for the store. Loaded at start; rooms are added as they are created. Read-mostly,
-// so a shared lock is uncontended in practice.
+// so a shared lock is uncontended in practice. In a cluster, a room created on another node is
+// looked up in the shared store on first use (a `lookup`), then kept: rooms are never deleted.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
@@ -20,9 +22,13 @@ public:
     void put(const store::room& r);
     std::optional<store::room> find(std::int64_t room_id) const;
 
+    // Asked (synchronously) for a room that is not in memory; set before the loops run.
+    void set_lookup(std::function<std::optional<store::room>(std::int64_t)> lookup) { lookup_ = std::move(lookup); }
+
 private:
+    std::function<std::optional<store::room>(std::int64_t)> lookup_;
     mutable std::shared_mutex mutex_;
-    std::unordered_map<std::int64_t, store::room> rooms_;  // by room id
+    mutable std::unordered_map<std::int64_t, store::room> rooms_;  // by room id (found by lookup_ too)
 };
 
 // The room's customer (role USER), its salon (role SALON), or any ADMIN.

@@ -171,6 +171,7 @@ void session::on_closed() {
     subs_.clear();
     user_subs_.clear();
     replays_.clear();
+    pending_subs_.clear();
     pending_acks_.clear();
     transactions_.clear();
 }
@@ -439,29 +440,66 @@ bool session::handle_subscribe(frame& f) {
     s->head_utf8 = is_valid_utf8(*head);
     s->head = std::move(head);
     broker::subscription& ref = *s;
-    if (replay_after) {
-        // Live messages are held from now on, so none falls between the stored ones and them.
-        const std::uint64_t ticket = next_ticket_++;
-        replays_.emplace(&ref, replay_state{ticket, *replay_after, {}});
-        broker::subscription* sp = &ref;
-        const bool started = services_.replay &&
-                             services_.replay(principal_, destination, *replay_after,
-                                              [post = post_, this, sp, ticket](replay_page page) {
-                                                  post([this, sp, ticket, page = std::move(page)]() mutable {
-                                                      on_replay_page(sp, ticket, std::move(page));
-                                                  });
-                                              });
-        if (!started) {
-            replays_.erase(&ref);
-            return fail("invalid-header", "last-message-id: " + destination + " keeps no history", &f);
-        }
-    }
     subs_.emplace(sub_id, std::move(s));
     if (to_user) {
         user_subs_.push_back(&ref);
     }
-    broker_.subscribe(ref);
-    send_receipt(f);
+    const std::uint64_t ticket = next_ticket_++;
+    if (replay_after) {
+        // Live messages are held from now on, so none falls between the stored ones and them.
+        replays_.emplace(&ref, replay_state{ticket, *replay_after, {}});
+    }
+    pending_subscribe p;
+    if (const auto r = f.get("receipt")) {
+        p.receipt = std::string(*r);
+    }
+    p.replay_after = replay_after;
+    p.destination = destination;
+    broker::subscription* sp = &ref;
+    auto ready = [post = post_, this, sp, ticket] {
+        post([this, sp, ticket] {
+            const auto it = pending_subs_.find(sp);
+            if (state_ != state::connected || it == pending_subs_.end() || it->second.ticket != ticket) {
+                return;  // unsubscribed (or resubscribed) meanwhile
+            }
+            auto pending = std::move(it->second);
+            pending_subs_.erase(it);
+            on_subscribed(sp, ticket, std::move(pending));
+        });
+    };
+    if (broker_.subscribe(ref, std::move(ready))) {
+        return on_subscribed(sp, ticket, std::move(p));
+    }
+    p.ticket = ticket;
+    pending_subs_.emplace(sp, std::move(p));
+    return true;
+}
+
+bool session::on_subscribed(broker::subscription* s, std::uint64_t ticket, pending_subscribe p) {
+    if (p.replay_after) {
+        // The catch-up reads the store only now: whatever is committed later arrives live.
+        const bool started = services_.replay &&
+                             services_.replay(principal_, p.destination, *p.replay_after,
+                                              [post = post_, this, s, ticket](replay_page page) {
+                                                  post([this, s, ticket, page = std::move(page)]() mutable {
+                                                      on_replay_page(s, ticket, std::move(page));
+                                                  });
+                                              });
+        if (!started) {
+            replays_.erase(s);
+            frame cause;
+            if (p.receipt) {
+                cause.add("receipt", *p.receipt);
+            }
+            return fail("invalid-header", "last-message-id: " + p.destination + " keeps no history", &cause);
+        }
+    }
+    if (p.receipt) {
+        frame r;
+        r.cmd = command::receipt;
+        r.add("receipt-id", *p.receipt);
+        send_frame(r);
+    }
     return true;
 }
 
@@ -591,6 +629,7 @@ void session::forget_subscription(broker::subscription* s) {
     std::erase(user_subs_, s);
     broker_.unsubscribe(*s);
     replays_.erase(s);
+    pending_subs_.erase(s);
     std::erase_if(pending_acks_, [s](const pending_ack& p) { return p.sub == s; });
 }
 

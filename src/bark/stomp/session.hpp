@@ -73,7 +73,9 @@ protected:
 // The broker as one loop's session sees it.
 class broker_port {
 public:
-    virtual void subscribe(broker::subscription& s) = 0;    // into this loop's registry
+    // Into this loop's registry. True: it receives every node's messages already. False: `ready`
+    // runs later (from any thread) when it does.
+    virtual bool subscribe(broker::subscription& s, std::function<void()> ready) = 0;
     virtual void unsubscribe(broker::subscription& s) = 0;  // from this loop's registry
     virtual void publish(const broker::shared_message_ptr& m) = 0;  // to every loop
     virtual std::string next_message_id() = 0;
@@ -135,6 +137,14 @@ private:
         std::vector<broker::shared_message_ptr> held;     // live messages that arrived meanwhile
     };
 
+    // A SUBSCRIBE that waits for the broker to reach every node before its replay and receipt.
+    struct pending_subscribe {
+        std::uint64_t ticket;                      // tells this subscription from a later one at the same address
+        std::optional<std::string> receipt;        // the SUBSCRIBE's receipt header
+        std::optional<std::int64_t> replay_after;  // its last-message-id
+        std::string destination;                   // as the client named it
+    };
+
     struct pending_ack {
         std::uint64_t ack_id;               // the MESSAGE's `ack` header
         broker::subscription* sub;          // where it was delivered
@@ -162,6 +172,8 @@ private:
     void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);
     void deliver_now(const broker::shared_message_ptr& m, broker::subscription& s);
     void on_replay_page(broker::subscription* s, std::uint64_t ticket, replay_page page);
+    // The subscription receives every node's messages: start its catch-up, send its receipt.
+    bool on_subscribed(broker::subscription* s, std::uint64_t ticket, pending_subscribe p);
     void forget_subscription(broker::subscription* s);
     bool take_send_token();
 
@@ -188,6 +200,7 @@ private:
     std::unordered_map<std::string, std::vector<frame>> transactions_;  // open transactions by name
     session_transport::poster post_;           // runs work on this connection's loop, from any thread
     std::unordered_map<broker::subscription*, replay_state> replays_;  // subscriptions still catching up
+    std::unordered_map<broker::subscription*, pending_subscribe> pending_subs_;  // not yet live on every node
     std::uint64_t next_ticket_ = 1;
     std::optional<clock::time_point> expires_at_;  // when the credentials run out: the session ends
     std::string errors_key_;                   // registry key of this user's /user/queue/errors

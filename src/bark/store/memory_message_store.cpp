@@ -148,6 +148,7 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
             }
         }
         if (!ar.duplicate) {
+            ar.previous_id = rs->messages.empty() ? 0 : rs->messages.back().message_id;
             message stored{next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
                            std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
             if (keyed) {

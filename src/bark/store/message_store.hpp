@@ -50,6 +50,7 @@ struct new_message {
 struct append_result {
     message stored;                    // the new message, or the earlier one with the same key
     bool duplicate = false;            // stored earlier under the same (room, sender, client_message_id)
+    std::int64_t previous_id = 0;      // the room's newest message before this one (0: none; unset for duplicates)
     std::int64_t customer_unread = 0;  // the room's unread count for its customer after this write
     std::int64_t salon_unread = 0;     // ... and for its salon
 };

@@ -365,7 +365,8 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     // are unchanged. The duplicate's counts are the marks as they are.
     query q(c, ar.duplicate
                    ? "SELECT 0, participant, unread FROM read_marks WHERE room_id = $1"
-                   : "WITH rm AS (SELECT customer_id, salon_id FROM rooms WHERE room_id = $1::bigint), "
+                   : "WITH rm AS (SELECT customer_id, salon_id, last_message_id FROM rooms WHERE room_id = $1::bigint "
+                     "FOR UPDATE), "
                      "p AS (SELECT CASE WHEN $3::text = 'USER' AND $2::bigint = customer_id THEN 'customer' "
                      "WHEN $3::text = 'SALON' AND $2::bigint = salon_id THEN 'salon' ELSE '' END AS who FROM rm), "
                      "m AS (INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
@@ -375,7 +376,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
                      "WHERE room_id = $1::bigint), "
                      "k AS (UPDATE read_marks SET unread = unread + 1 FROM m, p WHERE room_id = $1::bigint "
                      "AND participant <> p.who AND last_read_message_id < m.message_id RETURNING participant, unread) "
-                     "SELECT m.message_id, x.participant, x.unread FROM m, "
+                     "SELECT m.message_id, x.participant, x.unread, rm.last_message_id FROM m, rm, "
                      "(SELECT participant, unread FROM k UNION ALL SELECT participant, unread FROM read_marks "
                      "WHERE room_id = $1::bigint AND participant NOT IN (SELECT participant FROM k)) AS x");
     q.bind(m.room_id);
@@ -393,6 +394,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     }
     if (!ar.duplicate) {
         if (q.rows() == 0) return no_room(m.room_id);  // every room has its two read marks
+        ar.previous_id = q.i64(0, 3);
         ar.stored = message{q.i64(0, 0),   m.room_id, m.sender_id,  m.sender_role,
                             m.sender_name, m.text,    m.send_at_ms, m.client_message_id};
     }
@@ -513,8 +515,9 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
 namespace {
 // Every write of this store is a store::write_op over its connection.
 template <class T>
-std::unique_ptr<postgres_message_store::write_op> make_op(std::function<result<T>(connection&)> fn, callback<T> done) {
-    return make_write_op<T, connection>(std::move(fn), std::move(done));
+std::unique_ptr<postgres_message_store::write_op> make_op(std::function<result<T>(connection&)> fn, callback<T> done,
+                                                          std::int64_t room_id = 0) {
+    return make_write_op<T, connection>(std::move(fn), std::move(done), room_id);
 }
 }  // namespace
 
@@ -648,6 +651,43 @@ void postgres_message_store::writer_loop() {
     }
 }
 
+namespace {
+// The rooms a batch changes as a PostgreSQL array literal, "{3,7}", in id order; "" for none.
+std::string rooms_of_batch(const std::vector<std::unique_ptr<postgres_message_store::write_op>>& batch) {
+    std::vector<std::int64_t> ids;
+    for (const auto& op : batch) {
+        if (op->room_id != 0) ids.push_back(op->room_id);
+    }
+    if (ids.empty()) return {};
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::string out = "{";
+    for (const auto id : ids) {
+        if (out.size() > 1) out.push_back(',');
+        out += std::to_string(id);
+    }
+    out.push_back('}');
+    return out;
+}
+
+// Opens the batch's transaction holding the locks of its rooms, taken in id order: every writer
+// (of any node) takes room locks in the same order, so none waits for another in a cycle, and a
+// room's messages get their ids in commit order.
+std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
+    bool retried = false;
+    for (;;) {
+        if (auto e = c.exec("BEGIN")) {
+            if (retried || PQstatus(c.pg()) == CONNECTION_OK || !c.ensure()) return e;
+            retried = true;  // the connection broke since the last batch: once more on a new one
+            continue;
+        }
+        query q(c, "SELECT room_id FROM rooms WHERE room_id = ANY($1::bigint[]) ORDER BY room_id FOR UPDATE");
+        if (!q.bind(rooms).run()) return q.err();
+        return std::nullopt;
+    }
+}
+}  // namespace
+
 void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& batch) {
     connection& c = *writer_conn_;
     std::optional<error> batch_error;
@@ -656,8 +696,13 @@ void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& b
     // along in one round trip per op: the next op's savepoint is set together with the release of
     // the previous one, or is the savepoint a failed op was rolled back to (ROLLBACK TO keeps it).
     bool last_failed = false;
+    const std::string rooms = rooms_of_batch(batch);
     for (std::size_t i = 0; i < batch.size() && !batch_error; ++i) {
-        const char* control = i == 0        ? "BEGIN; SAVEPOINT op"
+        if (i == 0 && !rooms.empty()) {
+            batch_error = lock_rooms(c, rooms);
+            if (batch_error) break;
+        }
+        const char* control = i == 0        ? (rooms.empty() ? "BEGIN; SAVEPOINT op" : "SAVEPOINT op")
                               : last_failed ? "ROLLBACK TO SAVEPOINT op"
                                             : "RELEASE SAVEPOINT op; SAVEPOINT op";
         batch_error = c.exec(control);
@@ -683,8 +728,9 @@ void postgres_message_store::create_room(std::int64_t customer_id, std::int64_t 
 }
 
 void postgres_message_store::append(new_message m, callback<append_result> done) {
-    submit_write(
-        make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); }, std::move(done)));
+    const std::int64_t room_id = m.room_id;
+    submit_write(make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); }, std::move(done),
+                                        room_id));
 }
 
 void postgres_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
@@ -693,7 +739,7 @@ void postgres_message_store::mark_read(std::int64_t room_id, std::int64_t user_i
         [=, role = std::string(role)](connection& c) {
             return mark_read_tx(c, room_id, user_id, role, last_read_message_id);
         },
-        std::move(done)));
+        std::move(done), room_id));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -318,6 +318,15 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     }
     if (!ar.duplicate) {
         {
+            query q(c, "SELECT last_message_id FROM rooms WHERE room_id = ?");
+            q.bind(m.room_id);
+            if (q.next()) {
+                ar.previous_id = q.i64(0);
+            } else if (q.failed()) {
+                return q.err();
+            }
+        }
+        {
             query q(c,
                     "INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
                     "client_message_id) VALUES(?, ?, ?, ?, ?, ?, ?)");

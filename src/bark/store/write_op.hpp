@@ -16,6 +16,9 @@ template <class Connection>
 class write_op {
 public:
     virtual ~write_op() = default;
+    // The room this write changes (0: none). A store shared by several nodes locks a batch's rooms
+    // in id order before anything else, so two nodes' writers never wait on each other in a cycle.
+    std::int64_t room_id = 0;
     // Runs inside the batch transaction, under the op's own savepoint; false: the op failed and
     // its changes are to be rolled back (its error is kept for complete()).
     virtual bool apply(Connection& c) = 0;
@@ -49,8 +52,11 @@ private:
 };
 
 template <class T, class Connection>
-std::unique_ptr<write_op<Connection>> make_write_op(std::function<result<T>(Connection&)> fn, callback<T> done) {
-    return std::make_unique<typed_write_op<Connection, T>>(std::move(fn), std::move(done));
+std::unique_ptr<write_op<Connection>> make_write_op(std::function<result<T>(Connection&)> fn, callback<T> done,
+                                                    std::int64_t room_id = 0) {
+    auto op = std::make_unique<typed_write_op<Connection, T>>(std::move(fn), std::move(done));
+    op->room_id = room_id;
+    return op;
 }
 
 }  // namespace bark::store

@@ -1,0 +1,61 @@
+// The cluster bus: how a node's broker reaches the subscribers of other nodes. Implementations:
+// none (one node: the broker delivers everything itself) and redis (Redis Pub/Sub; see
+// redis_cluster_bus.hpp). The broker hands every publish to the bus and tells it when a
+// destination gets its first local subscriber and loses its last; the bus hands messages from
+// other nodes back through the local_sink, exactly like local publishes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "bark/broker/shared_message.hpp"
+
+namespace bark::cluster {
+
+// Where the bus delivers messages to this node's subscribers (every event loop that has any).
+class local_sink {
+public:
+    virtual void deliver_local(const broker::shared_message_ptr& m) = 0;
+
+protected:
+    ~local_sink() = default;
+};
+
+enum class bus_state { none, connecting, up, down };
+
+const char* to_string(bus_state s);
+
+struct bus_status {
+    bus_state state = bus_state::none;
+    std::string node_id;        // this node's name in the cluster
+    std::string detail;         // why it is down, when it is
+    std::uint64_t published = 0;  // messages sent to other nodes
+    std::uint64_t received = 0;   // messages received from other nodes
+    std::uint64_t dropped = 0;    // messages not sent while the bus was down
+    std::uint64_t channels = 0;   // channels and patterns subscribed now
+};
+
+class cluster_bus {
+public:
+    virtual ~cluster_bus() = default;
+
+    // Sends m (published on this node, from any thread) to the other nodes. True: the broker
+    // delivers it here now. False: the bus delivers it here itself, through the sink, when its
+    // turn comes (a room's stored messages, which every node delivers in messageId order).
+    virtual bool publish(const broker::shared_message_ptr& m) = 0;
+
+    // One more / one fewer local subscription to destination (exact or pattern), from any thread.
+    // True: messages other nodes publish to it reach this node already (or the bus is down: local
+    // delivery goes on, and the node catches up when it is back). False: `ready` runs later, once,
+    // on any thread, when they do.
+    virtual bool add_interest(const std::string& destination, bool pattern, std::function<void()> ready) = 0;
+    virtual void remove_interest(const std::string& destination, bool pattern) = 0;
+
+    virtual bus_status status() const = 0;
+
+    // Stops all I/O; no sink call happens after it returns. Idempotent.
+    virtual void stop() = 0;
+};
+
+}  // namespace bark::cluster

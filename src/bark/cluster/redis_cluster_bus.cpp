@@ -1,0 +1,647 @@
+// The Redis cluster bus: interest counting, the two Redis connections, and the room sequencer.
+// Locking: mutex_ guards the channels, the rooms and the dedup table; sink calls are made under
+// it so that a room's releases keep their order whichever thread triggers them (the sink only
+// posts to event loops). The outbound queue has its own lock: publishing never waits for the rest.
+#include "bark/cluster/redis_cluster_bus.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <pthread.h>
+
+#include "bark/cluster/redis_connection.hpp"
+#include "bark/cluster/wire.hpp"
+#include "bark/core/log.hpp"
+
+namespace bark::cluster {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+const char* to_string(bus_state s) {
+    switch (s) {
+        case bus_state::none:
+            return "none";
+        case bus_state::connecting:
+            return "connecting";
+        case bus_state::up:
+            return "up";
+        case bus_state::down:
+            return "down";
+    }
+    return "unknown";
+}
+
+result<redis_target> parse_redis_url(std::string_view url) {
+    const error bad{"bad-url", "expected redis://[:PASSWORD@]HOST:PORT[/N]"};
+    constexpr std::string_view scheme = "redis://";
+    if (url.substr(0, scheme.size()) != scheme) return bad;
+    std::string_view rest = url.substr(scheme.size());
+    redis_target t;
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        std::string_view user = rest.substr(0, at);
+        if (const auto colon = user.find(':'); colon != std::string_view::npos) {
+            t.password = std::string(user.substr(colon + 1));
+        }
+        rest = rest.substr(at + 1);
+    }
+    std::string_view path;
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+        path = rest.substr(slash + 1);
+        rest = rest.substr(0, slash);
+    }
+    const auto colon = rest.rfind(':');
+    std::string_view host = colon == std::string_view::npos ? rest : rest.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) return bad;
+    t.host = std::string(host);
+    if (colon != std::string_view::npos) {
+        const std::string_view p = rest.substr(colon + 1);
+        unsigned v = 0;
+        const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
+        if (p.empty() || r.ec != std::errc() || r.ptr != p.data() + p.size() || v == 0 || v > 65535) {
+            return error{"bad-url", "the port must be 1-65535"};
+        }
+        t.port = static_cast<std::uint16_t>(v);
+    }
+    if (!path.empty()) {
+        const auto r = std::from_chars(path.data(), path.data() + path.size(), t.db);
+        if (r.ec != std::errc() || r.ptr != path.data() + path.size() || t.db < 0) {
+            return error{"bad-url", "the database (/N) must be a non-negative integer"};
+        }
+    }
+    return t;
+}
+
+std::string ant_to_glob(std::string_view pattern) {
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '*') {
+            out.push_back('*');
+            while (i + 1 < pattern.size() && pattern[i + 1] == '*') ++i;  // `**` and `*` are both `*`
+        } else {
+            if (c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// A Redis subscription (a channel or a pattern) and the local interest in it.
+struct channel {
+    bool pattern = false;
+    std::string destination;  // the broker destination (for a pattern: one of those that map to it)
+    int count = 0;            // local subscriptions
+    enum class redis { idle, subscribing, active, unsubscribing } state = redis::idle;
+    std::vector<std::function<void()>> readies;  // waiting for the subscription to be active
+};
+
+// A room topic this node has subscribers for: what it has released, and what waits for its turn.
+struct room_state {
+    std::uint64_t generation = 0;                            // tells store replies for an older state apart
+    bool live = false;                                       // false: reading the room's head first
+    std::int64_t last = 0;                                   // newest seq released
+    std::map<std::int64_t, broker::shared_message_ptr> waiting;  // by seq
+    clock::time_point waiting_since;                         // when the oldest gap opened
+    bool filling = false;                                    // a read from the store is under way
+};
+
+class redis_cluster_bus final : public cluster_bus {
+public:
+    redis_cluster_bus(redis_bus_options options, redis_target target, asio::ip::tcp::endpoint server,
+                      local_sink& sink, room_history history)
+        : options_(std::move(options)),
+          target_(std::move(target)),
+          server_(server),
+          sink_(sink),
+          history_(std::move(history)),
+          prefix_("bark:" + std::to_string(target_.db) + ":"),
+          timer_(io_),
+          pub_retry_(io_),
+          sub_retry_(io_),
+          work_(asio::make_work_guard(io_)) {
+        std::random_device rd;
+        origin_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+        if (origin_ == 0) origin_ = 1;
+    }
+
+    ~redis_cluster_bus() override { stop(); }
+
+    void start() {
+        asio::post(io_, [this] {
+            connect_pub();
+            connect_sub();
+            arm_gap_timer();
+        });
+        thread_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "bark-cluster");
+            io_.run();
+        });
+    }
+
+    // ---- cluster_bus ------------------------------------------------------------------------
+
+    bool publish(const broker::shared_message_ptr& m) override {
+        const std::uint64_t n = next_number_.fetch_add(1, std::memory_order_relaxed) + 1;
+        std::string payload = encode_envelope(origin_, n, *m);
+        bool first = false;
+        {
+            std::lock_guard lock(out_mutex_);
+            first = outbound_.empty();
+            outbound_.push_back({prefix_ + m->destination, std::move(payload)});
+        }
+        if (first) asio::post(io_, [this] { flush(); });
+        if (m->seq == 0) return true;
+        std::lock_guard lock(mutex_);
+        offer(m);
+        return false;
+    }
+
+    bool add_interest(const std::string& destination, bool pattern, std::function<void()> ready) override {
+        const std::string name = prefix_ + (pattern ? ant_to_glob(destination) : destination);
+        std::lock_guard lock(mutex_);
+        if (stopped_) return true;
+        channel& ch = channels_[key(pattern, name)];
+        ch.pattern = pattern;
+        ch.destination = destination;
+        if (++ch.count == 1) asio::post(io_, [this, k = key(pattern, name)] { sync(k); });
+        room_state* room = nullptr;
+        if (!pattern) {
+            auto [it, created] = rooms_.try_emplace(destination);
+            room = &it->second;
+            if (created) {
+                if (history_.keeps && history_.keeps(destination)) {
+                    room->generation = ++generation_;
+                    read_head(destination, *room);
+                } else {
+                    rooms_.erase(it);  // no history: nothing to keep in order
+                    room = nullptr;
+                }
+            }
+        }
+        const bool room_ready = room == nullptr || room->live;
+        if (room_ready && (ch.state == channel::redis::active || !sub_up_)) return true;
+        ch.readies.push_back(std::move(ready));
+        return false;
+    }
+
+    void remove_interest(const std::string& destination, bool pattern) override {
+        const std::string name = prefix_ + (pattern ? ant_to_glob(destination) : destination);
+        std::lock_guard lock(mutex_);
+        const auto it = channels_.find(key(pattern, name));
+        if (it == channels_.end()) return;
+        if (--it->second.count > 0) return;
+        if (!pattern) rooms_.erase(destination);
+        if (!stopped_) asio::post(io_, [this, k = it->first] { sync(k); });
+    }
+
+    bus_status status() const override {
+        bus_status s;
+        s.node_id = options_.node_id;
+        std::lock_guard lock(mutex_);
+        s.state = pub_up_ && sub_up_ ? bus_state::up : ever_up_ ? bus_state::down : bus_state::connecting;
+        s.detail = s.state == bus_state::up ? std::string() : last_error_;
+        s.published = published_.load(std::memory_order_relaxed);
+        s.received = received_.load(std::memory_order_relaxed);
+        s.dropped = dropped_.load(std::memory_order_relaxed);
+        s.channels = active_channels_;
+        return s;
+    }
+
+    void stop() override {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopped_) return;
+            stopped_ = true;
+        }
+        asio::post(io_, [this] {
+            if (pub_) pub_->close();
+            if (sub_) sub_->close();
+            timer_.cancel();
+            pub_retry_.cancel();
+            sub_retry_.cancel();
+            work_.reset();
+            io_.stop();
+        });
+        if (thread_.joinable()) thread_.join();
+        pub_.reset();
+        sub_.reset();
+    }
+
+private:
+    struct outbound {
+        std::string channel;
+        std::string payload;
+    };
+
+    static std::string key(bool pattern, const std::string& name) { return (pattern ? "p" : "c") + name; }
+
+    // ---- publishing (bus thread) --------------------------------------------------------------
+
+    void flush() {
+        std::vector<outbound> batch;
+        {
+            std::lock_guard lock(out_mutex_);
+            batch.swap(outbound_);
+        }
+        for (auto& o : batch) {
+            if (!pub_ || !pub_->is_up() || pub_->queued_bytes() > options_.max_queued_bytes) {
+                dropped_.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            pub_->command({"PUBLISH", o.channel, o.payload});
+            published_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    void connect_pub() {
+        pub_ = std::make_shared<redis_connection>(
+            io_, server_,
+            redis_handlers{[this](const redisReply& r) {
+                               if (r.type == REDIS_REPLY_ERROR) log::warn("cluster: redis: {}", std::string(r.str, r.len));
+                           },
+                           [this] {
+                               pub_backoff_ = 0;
+                               set_up(pub_up_, true, "");
+                           },
+                           [this](const std::string& why) {
+                               set_up(pub_up_, false, why);
+                               retry(pub_retry_, pub_backoff_, [this] { connect_pub(); });
+                           }});
+        if (!target_.password.empty()) pub_->command({"AUTH", target_.password});
+        pub_->connect(options_.connect_timeout);
+    }
+
+    // ---- subscribing (bus thread) -------------------------------------------------------------
+
+    void connect_sub() {
+        sub_ = std::make_shared<redis_connection>(
+            io_, server_,
+            redis_handlers{[this](const redisReply& r) { on_sub_reply(r); },
+                           [this] {
+                               sub_backoff_ = 0;
+                               std::vector<std::string> keys;
+                               {
+                                   std::lock_guard lock(mutex_);
+                                   for (auto& [k, ch] : channels_) keys.push_back(k);
+                               }
+                               set_up(sub_up_, true, "");
+                               for (const auto& k : keys) sync(k);
+                           },
+                           [this](const std::string& why) {
+                               on_sub_down();
+                               set_up(sub_up_, false, why);
+                               retry(sub_retry_, sub_backoff_, [this] { connect_sub(); });
+                           }});
+        if (!target_.password.empty()) sub_->command({"AUTH", target_.password});
+        sub_->connect(options_.connect_timeout);
+    }
+
+    // Brings Redis in line with the local interest in channel `k`: one command at a time per channel.
+    void sync(const std::string& k) {
+        if (!sub_ || !sub_->is_up()) return;
+        std::lock_guard lock(mutex_);
+        const auto it = channels_.find(k);
+        if (it == channels_.end()) return;
+        channel& ch = it->second;
+        const std::string_view name = std::string_view(k).substr(1);
+        if (ch.count > 0 && ch.state == channel::redis::idle) {
+            ch.state = channel::redis::subscribing;
+            sub_->command({ch.pattern ? "PSUBSCRIBE" : "SUBSCRIBE", name});
+        } else if (ch.count == 0 && ch.state == channel::redis::active) {
+            ch.state = channel::redis::unsubscribing;
+            sub_->command({ch.pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name});
+        } else if (ch.count == 0 && ch.state == channel::redis::idle) {
+            channels_.erase(it);
+        }
+    }
+
+    void on_sub_reply(const redisReply& r) {
+        if (r.type == REDIS_REPLY_ERROR) {
+            log::warn("cluster: redis: {}", std::string(r.str, r.len));
+            return;
+        }
+        if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
+        const auto text = [&r](std::size_t i) {
+            const redisReply* e = r.element[i];
+            return e->type == REDIS_REPLY_STRING ? std::string_view(e->str, e->len) : std::string_view();
+        };
+        const std::string_view kind = text(0);
+        if (kind == "message") {
+            on_remote(text(2));
+        } else if (kind == "pmessage" && r.elements >= 4) {
+            on_remote(text(3));
+        } else if (kind == "subscribe" || kind == "psubscribe") {
+            on_subscribed(key(kind == "psubscribe", std::string(text(1))));
+        } else if (kind == "unsubscribe" || kind == "punsubscribe") {
+            const std::string k = key(kind == "punsubscribe", std::string(text(1)));
+            {
+                std::lock_guard lock(mutex_);
+                if (active_channels_ > 0) --active_channels_;
+                if (const auto it = channels_.find(k); it != channels_.end()) it->second.state = channel::redis::idle;
+            }
+            sync(k);  // resubscribes if interest came back meanwhile, else forgets the channel
+        }
+    }
+
+    void on_subscribed(const std::string& k) {
+        std::vector<std::function<void()>> ready;
+        bool again = false;
+        {
+            std::lock_guard lock(mutex_);
+            ++active_channels_;
+            const auto it = channels_.find(k);
+            if (it == channels_.end()) return;
+            channel& ch = it->second;
+            ch.state = channel::redis::active;
+            again = ch.count == 0;
+            if (!ch.pattern) {
+                const auto room = rooms_.find(ch.destination);
+                if (room != rooms_.end() && room->second.live) {
+                    fill(ch.destination, room->second);  // a resubscription: fetch what passed meanwhile
+                }
+                if (room != rooms_.end() && !room->second.live) return;  // readies run once its head is read
+            }
+            ready.swap(ch.readies);
+        }
+        for (auto& f : ready) f();
+        if (again) sync(k);
+    }
+
+    // Redis went away: subscriptions are gone; nobody waits for them (local delivery goes on).
+    void on_sub_down() {
+        std::vector<std::function<void()>> ready;
+        {
+            std::lock_guard lock(mutex_);
+            active_channels_ = 0;
+            for (auto& [k, ch] : channels_) {
+                ch.state = channel::redis::idle;
+                const auto room = ch.pattern ? rooms_.end() : rooms_.find(ch.destination);
+                if (room == rooms_.end() || room->second.live) {
+                    for (auto& f : ch.readies) ready.push_back(std::move(f));
+                    ch.readies.clear();
+                }
+            }
+        }
+        for (auto& f : ready) f();
+    }
+
+    void on_remote(std::string_view payload) {
+        auto e = decode_envelope(payload);
+        if (!e) {
+            log::warn("cluster: dropped a malformed message ({} bytes)", payload.size());
+            return;
+        }
+        if (e->origin == origin_) return;  // delivered here when it was published
+        std::lock_guard lock(mutex_);
+        // One publish can reach this connection twice (a channel and a pattern both match); each
+        // publisher's numbers rise in publish order, and Redis keeps that order per publisher.
+        std::uint64_t& seen = last_number_[e->origin];
+        if (e->number <= seen) return;
+        seen = e->number;
+        if (last_number_.size() > 4096) last_number_.clear();  // nodes that restarted many times
+        received_.fetch_add(1, std::memory_order_relaxed);
+        if (e->message->seq == 0) {
+            sink_.deliver_local(e->message);
+        } else {
+            offer(e->message);
+        }
+    }
+
+    // ---- the room sequencer (mutex_ held) ------------------------------------------------------
+
+    void offer(const broker::shared_message_ptr& m) {
+        const auto it = rooms_.find(m->destination);
+        if (it == rooms_.end()) {
+            sink_.deliver_local(m);  // no local subscriber keeps this room in order
+            return;
+        }
+        room_state& r = it->second;
+        if (!r.live) {
+            r.waiting.emplace(m->seq, m);
+            return;
+        }
+        if (m->seq <= r.last) return;  // released already
+        if (r.waiting.empty()) r.waiting_since = clock::now();
+        r.waiting.emplace(m->seq, m);
+        release(r);
+    }
+
+    // Releases the waiting messages whose predecessor has been released, in order.
+    void release(room_state& r) {
+        while (!r.waiting.empty()) {
+            auto first = r.waiting.begin();
+            const broker::shared_message_ptr& m = first->second;
+            if (m->seq <= r.last) {
+                r.waiting.erase(first);
+                continue;
+            }
+            if (m->prev_seq > r.last) break;  // a gap: its predecessor has not come yet
+            sink_.deliver_local(m);
+            r.last = m->seq;
+            r.waiting.erase(first);
+            r.waiting_since = clock::now();
+        }
+    }
+
+    // Reads the room's newest seq; the room goes live from there. The store is called from the
+    // bus thread, without the lock: its reply may come at once.
+    void read_head(const std::string& destination, const room_state& r) {
+        asio::post(io_, [this, destination, gen = r.generation] {
+            history_.head(destination,
+                          [this, destination, gen](std::optional<std::int64_t> head) { on_head(destination, gen, head); });
+        });
+    }
+
+    void on_head(const std::string& destination, std::uint64_t gen, std::optional<std::int64_t> head) {
+        std::vector<std::function<void()>> ready;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = rooms_.find(destination);
+            if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;
+            room_state& r = it->second;
+            r.live = true;
+            // What arrived meanwhile and is not past the head was committed before the read.
+            const std::int64_t start = head.value_or(r.waiting.empty() ? 0 : r.waiting.begin()->second->prev_seq);
+            while (!r.waiting.empty() && r.waiting.begin()->first <= start) {
+                sink_.deliver_local(r.waiting.begin()->second);
+                r.waiting.erase(r.waiting.begin());
+            }
+            r.last = start;
+            r.waiting_since = clock::now();
+            release(r);
+            const auto ch = channels_.find(key(false, prefix_ + destination));
+            if (ch != channels_.end() && (ch->second.state == channel::redis::active || !sub_up_)) {
+                ready.swap(ch->second.readies);
+            }
+        }
+        for (auto& f : ready) f();
+    }
+
+    // Reads the room's messages after the last released one from the store and releases them.
+    void fill(const std::string& destination, room_state& r) {
+        if (r.filling || !history_.replay) return;
+        r.filling = true;
+        const std::uint64_t gen = r.generation;
+        asio::post(io_, [this, destination, gen, after = r.last] { fill_from(destination, gen, after); });
+    }
+
+    void fill_from(const std::string& destination, std::uint64_t gen, std::int64_t after) {
+        const bool started =
+            history_.replay(destination, after, [this, destination, gen](stomp::replay_page page) {
+                std::lock_guard lock(mutex_);
+                const auto it = rooms_.find(destination);
+                if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;
+                room_state& r = it->second;
+                for (const auto& m : page.messages) {
+                    if (m->seq > r.last) {
+                        sink_.deliver_local(m);
+                        r.last = m->seq;
+                    }
+                }
+                release(r);
+                if (page.done || page.error) {
+                    r.filling = false;
+                    // Still a gap after reading the store: its messages are not there (a store not
+                    // shared by the nodes, or a failed read). Release the rest in order.
+                    for (auto& [seq, m] : r.waiting) {
+                        if (seq > r.last) {
+                            sink_.deliver_local(m);
+                            r.last = seq;
+                        }
+                    }
+                    r.waiting.clear();
+                }
+            });
+        if (!started) {
+            std::lock_guard lock(mutex_);
+            const auto it = rooms_.find(destination);
+            if (it != rooms_.end() && it->second.generation == gen) it->second.filling = false;
+        }
+    }
+
+    void arm_gap_timer() {
+        timer_.expires_after(std::chrono::milliseconds(25));
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            {
+                std::lock_guard lock(mutex_);
+                const auto now = clock::now();
+                for (auto& [destination, r] : rooms_) {
+                    if (r.live && !r.waiting.empty() && now - r.waiting_since >= options_.gap_wait) {
+                        fill(destination, r);
+                    }
+                }
+            }
+            arm_gap_timer();
+        });
+    }
+
+    // ---- connection state (bus thread) ---------------------------------------------------------
+
+    void set_up(bool& which, bool up, const std::string& why) {
+        std::lock_guard lock(mutex_);
+        const bool was = pub_up_ && sub_up_;
+        which = up;
+        if (up) ever_up_ = ever_up_ || (pub_up_ && sub_up_);
+        if (!up) last_error_ = why;
+        const bool now = pub_up_ && sub_up_;
+        if (was != now) {
+            if (now) {
+                log::info("cluster: node {} joined through redis at {}:{}", options_.node_id, target_.host, target_.port);
+            } else {
+                log::warn("cluster: redis at {}:{} lost ({}); delivering locally, retrying", target_.host, target_.port,
+                          why);
+            }
+        }
+    }
+
+    // Runs `again` after a growing delay (100 ms doubling to 5 s, with jitter).
+    void retry(asio::steady_timer& t, int& attempts, std::function<void()> again) {
+        const int shift = std::min(attempts++, 6);
+        const auto base = std::chrono::milliseconds(std::min(100 << shift, 5000));
+        std::uniform_int_distribution<int> jitter(0, static_cast<int>(base.count() / 5));
+        t.expires_after(base + std::chrono::milliseconds(jitter(rng_)));
+        t.async_wait([this, again = std::move(again)](const boost::system::error_code& ec) {
+            if (!ec) again();
+        });
+    }
+
+    const redis_bus_options options_;
+    const redis_target target_;
+    const asio::ip::tcp::endpoint server_;
+    local_sink& sink_;
+    const room_history history_;
+    const std::string prefix_;  // "bark:<N>:" before every channel name
+    std::uint64_t origin_ = 0;  // this incarnation's stamp on what it publishes
+    std::atomic<std::uint64_t> next_number_{0};
+
+    asio::io_context io_;
+    asio::steady_timer timer_;      // the gap check
+    asio::steady_timer pub_retry_;  // reconnect delays
+    asio::steady_timer sub_retry_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::thread thread_;
+    std::shared_ptr<redis_connection> pub_;  // bus thread only
+    std::shared_ptr<redis_connection> sub_;  // bus thread only
+    int pub_backoff_ = 0;                    // failed attempts in a row
+    int sub_backoff_ = 0;
+    std::mt19937 rng_{std::random_device{}()};
+
+    std::mutex out_mutex_;
+    std::vector<outbound> outbound_;  // publishes waiting for the bus thread
+
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, channel> channels_;    // by key(pattern, redis name)
+    std::unordered_map<std::string, room_state> rooms_;    // room topics with local subscribers
+    std::unordered_map<std::uint64_t, std::uint64_t> last_number_;  // newest number seen per origin
+    std::uint64_t generation_ = 0;
+    std::uint64_t active_channels_ = 0;
+    bool pub_up_ = false;
+    bool sub_up_ = false;
+    bool ever_up_ = false;
+    bool stopped_ = false;
+    std::string last_error_ = "connecting";
+
+    std::atomic<std::uint64_t> published_{0};
+    std::atomic<std::uint64_t> received_{0};
+    std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace
+
+result<std::unique_ptr<cluster_bus>> open_redis_bus(const redis_bus_options& options, local_sink& sink,
+                                                    room_history history) {
+    auto target = parse_redis_url(options.url);
+    if (!target) return target.err();
+    boost::system::error_code ec;
+    asio::io_context resolve_io;
+    asio::ip::tcp::resolver resolver(resolve_io);
+    const auto found = resolver.resolve(target->host, std::to_string(target->port), ec);
+    if (ec || found.empty()) {
+        return error{"unresolved", "cannot resolve " + target->host + ": " + ec.message()};
+    }
+    auto bus = std::make_unique<redis_cluster_bus>(options, target.value(), found.begin()->endpoint(), sink,
+                                                   std::move(history));
+    bus->start();
+    return std::unique_ptr<cluster_bus>(std::move(bus));
+}
+
+}  // namespace bark::cluster

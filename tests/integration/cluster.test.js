@@ -1,0 +1,203 @@
+'use strict';
+// Three bark nodes joined through a real redis-server, sharing a real PostgreSQL (both started here
+// on 127.0.0.1 in temporary directories): chat across nodes, the user registry across nodes,
+// messageId order whichever node sends, exactly-once delivery, and Redis killed and restarted in
+// the middle of a chat.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const {
+  startBark, chatConnect, createRoom, fullHistory, httpRequest, sleep, waitUntil,
+} = require('./lib/bark');
+const { startRedis, startPostgres } = require('./lib/servers');
+
+const CUST = { userId: 3101, username: 'cl-customer', role: 'USER' };
+const SALON = { userId: 4101, username: 'cl-salon', role: 'SALON' };
+
+const ids = (msgs) => msgs.map((m) => m.messageId);
+const readyz = async (node) => httpRequest(node.port, { path: '/readyz' });
+const receipts = (c, tag) => c.frames.filter((f) => f.command === 'RECEIPT' && f.headers['receipt-id'].startsWith(`${tag}-`)).length;
+
+test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
+  const redis = await startRedis();
+  const pg = await startPostgres();
+  const db = await pg.createDatabase('cluster');
+  const open = [];
+  const nodes = {};
+  t.after(async () => {
+    for (const c of open) c.close();
+    await Promise.all(Object.values(nodes).map((n) => n.stop()));
+    await redis.stop();
+    await pg.stop();
+  });
+  for (const name of ['A', 'B', 'C']) {
+    nodes[name] = await startBark(['--store', db, '--cluster', redis.url, '--node-id', name,
+      '--allow-client-publish', '--threads', '2']);
+  }
+  const { A, B, C } = nodes;
+  const connect = async (node, claims) => { const c = await chatConnect(node, claims); open.push(c); return c; };
+
+  await t.test('/readyz reports every node joined', async () => {
+    for (const [name, node] of Object.entries(nodes)) {
+      const end = Date.now() + 5000;
+      let r = await readyz(node);
+      while (r.status !== 200 && Date.now() < end) { await sleep(50); r = await readyz(node); }
+      assert.equal(r.status, 200, `${name}: ${r.text}`);
+      assert.equal(r.json.cluster.state, 'up');
+      assert.equal(r.json.cluster.node, name);
+    }
+  });
+
+  await t.test('a customer on A and a salon on C chat; the customer on B gets the notifications', async () => {
+    const room = await createRoom(A, A.token(CUST), CUST.userId, SALON.userId);
+    const R = room.roomId;
+    const custA = await connect(A, CUST);
+    const salonC = await connect(C, SALON);
+    const custB = await connect(B, CUST);
+    await custA.subscribe('room', `/sub/chat/${R}`);
+    await custA.subscribe('typing', `/sub/chat/${R}/typing`);
+    await salonC.subscribe('room', `/sub/chat/${R}`); // a room created on A, first used on C
+    await salonC.subscribe('notes', '/user/queue/notifications');
+    await custB.subscribe('notes', '/user/queue/notifications');
+
+    custA.chatSend(R, { messageText: 'hello from A', clientMessageId: 'c-1' }, { receipt: 'a-1' });
+    await custA.receipt('a-1');
+    const [atC] = await salonC.waitJson('room', 1);
+    assert.equal(atC.messageText, 'hello from A');
+    assert.equal(atC.senderId, CUST.userId);
+    const [noteC] = await salonC.waitJson('notes', 1);
+    assert.deepEqual(noteC, { type: 'message', roomId: R, messageId: atC.messageId, senderId: CUST.userId,
+      preview: 'hello from A', unreadCount: 1 });
+
+    salonC.chatSend(R, { messageText: 'hi from C' }, { receipt: 'c-1' });
+    await salonC.receipt('c-1');
+    const both = await custA.waitJson('room', 2);
+    assert.deepEqual(both.map((m) => m.messageText), ['hello from A', 'hi from C']);
+    const [noteB] = await custB.waitJson('notes', 1);
+    assert.equal(noteB.preview, 'hi from C');
+    assert.equal(noteB.messageId, both[1].messageId);
+    assert.equal(noteB.unreadCount, 1);
+
+    salonC.sendJson(`/pub/chat/typing/${R}`, { typing: true });
+    const [typing] = await custA.waitJson('typing', 1);
+    assert.deepEqual(typing, { roomId: R, userId: SALON.userId, typing: true });
+
+    await sleep(200);
+    assert.equal(custA.messages('room').length, 2, 'no duplicate at A');
+    assert.equal(salonC.messages('room').length, 2, 'no duplicate at C');
+    assert.equal(custB.messages('notes').length, 1, 'one notification per message');
+    // A message keeps one message-id on every node; ids of different nodes never collide.
+    const idsAt = (c) => c.messages('room').map((m) => m.headers['message-id']);
+    assert.deepEqual(idsAt(custA), idsAt(salonC));
+    assert.match(idsAt(custA)[0], /^A:\d+$/);
+    assert.match(idsAt(custA)[1], /^C:\d+$/);
+  });
+
+  await t.test('messages sent at once from two nodes arrive in the same (messageId) order everywhere', async () => {
+    const salon2 = { ...SALON, userId: SALON.userId + 1 };
+    const room = await createRoom(B, B.token(CUST), CUST.userId, salon2.userId);
+    const R = room.roomId;
+    const watchers = [await connect(A, CUST), await connect(B, salon2), await connect(C, CUST)];
+    for (const w of watchers) await w.subscribe('room', `/sub/chat/${R}`);
+    const sendA = await connect(A, CUST);
+    const sendC = await connect(C, salon2);
+    const N = 150;
+    for (let i = 0; i < N; i++) {
+      sendA.chatSend(R, { messageText: `A ${i}` }, { receipt: `a-${i}` });
+      sendC.chatSend(R, { messageText: `C ${i}` }, { receipt: `c-${i}` });
+      if (i % 10 === 9) await sleep(1);
+    }
+    await waitUntil(() => receipts(sendA, 'a') === N && receipts(sendC, 'c') === N, 20000, 'every receipt');
+    const stored = await fullHistory(A, A.token(CUST), R);
+    assert.equal(stored.length, 2 * N);
+    for (const w of watchers) {
+      const got = await w.waitJson('room', 2 * N, 10000);
+      assert.deepEqual(ids(got), ids(stored), 'the stored order, without gap or repeat');
+    }
+    // Both senders really interleaved (else the test proves little).
+    const firstC = stored.findIndex((m) => m.messageText.startsWith('C '));
+    const lastA = stored.map((m) => m.messageText.startsWith('A ')).lastIndexOf(true);
+    assert.ok(firstC < lastA, 'the two nodes\' messages interleave');
+  });
+
+  await t.test('topics and patterns: each subscription gets a message once, from any node', async () => {
+    const on = async (node, claims) => connect(node, claims);
+    const b = await on(B, CUST);
+    const c = await on(C, SALON);
+    const before = (await readyz(B)).json.cluster.channels;
+    await b.subscribe('exact', '/sub/news/a');
+    await b.subscribe('star', '/sub/news/*');
+    await b.subscribe('deep', '/sub/**');
+    await c.subscribe('star', '/sub/news/*');
+    assert.equal((await readyz(B)).json.cluster.channels, before + 3, 'B subscribed to one channel and two patterns');
+    const a = await on(A, CUST);
+    a.sendJson('/sub/news/a', { n: 1 }, { receipt: 'p-1' });
+    a.sendJson('/sub/news/b', { n: 2 }, { receipt: 'p-2' });
+    a.sendJson('/sub/other', { n: 3 }, { receipt: 'p-3' });
+    await a.receipt('p-3');
+    await b.waitJson('deep', 3);
+    await c.waitJson('star', 2);
+    await sleep(300);
+    assert.deepEqual(b.json('exact'), [{ n: 1 }]);
+    assert.deepEqual(b.json('star'), [{ n: 1 }, { n: 2 }]);
+    assert.deepEqual(b.json('deep'), [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    assert.deepEqual(c.json('star'), [{ n: 1 }, { n: 2 }]);
+    b.send('UNSUBSCRIBE', { id: 'exact' });
+    b.send('UNSUBSCRIBE', { id: 'star' });
+    b.send('UNSUBSCRIBE', { id: 'deep', receipt: 'u-1' });
+    await b.receipt('u-1');
+    const end = Date.now() + 3000;
+    let after = (await readyz(B)).json.cluster.channels;
+    while (after !== before && Date.now() < end) { await sleep(50); after = (await readyz(B)).json.cluster.channels; }
+    assert.equal(after, before, 'B left the channels when its last subscriber did');
+  });
+
+  await t.test('Redis killed mid-chat: local delivery goes on; after restart the gap is filled in order', async () => {
+    const salon3 = { ...SALON, userId: SALON.userId + 2 };
+    const room = await createRoom(A, A.token(CUST), CUST.userId, salon3.userId);
+    const R = room.roomId;
+    const custA = await connect(A, CUST);
+    const salonC = await connect(C, salon3);
+    await custA.subscribe('room', `/sub/chat/${R}`);
+    await salonC.subscribe('room', `/sub/chat/${R}`);
+    for (let i = 0; i < 5; i++) custA.chatSend(R, { messageText: `before ${i}` }, { receipt: `b-${i}` });
+    await salonC.waitJson('room', 5);
+
+    await redis.kill('SIGKILL');
+    for (const node of [A, C]) {
+      const end = Date.now() + 5000;
+      let r = await readyz(node);
+      while (r.status === 200 && Date.now() < end) { await sleep(50); r = await readyz(node); }
+      assert.equal(r.status, 503, 'not ready without Redis');
+      assert.equal(r.json.cluster.state, 'down');
+    }
+    for (let i = 0; i < 5; i++) custA.chatSend(R, { messageText: `during ${i}` }, { receipt: `d-${i}` });
+    await waitUntil(() => receipts(custA, 'd') === 5, 5000, 'receipts while Redis is down');
+    const local = await custA.waitJson('room', 10);
+    assert.deepEqual(local.slice(5).map((m) => m.messageText), [0, 1, 2, 3, 4].map((i) => `during ${i}`),
+      'the sender\'s node delivers locally');
+
+    await redis.restart();
+    for (const node of [A, B, C]) {
+      const end = Date.now() + 10000;
+      let r = await readyz(node);
+      while (r.status !== 200 && Date.now() < end) { await sleep(50); r = await readyz(node); }
+      assert.equal(r.status, 200, `ready again: ${r.text}`);
+    }
+    const caught = await salonC.waitJson('room', 10, 10000);
+    assert.deepEqual(caught.slice(5).map((m) => m.messageText), [0, 1, 2, 3, 4].map((i) => `during ${i}`),
+      'the node that missed them fills the gap from the store');
+
+    salonC.chatSend(R, { messageText: 'after' }, { receipt: 'x-1' });
+    await custA.waitJson('room', 11, 5000);
+    const stored = await fullHistory(A, A.token(CUST), R);
+    await sleep(200);
+    assert.deepEqual(ids(custA.json('room')), ids(stored));
+    assert.deepEqual(ids(salonC.json('room')), ids(stored));
+
+    // A new session anywhere catches up from the shared store.
+    const late = await connect(B, CUST);
+    await late.subscribe('room', `/sub/chat/${R}`, { 'last-message-id': '0' });
+    assert.deepEqual(ids(await late.waitJson('room', 11)), ids(stored));
+  });
+});
