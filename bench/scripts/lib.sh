@@ -9,8 +9,14 @@ RESULTS=${RESULTS:-$ROOT/bench/results}
 SECRET=${SECRET:-bench-secret-0123456789abcdef0123456789abcdef}
 mkdir -p "$RESULTS"
 PIDS=()
+PG_AS=()
+PG_DIRS=()  # throw-away PostgreSQL clusters (start_postgres): stopped and removed at exit
 cleanup() {
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && stop_pid "$p"; done
+  # Newest first: clients (bark) stop before what they use (Redis, PostgreSQL).
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do [ -n "${PIDS[i]}" ] && stop_pid "${PIDS[i]}"; done
+  for d in "${PG_DIRS[@]:-}"; do [ -n "$d" ] && stop_postgres "$d"; done
+  return 0
 }
 trap cleanup EXIT
 
@@ -52,7 +58,8 @@ wait_port() {  # wait_port PORT SECONDS
   log "nothing listens on 127.0.0.1:$1 after $2 s"; return 1
 }
 
-# start_bark LOGFILE ARGS...: sets BARK_PORT and BARK_PID.
+# start_bark LOGFILE ARGS...: sets BARK_PORT and BARK_PID. ARGS are extra bark flags (--store,
+# --threads, --cluster, ...), after --listen/--jwt-secret/--log-level.
 start_bark() {
   local logf=$1; shift
   BARK_PORT=$(free_port)
@@ -94,6 +101,66 @@ stop_rabbitmq() {
   pkill -x epmd 2>/dev/null || true
 }
 
+# start_redis DIR: a throw-away redis-server on 127.0.0.1 (no persistence, files in DIR); sets
+# REDIS_PORT and REDIS_PID (stopped at exit like the other servers).
+start_redis() {
+  command -v redis-server >/dev/null || need_apt redis-server
+  local dir=$1
+  mkdir -p "$dir"
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --logfile "$dir/redis.log" &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_port "$REDIS_PORT" 10
+}
+
+# start_postgres: a throw-away PostgreSQL (Debian's newest /usr/lib/postgresql/*/bin) in its own
+# temporary directory, listening on 127.0.0.1 only, trust authentication, superuser `postgres`.
+# PostgreSQL refuses to run as root: as root, initdb and the server run as the `postgres` user
+# (made by Debian's package) in a directory it owns (as tests/unit/pg_test_server.cpp does).
+# Server settings are PostgreSQL's defaults (fsync and synchronous_commit on) plus $PG_OPTS.
+# Sets PG_PORT, PG_DIR, PG_PID (the postmaster) and PG_URL (postgres://postgres@127.0.0.1:PORT);
+# create databases with pg_createdb NAME. Stopped (pg_ctl stop -m fast) and removed at exit.
+start_postgres() {
+  PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ ! -x "$PG_BINDIR/initdb" ]; then
+    need_apt postgresql
+    PG_BINDIR=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  PG_DIR=$(mktemp -d -t bark-bench-pg.XXXXXX)
+  chmod 755 "$PG_DIR"
+  PG_AS=()
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres:postgres "$PG_DIR"
+    PG_AS=(runuser -u postgres --)
+  fi
+  PG_DIRS+=("$PG_DIR")
+  (cd "$PG_DIR" && "${PG_AS[@]}" "$PG_BINDIR/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C \
+    --no-sync >"$PG_DIR/initdb.log" 2>&1) || { log "initdb failed: $PG_DIR/initdb.log"; return 1; }
+  PG_PORT=$(free_port)
+  (cd "$PG_DIR" && "${PG_AS[@]}" "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR ${PG_OPTS:-}" start \
+    >"$PG_DIR/pg_ctl.log" 2>&1) || { log "pg_ctl start failed: $PG_DIR/server.log"; return 1; }
+  PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+  PG_URL=postgres://postgres@127.0.0.1:$PG_PORT
+}
+
+# pg_createdb NAME: a database in the start_postgres server.
+pg_createdb() {
+  (cd "$PG_DIR" && "${PG_AS[@]}" "$PG_BINDIR/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$1")
+}
+
+# stop_postgres DIR: a fast shutdown of the start_postgres server in DIR, then DIR is removed.
+stop_postgres() {
+  local dir=$1
+  [ -d "$dir" ] || return 0
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    (cd "$dir" && "${PG_AS[@]}" "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1) || true
+  fi
+  rm -rf "$dir"
+}
+
 # start_spring SRC_DIR WORK_DIR: the seed's Spring server (its folder is copied, built and run
 # from WORK_DIR); sets SPRING_PORT and SPRING_PID.
 start_spring() {
@@ -115,6 +182,17 @@ start_spring() {
 json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=eval(process.argv[2]); console.log(typeof v==="number"?+v.toFixed(3):v)' "$1" "$2"; }
 
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+
+# cpu_s PID...: user + system CPU seconds so far of these processes, summed (/proc/PID/stat fields
+# 14 and 15; a process that is gone counts 0).
+cpu_s() {
+  local ticks=0 t p
+  for p in "$@"; do
+    t=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$p/stat" 2>/dev/null || echo 0)
+    ticks=$((ticks + ${t:-0}))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f", t / hz}'
+}
 
 # set_section FILE NAME CONTENT_FILE: replaces what is between <!-- NAME:begin --> and
 # <!-- NAME:end --> in FILE (appends the block when it is not there).

@@ -129,3 +129,33 @@ test('bark-bench scenarios against bark', async (t) => {
     assert.match(r.stderr, /loopback/);
   });
 });
+
+test('bark-bench spreads connections over several --url targets', async (t) => {
+  // Two independent bark nodes (no cluster bus, so no shared messages): the connections scenario
+  // only needs each connection to reach its own server. Connection i goes to URL i % 2.
+  const a = await startBark(['--store', 'memory:', '--log-level', 'debug']);
+  t.after(() => a.stop());
+  const b = await startBark(['--store', 'memory:', '--log-level', 'debug']);
+  t.after(() => b.stop());
+  assert.equal(a.secret, b.secret);
+  const opened = (bark) => (bark.output().match(/ws open session=/g) || []).length;
+
+  const r = await bench(['connections', '--url', a.wsUrl, '--url', b.wsUrl, '--jwt-secret', a.secret,
+    '--count', '20', '--hold', '1', '--timeout', '10']);
+  assertClean(r, { scenario: 'connections', users: 20 });
+  assert.equal(r.json.urls, 2, show(r));
+  assert.ok(r.stdout.includes(a.wsUrl) && r.stdout.includes(b.wsUrl), show(r));
+  assert.equal(opened(a), 10, `first server: ${opened(a)} connections\n${show(r)}`);
+  assert.equal(opened(b), 10, `second server: ${opened(b)} connections\n${show(r)}`);
+
+  // The same two as one comma-separated value; a non-loopback one among them stops the run.
+  const c = await bench(['connections', '--url', `${a.wsUrl},${b.wsUrl}`, '--jwt-secret', a.secret,
+    '--count', '4', '--hold', '0', '--timeout', '10']);
+  assertClean(c, { scenario: 'connections', users: 4 });
+  assert.equal(c.json.urls, 2, show(c));
+  assert.equal(opened(a), 12);
+  assert.equal(opened(b), 12);
+  const bad = await bench(['connections', '--url', a.wsUrl, '--url', 'ws://192.0.2.1:8080/ws/chat', '--count', '1']);
+  assert.equal(bad.code, 2, show(bad));
+  assert.match(bad.stderr, /loopback/);
+});

@@ -1,5 +1,5 @@
 // bark-bench's IO-free parts: the latency recorder, the scenario bookkeeping and its JSON, the
-// frame scanner, the SockJS codec, message tags and the target URL check.
+// frame scanner, the SockJS codec, message tags, the target URL check and the command line.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -286,6 +286,77 @@ TEST(Options, OnlyLoopbackTargets) {
     EXPECT_EQ(parse_target("ws://example.com/ws").err().code, "not-loopback");
     EXPECT_FALSE(parse_target("wss://127.0.0.1/ws").ok());
     EXPECT_FALSE(parse_target("ws://127.0.0.1:99999/ws").ok());
+}
+
+// parse_options over a command line given as words (argv[0] added).
+parse_outcome parse(std::vector<std::string> words) {
+    words.insert(words.begin(), "bark-bench");
+    std::vector<char*> argv;
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    return parse_options(static_cast<int>(words.size()), argv.data());
+}
+
+TEST(Options, OneDefaultUrl) {
+    const auto p = parse({"connections"});
+    ASSERT_TRUE(p.opts.has_value());
+    ASSERT_EQ(p.opts->url, std::vector<std::string>{"ws://127.0.0.1:8080/ws/chat"});
+    ASSERT_EQ(p.opts->targets.size(), 1U);
+    EXPECT_EQ(p.opts->targets[0].port, 8080);
+    EXPECT_EQ(p.opts->which, scenario::connections);
+}
+
+TEST(Options, SeveralUrlsRepeatedOrCommaSeparated) {
+    // Repeated, before and after the scenario name; a URL right before the scenario name does not
+    // swallow it.
+    auto p = parse(
+        {"--url", "ws://127.0.0.1:1001/ws/chat", "fanout", "--rooms", "2", "--url", "ws://localhost:1002/ws/chat"});
+    ASSERT_TRUE(p.opts.has_value());
+    EXPECT_EQ(p.opts->which, scenario::fanout);
+    EXPECT_EQ(p.opts->rooms, 2U);
+    ASSERT_EQ(p.opts->url.size(), 2U);  // the default is replaced, not kept
+    ASSERT_EQ(p.opts->targets.size(), 2U);
+    EXPECT_EQ(p.opts->targets[0].port, 1001);
+    EXPECT_EQ(p.opts->targets[1].port, 1002);
+    EXPECT_EQ(p.opts->targets[1].address, "127.0.0.1");
+
+    // Comma-separated, mixed with a repeat; order kept.
+    p = parse({"seed", "--url", "ws://127.0.0.1:2001/a,ws://[::1]:2002/b", "--url=ws://127.0.0.3:2003/c"});
+    ASSERT_TRUE(p.opts.has_value());
+    ASSERT_EQ(p.opts->targets.size(), 3U);
+    EXPECT_EQ(p.opts->targets[0].path, "/a");
+    EXPECT_EQ(p.opts->targets[1].port, 2002);
+    EXPECT_FALSE(p.opts->targets[1].ipv4);
+    EXPECT_EQ(p.opts->targets[2].address, "127.0.0.3");
+    EXPECT_EQ(p.opts->url[2], "ws://127.0.0.3:2003/c");
+}
+
+TEST(Options, EveryUrlMustBeLoopback) {
+    auto p = parse({"--url", "ws://127.0.0.1:1001/ws/chat", "--url", "ws://10.0.0.1:1002/ws/chat", "connections"});
+    EXPECT_FALSE(p.opts.has_value());
+    EXPECT_EQ(p.exit_code, 2);
+    p = parse({"connections", "--url", "ws://127.0.0.1:1001/ws/chat,ws://192.0.2.1:1002/ws/chat"});
+    EXPECT_FALSE(p.opts.has_value());
+    EXPECT_EQ(p.exit_code, 2);
+    p = parse({"connections", "--url", ""});
+    EXPECT_FALSE(p.opts.has_value());
+    EXPECT_EQ(p.exit_code, 2);
+}
+
+TEST(Options, ConnectionIGoesToUrlIModN) {
+    for (std::uint64_t i = 0; i < 9; ++i) EXPECT_EQ(target_index(i, 3), i % 3) << i;
+    EXPECT_EQ(target_index(12345, 1), 0U);  // one URL: everything goes there
+    // fanout: member j of room r is connection r * M + j. With M = 100 members and 3 URLs, each
+    // room's members cover every URL (33 or 34 each) and the senders (j = 0) rotate over them.
+    const std::uint64_t members = 100;
+    for (std::uint64_t r = 0; r < 6; ++r) {
+        EXPECT_EQ(target_index(r * members, 3), r % 3);
+        int seen[3] = {0, 0, 0};
+        for (std::uint64_t j = 0; j < members; ++j) ++seen[target_index(r * members + j, 3)];
+        for (int n : seen) EXPECT_GE(n, 33);
+    }
+    // When N divides M, every room's sender is on the first URL.
+    for (std::uint64_t r = 0; r < 6; ++r) EXPECT_EQ(target_index(r * members, 2), 0U);
 }
 
 }  // namespace

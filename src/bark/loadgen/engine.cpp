@@ -88,9 +88,26 @@ void connect_gate::leave() {
 
 engine::engine(const options& o) : o_(o) {
     raise_fd_limit();
-    setup_.to = o.to;
-    setup_.sockjs = o.sockjs;
-    setup_.timeout_s = o.timeout_s;
+    for (const target& t : o.targets) {
+        client_setup cs;
+        cs.to = t;
+        cs.sockjs = o.sockjs;
+        cs.timeout_s = o.timeout_s;
+        setups_.push_back(std::move(cs));
+    }
+    if (setups_.empty()) {
+        // Options not from parse_options(): the URLs unchecked; fall back to each parseable one.
+        for (const std::string& u : o.url) {
+            if (auto t = parse_target(u)) {
+                client_setup cs;
+                cs.to = t.value();
+                cs.sockjs = o.sockjs;
+                cs.timeout_s = o.timeout_s;
+                setups_.push_back(std::move(cs));
+            }
+        }
+        if (setups_.empty()) setups_.emplace_back();
+    }
     per_source_ = o.per_source != 0 ? o.per_source : ports_per_source();
     tty_ = isatty(STDERR_FILENO) != 0;
     run_id_ = std::random_device{}() % 1000000000U;
@@ -152,7 +169,7 @@ std::string engine::connect_frame(std::int64_t user_id, std::string_view role, s
 }
 
 std::optional<asio::ip::address> engine::source_for(std::uint64_t i) const {
-    if (!o_.spread_source || !o_.to.ipv4) return std::nullopt;
+    if (!o_.spread_source || !setup_for(i).to.ipv4) return std::nullopt;
     // 127.0.0.1, 127.0.0.2, ... : each source address has its own ephemeral ports.
     const std::uint64_t host = 1 + (i / per_source_) % 0xFFFFFE;
     return asio::ip::address_v4(static_cast<std::uint32_t>((127U << 24) | host));
@@ -222,6 +239,7 @@ run_result engine::report(std::string scenario, std::uint64_t users, double dura
     r.users = users;
     r.duration_s = duration_s;
     r.t = sum();
+    r.urls = o_.url;
     for (const auto& s : shards_) {
         r.latency_us.merge(s->latency_us);
         r.connect_us.merge(s->connect_us);

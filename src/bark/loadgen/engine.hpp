@@ -72,7 +72,14 @@ public:
     // --settle-ms later with --no-subscribe-receipt).
     void subscribe(stomp_client& c, std::string_view destination) const;
     const options& opts() const { return o_; }
-    const client_setup& setup() const { return setup_; }
+    // The target of connection number `connection` (a scenario's virtual user / member number, in
+    // creation order): URL connection % N of the N --url values.
+    const client_setup& setup_for(std::uint64_t connection) const {
+        return setups_[target_index(connection, setups_.size())];
+    }
+    std::size_t target_count() const { return setups_.size(); }
+    // Where REST calls go (room set-up): the first URL.
+    const target& rest_target() const { return setups_.front().to; }
     std::size_t size() const { return shards_.size(); }
     // This run's random number, part of every message tag.
     std::uint64_t run_id() const { return run_id_; }
@@ -84,7 +91,7 @@ public:
     // The CONNECT frame for a virtual user: a fresh token with --jwt-secret, else login/passcode.
     std::string connect_frame(std::int64_t user_id, std::string_view role, std::string_view heart_beat) const;
     std::string token(std::int64_t user_id, std::string_view role) const;
-    // The local address for connection number i (nullopt: let the kernel choose).
+    // The local address for connection number i (nullopt: let the kernel choose, e.g. for an IPv6 target).
     std::optional<boost::asio::ip::address> source_for(std::uint64_t i) const;
 
     totals sum() const;
@@ -100,7 +107,7 @@ private:
     void progress(bool final_line);
 
     options o_;
-    client_setup setup_;
+    std::vector<client_setup> setups_;  // one per --url; never resized after construction (clients hold references)
     std::vector<std::unique_ptr<shard>> shards_;
     unsigned per_source_ = 50000;
     std::uint64_t run_id_ = 0;

@@ -84,7 +84,13 @@ parse_outcome parse_options(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();  // common options may follow the scenario name
 
-    app.add_option("--url", o.url, "ws://HOST:PORT/PATH of the STOMP endpoint (loopback only)");
+    // One value per --url (repeat it, or separate URLs by commas): a bare word after it stays a
+    // scenario name or an error, never a second URL.
+    app.add_option("--url", o.url,
+                   "ws://HOST:PORT/PATH of the STOMP endpoint (loopback only); repeat or comma-separate for "
+                   "several servers: connection i goes to URL i % N")
+        ->delimiter(',')
+        ->allow_extra_args(false);
     app.add_flag("--sockjs", o.sockjs, "use SockJS's websocket transport under the URL's path");
     app.add_option("--jwt-secret", o.jwt_secret, "HS256 secret: mint a token per virtual user");
     app.add_option("--login", o.login, "STOMP login (instead of tokens)");
@@ -146,13 +152,20 @@ parse_outcome parse_options(int argc, char** argv) {
     if (fanout->parsed()) o.which = scenario::fanout;
     if (conns->parsed()) o.which = scenario::connections;
 
-    auto t = parse_target(o.url);
-    if (!t) {
-        std::fprintf(stderr, "bark-bench: %s\n", t.err().message.c_str());
+    if (o.url.empty()) {
+        std::fprintf(stderr, "bark-bench: --url needs a ws:// URL\n");
         out.exit_code = 2;
         return out;
     }
-    o.to = t.value();
+    for (const std::string& u : o.url) {
+        auto t = parse_target(u);
+        if (!t) {
+            std::fprintf(stderr, "bark-bench: %s (--url %s)\n", t.err().message.c_str(), u.c_str());
+            out.exit_code = 2;
+            return out;
+        }
+        o.targets.push_back(t.value());
+    }
     if (!o.login.empty() && !o.jwt_secret.empty()) {
         std::fprintf(stderr, "bark-bench: give --jwt-secret or --login/--passcode, not both\n");
         out.exit_code = 2;

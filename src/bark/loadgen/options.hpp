@@ -1,11 +1,13 @@
 // bark-bench's command line (CLI11): a scenario subcommand and the common options of SPEC §7.
-// The target URL is checked here: the bench only talks to loopback addresses.
+// The target URLs are checked here: the bench only talks to loopback addresses. With several
+// URLs, connection number i goes to URL i % N (see engine::setup_for).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bark/core/result.hpp"
 
@@ -23,8 +25,9 @@ struct target {
 
 struct options {
     scenario which = scenario::seed;
-    std::string url = "ws://127.0.0.1:8080/ws/chat";
-    target to;
+    // --url, repeated or comma-separated; the REST calls (room set-up) go to the first.
+    std::vector<std::string> url = {"ws://127.0.0.1:8080/ws/chat"};
+    std::vector<target> targets;  // parse_target of each url, same order
     bool sockjs = false;
     std::string jwt_secret;
     std::string login, passcode;
@@ -72,5 +75,12 @@ parse_outcome parse_options(int argc, char** argv);
 result<target> parse_target(std::string_view url);
 
 std::string_view to_string(scenario s);
+
+// Which of `targets` (>= 1) --url values connection number `connection` goes to: connection % N.
+// Connections are numbered per scenario in creation order: seed users, fanout members room by
+// room (member j of room r is r * members + j), connections 0..count-1.
+constexpr std::size_t target_index(std::uint64_t connection, std::size_t targets) {
+    return targets == 0 ? 0 : static_cast<std::size_t>(connection % targets);
+}
 
 }  // namespace bark::loadgen

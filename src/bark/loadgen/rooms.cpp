@@ -43,17 +43,18 @@ std::optional<std::int64_t> room_id_of(std::string_view body) {
 result<std::vector<std::int64_t>> create_rooms(const engine& e, std::uint64_t rooms) {
     const options& o = e.opts();
     if (o.jwt_secret.empty()) return sequential(rooms);
+    const target& to = e.rest_target();  // the first --url: rooms live in the (shared) store
     try {
         asio::io_context io;
         asio::ip::tcp::socket sock(io);
-        sock.connect(asio::ip::tcp::endpoint(asio::ip::make_address(o.to.address), o.to.port));
+        sock.connect(asio::ip::tcp::endpoint(asio::ip::make_address(to.address), to.port));
         sock.set_option(asio::ip::tcp::no_delay(true));
         boost::beast::flat_buffer buf;
         std::vector<std::int64_t> ids;
         ids.reserve(rooms);
         for (std::uint64_t k = 0; k < rooms; ++k) {
             http::request<http::string_body> req{http::verb::post, "/api/chat/rooms", 11};
-            req.set(http::field::host, o.to.host);
+            req.set(http::field::host, to.host);
             req.set(http::field::content_type, "application/json");
             req.set(http::field::authorization, "Bearer " + e.token(customer_id(o, k), "USER"));
             req.keep_alive(true);
@@ -74,7 +75,7 @@ result<std::vector<std::int64_t>> create_rooms(const engine& e, std::uint64_t ro
                 // The server closed: open a new connection for the next room.
                 sock.close();
                 sock = asio::ip::tcp::socket(io);
-                sock.connect(asio::ip::tcp::endpoint(asio::ip::make_address(o.to.address), o.to.port));
+                sock.connect(asio::ip::tcp::endpoint(asio::ip::make_address(to.address), to.port));
             }
         }
         return ids;

@@ -1,6 +1,7 @@
 // Room set-up before a run: against bark, POST /api/chat/rooms with the customer's token for each
 // room (customer = user base + 2k, salon = base + 2k + 1). Where that endpoint answers 404 (a
-// server without it) or there are no tokens (--login), room k is simply room id k + 1.
+// server without it) or there are no tokens (--login), room k is simply room id k + 1. With several
+// --url values the requests go to the first one.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // connections: N authenticated idle connections (CONNECT with heart-beat 10000,10000), held for
 // S seconds while each sends an EOL whenever its negotiated heart-beat interval asks for one;
-// then every connection must still be open, and each one DISCONNECTs.
+// then every connection must still be open, and each one DISCONNECTs. Connection n goes to URL
+// n % N of the N --url values.
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -26,7 +27,7 @@ public:
         for (std::size_t i = 0; i < numbers.size(); ++i) {
             s_.gate.enter([this, i] {
                 const std::uint64_t n = numbers[i];
-                clients[i] = stomp_client::create(s_.io, e_.setup(), *this, static_cast<std::uint32_t>(i));
+                clients[i] = stomp_client::create(s_.io, e_.setup_for(n), *this, static_cast<std::uint32_t>(i));
                 clients[i]->start(
                     e_.connect_frame(e_.opts().user_id_base + static_cast<std::int64_t>(n), "USER", "10000,10000"),
                     e_.source_for(n));

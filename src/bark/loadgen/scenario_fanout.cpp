@@ -3,6 +3,9 @@
 // g / R) is due at t0 + g / rate, and latency runs from that scheduled time, so a stall shows.
 // Against bark, member 0 is the room's customer (the sender), member 1 its salon, and the others
 // hold ADMIN tokens (ADMIN may subscribe to any room).
+// With N --url values, member j of room r (connection r * M + j, members made room by room) goes
+// to URL (r * M + j) % N: a room of M >= N members has members on every URL, and room r's sender
+// is on URL (r * M) % N (all on the first URL when N divides M).
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -51,7 +54,7 @@ public:
         for (std::size_t i = 0; i < members.size(); ++i) {
             s_.gate.enter([this, i] {
                 fan_member& m = members[i];
-                m.client = stomp_client::create(s_.io, e_.setup(), *this, static_cast<std::uint32_t>(i));
+                m.client = stomp_client::create(s_.io, e_.setup_for(m.global), *this, static_cast<std::uint32_t>(i));
                 m.client->start(e_.connect_frame(m.user_id, m.role, "0,0"), e_.source_for(m.global));
             });
         }

@@ -1,7 +1,8 @@
 // seed: the seed project's JMeter plan. Each virtual user, started evenly over the ramp-up,
 // repeats `loops` times: connect, SUBSCRIBE (receipt awaited so the subscription is live), SEND
 // one message, wait for that message to come back, DISCONNECT. With --keep-connection it connects
-// once and loops over SEND only. User 2k (customer) and 2k+1 (salon) share room k.
+// once and loops over SEND only. User 2k (customer) and 2k+1 (salon) share room k. User u connects
+// to URL u % N of the N --url values (every loop to the same one).
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -104,7 +105,7 @@ private:
             seed_user& u = users[i];
             u.disconnecting = false;
             const std::int64_t uid = e_.opts().user_id_base + static_cast<std::int64_t>(u.index);
-            u.client = stomp_client::create(s_.io, e_.setup(), *this, static_cast<std::uint32_t>(i));
+            u.client = stomp_client::create(s_.io, e_.setup_for(u.index), *this, static_cast<std::uint32_t>(i));
             u.client->start(e_.connect_frame(uid, u.index % 2 == 0 ? "USER" : "SALON", "0,0"), e_.source_for(u.index));
         });
     }

@@ -68,6 +68,7 @@ std::string to_json(const run_result& r) {
     if (r.rooms != 0) s += fmt::format(R"(,"rooms":{})", r.rooms);
     if (r.members != 0) s += fmt::format(R"(,"members":{})", r.members);
     if (r.rate != 0) s += fmt::format(R"(,"rate":{})", num(r.rate));
+    s += fmt::format(R"(,"urls":{})", r.urls.size());
     const double wall = r.wall_s > 0 ? r.wall_s : 1.0;
     s += fmt::format(R"(,"bench_cpu_s":{},"bench_cpu_percent":{})", num(r.cpu.bench_cpu_s),
                      num(100.0 * r.cpu.bench_cpu_s / wall));
@@ -87,6 +88,9 @@ std::string to_table(const run_result& r) {
         s += fmt::format("  {:<22} {}\n", name, value);
     };
     s += fmt::format("bark-bench {}\n", r.scenario);
+    for (std::size_t i = 0; i < r.urls.size(); ++i) {
+        row(i != 0 ? "" : r.urls.size() == 1 ? "url" : fmt::format("urls ({})", r.urls.size()), r.urls[i]);
+    }
     row("users", std::to_string(r.users));
     row("connections ok/errors", fmt::format("{} / {}", r.t.connections_ok, r.t.connect_errors));
     row("messages sent", std::to_string(r.t.messages_sent));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bark/loadgen/histogram.hpp"
 
@@ -69,7 +70,8 @@ struct run_result {
     histogram latency_us;   // send (or scheduled send) → receipt of the MESSAGE
     histogram receipt_us;   // scheduled send → its RECEIPT (fanout --receipts)
     cpu_report cpu;
-    double wall_s = 0;  // the whole run, for CPU percentages
+    double wall_s = 0;              // the whole run, for CPU percentages
+    std::vector<std::string> urls;  // the --url targets (JSON: their number; table: the list)
     // Scenario parameters reported after the fixed fields (0 = not applicable).
     std::uint64_t rooms = 0, members = 0;
     double rate = 0;
