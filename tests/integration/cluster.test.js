@@ -101,11 +101,11 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     for (const w of watchers) await w.subscribe('room', `/sub/chat/${R}`);
     const sendA = await connect(A, CUST);
     const sendC = await connect(C, salon2);
-    const N = 150;
+    const N = 400;
     for (let i = 0; i < N; i++) {
       sendA.chatSend(R, { messageText: `A ${i}` }, { receipt: `a-${i}` });
       sendC.chatSend(R, { messageText: `C ${i}` }, { receipt: `c-${i}` });
-      if (i % 10 === 9) await sleep(1);
+      if (i % 50 === 49) await sleep(1);
     }
     await waitUntil(() => receipts(sendA, 'a') === N && receipts(sendC, 'c') === N, 20000, 'every receipt');
     const stored = await fullHistory(A, A.token(CUST), R);

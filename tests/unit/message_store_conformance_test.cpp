@@ -212,6 +212,23 @@ TEST_P(message_store_conformance, append_stores_every_field_with_increasing_ids)
     EXPECT_EQ(p->messages[0].client_message_id, "");
 }
 
+TEST_P(message_store_conformance, append_reports_the_rooms_previous_message) {
+    // Nodes of a cluster release a room's messages along this chain.
+    room r1 = make_room(1, 10);
+    room r2 = make_room(2, 10);
+    auto a = send(msg(r1.room_id, 1, "USER", "a"));
+    auto b = send(msg(r2.room_id, 2, "USER", "b"));
+    auto c = send(msg(r1.room_id, 10, "SALON", "c"));
+    auto c_again = send(msg(r1.room_id, 10, "SALON", "c", "key"));
+    auto d = send(msg(r1.room_id, 10, "SALON", "c", "key"));
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok() && c_again.ok() && d.ok());
+    EXPECT_EQ(a->previous_id, 0);
+    EXPECT_EQ(b->previous_id, 0);
+    EXPECT_EQ(c->previous_id, a->stored.message_id);
+    EXPECT_EQ(c_again->previous_id, c->stored.message_id);
+    EXPECT_TRUE(d->duplicate);
+}
+
 TEST_P(message_store_conformance, append_to_a_missing_room_is_not_found) {
     auto a = send(msg(424242, 1, "USER", "x"));
     ASSERT_FALSE(a.ok());

@@ -28,8 +28,8 @@ const char* to_string(bus_state s);
 
 struct bus_status {
     bus_state state = bus_state::none;
-    std::string node_id;        // this node's name in the cluster
-    std::string detail;         // why it is down, when it is
+    std::string node_id;          // this node's name in the cluster
+    std::string detail;           // why it is down, when it is
     std::uint64_t published = 0;  // messages sent to other nodes
     std::uint64_t received = 0;   // messages received from other nodes
     std::uint64_t dropped = 0;    // messages not sent while the bus was down

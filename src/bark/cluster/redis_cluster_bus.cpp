@@ -115,21 +115,21 @@ struct channel {
 
 // A room topic this node has subscribers for: what it has released, and what waits for its turn.
 struct room_state {
-    std::uint64_t generation = 0;                            // tells store replies for an older state apart
-    bool live = false;                                       // false: reading the room's head first
-    std::int64_t last = 0;                                   // newest seq released
+    std::uint64_t generation = 0;                                // tells store replies for an older state apart
+    bool live = false;                                           // false: reading the room's head first
+    std::int64_t last = 0;                                       // newest seq released
     std::map<std::int64_t, broker::shared_message_ptr> waiting;  // by seq
-    clock::time_point waiting_since;                         // when the oldest gap opened
-    bool filling = false;                                    // a read from the store is under way
+    clock::time_point waiting_since;                             // when the oldest gap opened
+    bool filling = false;                                        // a read from the store is under way
 };
 
 class redis_cluster_bus final : public cluster_bus {
 public:
-    redis_cluster_bus(redis_bus_options options, redis_target target, asio::ip::tcp::endpoint server,
-                      local_sink& sink, room_history history)
+    redis_cluster_bus(redis_bus_options options, redis_target target, asio::ip::tcp::endpoint server, local_sink& sink,
+                      room_history history)
         : options_(std::move(options)),
           target_(std::move(target)),
-          server_(server),
+          server_(std::move(server)),
           sink_(sink),
           history_(std::move(history)),
           prefix_("bark:" + std::to_string(target_.db) + ":"),
@@ -272,46 +272,61 @@ private:
     }
 
     void connect_pub() {
-        pub_ = std::make_shared<redis_connection>(
-            io_, server_,
-            redis_handlers{[this](const redisReply& r) {
-                               if (r.type == REDIS_REPLY_ERROR) log::warn("cluster: redis: {}", std::string(r.str, r.len));
-                           },
-                           [this] {
-                               pub_backoff_ = 0;
-                               set_up(pub_up_, true, "");
-                           },
-                           [this](const std::string& why) {
-                               set_up(pub_up_, false, why);
-                               retry(pub_retry_, pub_backoff_, [this] { connect_pub(); });
-                           }});
-        if (!target_.password.empty()) pub_->command({"AUTH", target_.password});
+        redis_handlers h;
+        h.reply = [this](const redisReply& r) { on_pub_reply(r); };
+        h.up = [this] {
+            pub_backoff_ = 0;
+            set_up(pub_up_, true, "");
+        };
+        h.down = [this](const std::string& why) {
+            set_up(pub_up_, false, why);
+            retry(pub_retry_, pub_backoff_, [this] { connect_pub(); });
+        };
+        pub_ = std::make_shared<redis_connection>(io_, server_, std::move(h));
+        if (!target_.password.empty()) {
+            pub_->command({"AUTH", target_.password});
+        }
         pub_->connect(options_.connect_timeout);
+    }
+
+    void on_pub_reply(const redisReply& r) {
+        if (r.type == REDIS_REPLY_ERROR) {
+            log::warn("cluster: redis: {}", std::string(r.str, r.len));
+        }
     }
 
     // ---- subscribing (bus thread) -------------------------------------------------------------
 
     void connect_sub() {
-        sub_ = std::make_shared<redis_connection>(
-            io_, server_,
-            redis_handlers{[this](const redisReply& r) { on_sub_reply(r); },
-                           [this] {
-                               sub_backoff_ = 0;
-                               std::vector<std::string> keys;
-                               {
-                                   std::lock_guard lock(mutex_);
-                                   for (auto& [k, ch] : channels_) keys.push_back(k);
-                               }
-                               set_up(sub_up_, true, "");
-                               for (const auto& k : keys) sync(k);
-                           },
-                           [this](const std::string& why) {
-                               on_sub_down();
-                               set_up(sub_up_, false, why);
-                               retry(sub_retry_, sub_backoff_, [this] { connect_sub(); });
-                           }});
-        if (!target_.password.empty()) sub_->command({"AUTH", target_.password});
+        redis_handlers h;
+        h.reply = [this](const redisReply& r) { on_sub_reply(r); };
+        h.up = [this] { on_sub_up(); };
+        h.down = [this](const std::string& why) {
+            set_up(sub_up_, false, why);
+            on_sub_down();
+            retry(sub_retry_, sub_backoff_, [this] { connect_sub(); });
+        };
+        sub_ = std::make_shared<redis_connection>(io_, server_, std::move(h));
+        if (!target_.password.empty()) {
+            sub_->command({"AUTH", target_.password});
+        }
         sub_->connect(options_.connect_timeout);
+    }
+
+    // Connected (again): subscribe to everything there is local interest in.
+    void on_sub_up() {
+        sub_backoff_ = 0;
+        std::vector<std::string> keys;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& entry : channels_) {
+                keys.push_back(entry.first);
+            }
+        }
+        set_up(sub_up_, true, "");
+        for (const auto& k : keys) {
+            sync(k);
+        }
     }
 
     // Brings Redis in line with the local interest in channel `k`: one command at a time per channel.
@@ -465,8 +480,9 @@ private:
     // bus thread, without the lock: its reply may come at once.
     void read_head(const std::string& destination, const room_state& r) {
         asio::post(io_, [this, destination, gen = r.generation] {
-            history_.head(destination,
-                          [this, destination, gen](std::optional<std::int64_t> head) { on_head(destination, gen, head); });
+            history_.head(destination, [this, destination, gen](std::optional<std::int64_t> head) {
+                on_head(destination, gen, head);
+            });
         });
     }
 
@@ -505,7 +521,7 @@ private:
 
     void fill_from(const std::string& destination, std::uint64_t gen, std::int64_t after) {
         const bool started =
-            history_.replay(destination, after, [this, destination, gen](stomp::replay_page page) {
+            history_.replay(destination, after, [this, destination, gen](const stomp::replay_page& page) {
                 std::lock_guard lock(mutex_);
                 const auto it = rooms_.find(destination);
                 if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;
@@ -565,7 +581,8 @@ private:
         const bool now = pub_up_ && sub_up_;
         if (was != now) {
             if (now) {
-                log::info("cluster: node {} joined through redis at {}:{}", options_.node_id, target_.host, target_.port);
+                log::info("cluster: node {} joined through redis at {}:{}", options_.node_id, target_.host,
+                          target_.port);
             } else {
                 log::warn("cluster: redis at {}:{} lost ({}); delivering locally, retrying", target_.host, target_.port,
                           why);
@@ -609,8 +626,8 @@ private:
     std::vector<outbound> outbound_;  // publishes waiting for the bus thread
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, channel> channels_;    // by key(pattern, redis name)
-    std::unordered_map<std::string, room_state> rooms_;    // room topics with local subscribers
+    std::unordered_map<std::string, channel> channels_;             // by key(pattern, redis name)
+    std::unordered_map<std::string, room_state> rooms_;             // room topics with local subscribers
     std::unordered_map<std::uint64_t, std::uint64_t> last_number_;  // newest number seen per origin
     std::uint64_t generation_ = 0;
     std::uint64_t active_channels_ = 0;

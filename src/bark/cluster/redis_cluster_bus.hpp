@@ -35,11 +35,11 @@ struct room_history {
 };
 
 struct redis_bus_options {
-    std::string url;                                // redis://[:PASSWORD@]HOST:PORT[/N]
-    std::string node_id;                            // this node's name (logs, status)
-    std::chrono::milliseconds gap_wait{100};        // how long a room waits for a late message
+    std::string url;                          // redis://[:PASSWORD@]HOST:PORT[/N]
+    std::string node_id;                      // this node's name (logs, status)
+    std::chrono::milliseconds gap_wait{100};  // how long a room waits for a late message
     std::chrono::milliseconds connect_timeout{2000};
-    std::size_t max_queued_bytes = 64U << 20;       // publishes queued for Redis beyond this are dropped
+    std::size_t max_queued_bytes = 64U << 20;  // publishes queued for Redis beyond this are dropped
 };
 
 // Where a redis:// URL points; the error names what is wrong with it.

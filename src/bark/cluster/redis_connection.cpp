@@ -11,9 +11,15 @@ namespace bark::cluster {
 namespace asio = boost::asio;
 
 redis_connection::redis_connection(asio::io_context& io, asio::ip::tcp::endpoint server, redis_handlers h)
-    : socket_(io), connect_timer_(io), server_(server), handlers_(std::move(h)), reader_(redisReaderCreate()) {}
+    : socket_(io),
+      connect_timer_(io),
+      server_(std::move(server)),
+      handlers_(std::move(h)),
+      reader_(redisReaderCreate()) {}
 
-redis_connection::~redis_connection() { redisReaderFree(reader_); }
+redis_connection::~redis_connection() {
+    redisReaderFree(reader_);
+}
 
 void redis_connection::connect(std::chrono::milliseconds timeout) {
     auto self = shared_from_this();
@@ -89,7 +95,8 @@ void redis_connection::start_read() {
             return;
         }
         if (ec) {
-            self->fail(ec == asio::error::eof ? std::string("the server closed the connection") : "read: " + ec.message());
+            self->fail(ec == asio::error::eof ? std::string("the server closed the connection")
+                                              : "read: " + ec.message());
             return;
         }
         if (redisReaderFeed(self->reader_, self->in_.data(), n) != REDIS_OK) {

@@ -21,9 +21,9 @@ struct redisReply;
 namespace bark::cluster {
 
 struct redis_handlers {
-    std::function<void(const redisReply&)> reply;    // every reply, in the order of the commands
-    std::function<void()> up;                        // connected: commands may be sent
-    std::function<void(const std::string&)> down;    // failed or lost (why); nothing more is called
+    std::function<void(const redisReply&)> reply;  // every reply, in the order of the commands
+    std::function<void()> up;                      // connected: commands may be sent
+    std::function<void(const std::string&)> down;  // failed or lost (why); nothing more is called
 };
 
 class redis_connection : public std::enable_shared_from_this<redis_connection> {
@@ -54,12 +54,12 @@ private:
     boost::asio::steady_timer connect_timer_;
     boost::asio::ip::tcp::endpoint server_;
     redis_handlers handlers_;
-    redisReader* reader_;              // hiredis's RESP parser (owned)
-    std::array<char, 65536> in_{};     // read buffer
-    std::string out_;                  // commands queued since the write in flight began
-    std::string writing_;              // the write in flight
-    bool up_ = false;                  // connected and not failed
-    bool closed_ = false;              // close() or fail() ran: handlers are no longer called
+    redisReader* reader_;           // hiredis's RESP parser (owned)
+    std::array<char, 65536> in_{};  // read buffer
+    std::string out_;               // commands queued since the write in flight began
+    std::string writing_;           // the write in flight
+    bool up_ = false;               // connected and not failed
+    bool closed_ = false;           // close() or fail() ran: handlers are no longer called
 };
 
 }  // namespace bark::cluster
