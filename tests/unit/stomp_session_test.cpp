@@ -35,9 +35,12 @@ struct memory_transport final : stomp::session_transport {
 struct single_loop_broker final : stomp::broker_port {
     broker::registry reg;
     std::uint64_t next = 1;
-    bool subscribe(broker::subscription& s, std::function<void()>) override {
+    bool defer_ready = false;                   // like a cluster bus still joining the destination
+    std::vector<std::function<void()>> readies;  // what subscribe() was asked to call when ready
+    bool subscribe(broker::subscription& s, std::function<void()> ready) override {
         reg.add(&s);
-        return true;
+        if (defer_ready) readies.push_back(std::move(ready));
+        return !defer_ready;
     }
     void unsubscribe(broker::subscription& s) override { reg.remove(&s); }
     void publish(const broker::shared_message_ptr& m) override { reg.publish(m); }
@@ -329,4 +332,28 @@ TEST(heart_beat, parses_two_integers_and_refuses_anything_else) {
     for (const char* bad : {"", "1", "1,", ",1", "a,1", "-1,1", "1,2,3", "4294967296,1", "1 2,3"}) {
         EXPECT_FALSE(stomp::parse_heart_beat(bad).has_value()) << bad;
     }
+}
+
+TEST_F(stomp_session, a_subscription_live_only_later_gets_its_catch_up_and_receipt_then) {
+    broker.defer_ready = true;
+    int replays = 0;
+    services.replay = [&](const auth::principal&, std::string_view, std::int64_t after, stomp::replay_sink) {
+        EXPECT_EQ(after, 5);
+        ++replays;
+        return true;
+    };
+    connect();
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/x\nlast-message-id:5\nreceipt:r1\n\n" + nul());
+    s->on_data("SUBSCRIBE\nid:b\ndestination:/sub/y\nreceipt:r2\n\n" + nul());
+    EXPECT_TRUE(take().empty()) << "no receipt before the subscription is live";
+    EXPECT_EQ(replays, 0) << "no catch-up read before the subscription is live";
+    s->on_data("UNSUBSCRIBE\nid:b\n\n" + nul());
+    ASSERT_EQ(broker.readies.size(), 2U);
+    for (auto& ready : broker.readies) ready();
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    EXPECT_EQ(replays, 1);
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U) << "only the subscription still there is receipted";
+    EXPECT_EQ(frames[0].cmd, command::receipt);
+    EXPECT_EQ(frames[0].get("receipt-id"), "r1");
 }
