@@ -82,7 +82,23 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     const [typing] = await custA.waitJson('typing', 1);
     assert.deepEqual(typing, { roomId: R, userId: SALON.userId, typing: true });
 
+    // A backend's push to a user's queues (POST /api/publish on any node) reaches every session of
+    // the user on every node; a SEND's own error stays with the session that sent it.
+    await custA.subscribe('errors', '/user/queue/errors');
+    await custB.subscribe('errors', '/user/queue/errors');
+    const admin = A.token({ userId: 1, username: 'ops', role: 'ADMIN' });
+    const pushed = await httpRequest(C.port, { method: 'POST', path: '/api/publish', token: admin,
+      body: { destination: `/user/${CUST.userId}/queue/errors`, payload: { error: 'account', message: 'check your account' } } });
+    assert.equal(pushed.status, 202, pushed.text);
+    assert.deepEqual((await custA.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });
+    assert.deepEqual((await custB.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });
+    custA.chatSend(R, { messageText: '' }, { receipt: 'bad-1' });
+    await custA.waitJson('errors', 2);
+    assert.equal(custA.json('errors')[1].error, 'empty-text');
+    assert.equal(custA.json('errors')[1].receiptId, 'bad-1');
+
     await sleep(200);
+    assert.equal(custB.messages('errors').length, 1, 'the SEND error went to the sending session only');
     assert.equal(custA.messages('room').length, 2, 'no duplicate at A');
     assert.equal(salonC.messages('room').length, 2, 'no duplicate at C');
     assert.equal(custB.messages('notes').length, 1, 'one notification per message');
