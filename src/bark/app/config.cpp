@@ -83,6 +83,9 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--jwt-public-key", c.jwt_public_key, "PEM public key file for RS256/ES256 JWT checks")
         ->envname("BARK_JWT_PUBLIC_KEY");
     app.add_flag("--dev", c.dev, "development: random JWT secret if none, POST /api/dev/login")->envname("BARK_DEV");
+    app.add_option("--max-connections", c.max_connections, "open connections; further ones get 503 and are closed")
+        ->envname("BARK_MAX_CONNECTIONS")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
     app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
         ->envname("BARK_MAX_SEND_RATE")
         ->check(CLI::Range(0U, 1000000U));

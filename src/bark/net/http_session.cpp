@@ -61,12 +61,13 @@ bool origin_allowed(std::string_view origin, std::string_view host, const std::v
     return scheme_end != std::string_view::npos && !host.empty() && origin.substr(scheme_end + 3) == host;
 }
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop)
-    : stream_(std::move(socket)), state_(state), loop_(loop) {}
+http_session::http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop,
+                           connection_slot slot)
+    : stream_(std::move(socket)), slot_(std::move(slot)), state_(state), loop_(loop) {}
 
 http_session::http_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop,
-                           beast::flat_buffer&& buffer)
-    : stream_(std::move(stream)), state_(state), loop_(loop), buffer_(std::move(buffer)) {}
+                           beast::flat_buffer&& buffer, connection_slot slot)
+    : stream_(std::move(stream)), slot_(std::move(slot)), state_(state), loop_(loop), buffer_(std::move(buffer)) {}
 
 void http_session::run() {
     do_read();
@@ -124,7 +125,8 @@ void http_session::serve(http_request req) {
 
 void http_session::upgrade(const http_request& req, const endpoint_factory& make, bool sockjs) {
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
-    std::make_shared<ws_session>(std::move(stream_), state_, loop_, make, sockjs)->run(req, std::move(protocol));
+    std::make_shared<ws_session>(std::move(stream_), state_, loop_, make, sockjs, std::move(slot_))
+        ->run(req, std::move(protocol));
 }
 
 void http_session::migrate(std::size_t to, http_request req) {
@@ -140,7 +142,7 @@ void http_session::migrate(std::size_t to, http_request req) {
     }
     auto& target = *state_.loops[to];
     boost::asio::post(target, [&target, &state = state_, to, fd, protocol, req = std::move(req),
-                               buffer = std::move(buffer_)]() mutable {
+                               buffer = std::move(buffer_), slot = std::move(slot_)]() mutable {
         boost::asio::ip::tcp::socket s(target);
         beast::error_code assign_ec;
         s.assign(protocol, fd, assign_ec);
@@ -148,7 +150,7 @@ void http_session::migrate(std::size_t to, http_request req) {
             ::close(fd);
             return;
         }
-        std::make_shared<http_session>(beast::tcp_stream(std::move(s)), state, to, std::move(buffer))
+        std::make_shared<http_session>(beast::tcp_stream(std::move(s)), state, to, std::move(buffer), std::move(slot))
             ->serve(std::move(req));
     });
 }

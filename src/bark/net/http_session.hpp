@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "bark/net/connection_slot.hpp"
 #include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/shared_state.hpp"
@@ -19,10 +20,10 @@ namespace bark::net {
 
 class http_session final : public std::enable_shared_from_this<http_session> {
 public:
-    http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop);
+    http_session(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop, connection_slot slot);
     // Goes on with a connection another component used: `buffer` holds bytes already read.
     http_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop,
-                 boost::beast::flat_buffer&& buffer);
+                 boost::beast::flat_buffer&& buffer, connection_slot slot);
     void run();
     // Answers a request already read (on this connection, or moved here from another loop).
     void serve(http_request req);
@@ -35,6 +36,7 @@ public:
     // Hands the connection (and the bytes read past the request) over; this session is done.
     boost::beast::tcp_stream take_stream() { return std::move(stream_); }
     boost::beast::flat_buffer take_buffer() { return std::move(buffer_); }
+    connection_slot take_slot() { return std::move(slot_); }
     // Moves the connection to loop `to`, where a new session serves req.
     void migrate(std::size_t to, http_request req);
     // Completes a WebSocket upgrade running the endpoint `make`, with SockJS framing or without.
@@ -46,6 +48,7 @@ private:
     void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
 
     boost::beast::tcp_stream stream_;
+    connection_slot slot_;  // counts this connection while the session owns it
     shared_state& state_;
     std::size_t loop_;                                               // the event loop this connection lives on
     boost::beast::flat_buffer buffer_;                               // bytes read past the current request

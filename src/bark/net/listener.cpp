@@ -44,6 +44,21 @@ tcp::endpoint listener::local_endpoint() const {
     return acceptor_.local_endpoint(ec);
 }
 
+namespace {
+// Over --max-connections: a short 503 if the socket takes it at once, then close. Never waits:
+// a flood must not hold the loop or the memory of a session per refused connection.
+void refuse(tcp::socket& socket) {
+    static constexpr std::string_view answer =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 60\r\n"
+        "Connection: close\r\n\r\n{\"error\":\"too-many-connections\",\"message\":\"try again later\"}";
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.send(asio::buffer(answer), 0, ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
+}  // namespace
+
 void listener::do_accept() {
     acceptor_.async_accept(loop_, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
@@ -60,9 +75,12 @@ void listener::do_accept() {
             });
             return;
         }
-        {
+        if (self->state_.open_connections.load(std::memory_order_relaxed) >= self->state_.cfg.max_connections) {
+            refuse(socket);
+        } else {
             socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_)->run();
+            connection_slot slot(self->state_.open_connections);
+            std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_, std::move(slot))->run();
         }
         self->do_accept();
     });

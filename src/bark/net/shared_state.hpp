@@ -33,6 +33,7 @@ struct shared_state {
     std::vector<boost::asio::io_context*> loops;  // the event loops, by index
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
     sockjs_registry* sockjs_sessions = nullptr;   // SockJS sessions over HTTP transports
+    std::atomic<std::size_t> open_connections{0};  // TCP connections now (see connection_slot)
 };
 
 }  // namespace bark::net

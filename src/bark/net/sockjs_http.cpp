@@ -221,7 +221,8 @@ void session_transport_here(const std::shared_ptr<http_session>& hs, http_reques
         o.http_version = req.version();
         o.keep_alive = req.keep_alive();
         auto buffer = hs->take_buffer();
-        auto r = std::make_shared<http_receiver>(hs->take_stream(), std::move(buffer), state, hs->loop(), std::move(o));
+        auto r = std::make_shared<http_receiver>(hs->take_stream(), std::move(buffer), state, hs->loop(), std::move(o),
+                                                 hs->take_slot());
         r->start(session, fresh);
         return;
     }

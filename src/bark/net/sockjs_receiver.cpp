@@ -33,8 +33,9 @@ std::string prelude_of(transport via, std::string_view callback) {
 }  // namespace
 
 http_receiver::http_receiver(beast::tcp_stream&& stream, beast::flat_buffer&& buffer, shared_state& state,
-                             std::size_t loop, receiver_options options)
+                             std::size_t loop, receiver_options options, connection_slot slot)
     : stream_(std::move(stream)),
+      slot_(std::move(slot)),
       buffer_(std::move(buffer)),
       state_(state),
       loop_(loop),
@@ -227,7 +228,7 @@ void http_receiver::hand_back() {
         stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         return;
     }
-    std::make_shared<http_session>(std::move(stream_), state_, loop_, std::move(buffer_))->run();
+    std::make_shared<http_session>(std::move(stream_), state_, loop_, std::move(buffer_), std::move(slot_))->run();
 }
 
 }  // namespace bark::net

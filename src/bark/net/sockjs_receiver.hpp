@@ -12,6 +12,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include "bark/net/connection_slot.hpp"
 #include "bark/net/sockjs_session.hpp"
 #include "bark/sockjs/urls.hpp"
 
@@ -28,7 +29,7 @@ struct receiver_options {
 class http_receiver final : public sockjs_receiver, public std::enable_shared_from_this<http_receiver> {
 public:
     http_receiver(boost::beast::tcp_stream&& stream, boost::beast::flat_buffer&& buffer, shared_state& state,
-                  std::size_t loop, receiver_options options);
+                  std::size_t loop, receiver_options options, connection_slot slot);
 
     // Sends the head (streaming) and attaches to the session.
     void start(const std::shared_ptr<sockjs_session>& session, bool fresh);
@@ -50,6 +51,7 @@ private:
     void hand_back();
 
     boost::beast::tcp_stream stream_;
+    connection_slot slot_;              // counts the connection while this receiver owns it
     boost::beast::flat_buffer buffer_;  // bytes the client sent past the request
     shared_state& state_;
     std::size_t loop_;

@@ -31,8 +31,9 @@ std::optional<stomp::version> version_of(std::string_view subprotocol) {
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
-                       bool sockjs)
+                       bool sockjs, connection_slot slot)
     : ws_(stream.release_socket()),
+      slot_(std::move(slot)),
       state_(state),
       loop_(loop),
       make_endpoint_(std::move(make)),

@@ -19,6 +19,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "bark/net/connection_slot.hpp"
 #include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/shared_state.hpp"
@@ -30,7 +31,7 @@ class ws_session final : public std::enable_shared_from_this<ws_session>, public
 public:
     // `sockjs`: frames wrapped as SockJS frames, messages received as SockJS JSON arrays.
     ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
-               bool sockjs);
+               bool sockjs, connection_slot slot);
     ~ws_session();
 
     // Completes the handshake for req with the chosen subprotocol ("" for none), then runs.
@@ -59,6 +60,7 @@ private:
     // A plain socket under the WebSocket: the stream keeps its own handshake timer, and a write
     // skips tcp_stream's per-operation timer bookkeeping (fan-out is thousands of writes a turn).
     boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+    connection_slot slot_;  // counts the connection while this session owns it
     shared_state& state_;
     std::size_t loop_;                       // index of the event loop this connection lives on
     boost::beast::flat_buffer read_buffer_;  // one incoming WebSocket message
