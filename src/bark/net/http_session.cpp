@@ -92,8 +92,13 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         // A request bark cannot read: answer once and close.
         request_version_ = 11;
         request_keep_alive_ = false;
-        const bool too_big = ec == http::error::header_limit || ec == http::error::body_limit;
-        respond(error_answer(too_big ? 413 : 400, too_big ? "too-large" : "bad-request", ec.message()));
+        if (ec == http::error::header_limit) {
+            respond(error_answer(431, "headers-too-large", ec.message()));
+        } else if (ec == http::error::body_limit) {
+            respond(error_answer(413, "too-large", ec.message()));
+        } else {
+            respond(error_answer(400, "bad-request", ec.message()));
+        }
         return;
     }
     serve(parser_->release());
