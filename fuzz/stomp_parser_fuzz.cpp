@@ -164,8 +164,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         s.limits.max_header_line = 16 + (control >> 6) * 8;
     }
     const std::string_view stream{reinterpret_cast<const char*>(data + 3), size - 3};
-    const std::size_t at = (static_cast<std::size_t>(data[1]) | static_cast<std::size_t>(data[2]) << 8) %
-                           (stream.size() + 1);
+    const std::size_t at =
+        (static_cast<std::size_t>(data[1]) | static_cast<std::size_t>(data[2]) << 8) % (stream.size() + 1);
 
     const result whole = run({stream}, s);
     const result split = run({stream.substr(0, at), stream.substr(at)}, s);

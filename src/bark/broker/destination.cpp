@@ -73,7 +73,7 @@ bool under(std::string_view d, std::string_view prefix) {
     if (d.size() < prefix.size() || d.substr(0, prefix.size()) != prefix) {
         return false;
     }
-    return d.size() == prefix.size() || prefix.back() == '/' || d[prefix.size()] == '/';
+    return d.size() == prefix.size() || prefix.empty() || prefix.back() == '/' || d[prefix.size()] == '/';
 }
 
 bool matches(std::string_view pattern, std::string_view destination) {

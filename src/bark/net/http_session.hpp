@@ -14,6 +14,7 @@
 #include "bark/net/connection_slot.hpp"
 #include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
+#include "bark/net/request_rules.hpp"
 #include "bark/net/shared_state.hpp"
 
 namespace bark::net {
@@ -57,12 +58,5 @@ private:
     unsigned request_version_ = 11;                                  // HTTP version of the current request
     bool request_keep_alive_ = false;                                // the current request allows keep-alive
 };
-
-// The subprotocol to answer with for a Sec-WebSocket-Protocol offer: the highest STOMP version
-// offered, or "" when none is.
-std::string choose_subprotocol(std::string_view offer);
-
-// Whether an upgrade with this Origin (empty: none sent) and Host may proceed.
-bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed);
 
 }  // namespace bark::net

@@ -1,0 +1,44 @@
+// Subprotocol choice and the Origin check.
+#include "bark/net/request_rules.hpp"
+
+namespace bark::net {
+
+namespace {
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+}  // namespace
+
+std::string choose_subprotocol(std::string_view offer) {
+    bool has[3] = {false, false, false};
+    while (!offer.empty()) {
+        const auto comma = offer.find(',');
+        const auto item = trim(offer.substr(0, comma));
+        if (item == "v10.stomp") has[0] = true;
+        if (item == "v11.stomp") has[1] = true;
+        if (item == "v12.stomp") has[2] = true;
+        if (comma == std::string_view::npos) break;
+        offer.remove_prefix(comma + 1);
+    }
+    if (has[2]) return "v12.stomp";
+    if (has[1]) return "v11.stomp";
+    if (has[0]) return "v10.stomp";
+    return "";
+}
+
+bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed) {
+    if (origin.empty()) {
+        return true;  // not a browser: Origin protects browsers from cross-site pages
+    }
+    for (const auto& a : allowed) {
+        if (a == "*" || a == origin) {
+            return true;
+        }
+    }
+    const auto scheme_end = origin.find("://");
+    return scheme_end != std::string_view::npos && !host.empty() && origin.substr(scheme_end + 3) == host;
+}
+
+}  // namespace bark::net
