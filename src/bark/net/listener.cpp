@@ -77,6 +77,11 @@ void listener::do_accept() {
         }
         if (self->state_.open_connections.load(std::memory_order_relaxed) >= self->state_.cfg.max_connections) {
             refuse(socket);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - self->last_refusal_log_ >= std::chrono::seconds(1)) {  // one line a second per loop
+                self->last_refusal_log_ = now;
+                log::warn("refusing connections: --max-connections {} reached", self->state_.cfg.max_connections);
+            }
         } else {
             socket.set_option(tcp::no_delay(true), ec);
             connection_slot slot(self->state_.open_connections);

@@ -3,6 +3,8 @@
 // to another.
 #pragma once
 
+#include <chrono>
+
 #include <cstddef>
 #include <memory>
 
@@ -29,6 +31,7 @@ private:
     boost::asio::io_context& loop_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retry_;  // pauses accepting after an error such as EMFILE
+    std::chrono::steady_clock::time_point last_refusal_log_{};  // refusals are logged once a second
     shared_state& state_;
     std::size_t loop_index_;
 };

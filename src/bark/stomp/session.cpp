@@ -8,6 +8,7 @@
 
 #include "bark/broker/destination.hpp"
 #include "bark/core/json_writer.hpp"
+#include "bark/core/log.hpp"
 #include "bark/core/utf8.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/escaping.hpp"
@@ -243,6 +244,8 @@ bool session::handle_connect(frame& f) {
     }
     const auto outcome = services_.authenticator->authenticate(f, credentials_);
     if (!outcome.who) {
+        // The reason only: never the token.
+        log::info("session={} refused: {}", id_, outcome.failure.code);
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
     principal_ = *outcome.who;
