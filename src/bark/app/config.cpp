@@ -83,6 +83,9 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--jwt-public-key", c.jwt_public_key, "PEM public key file for RS256/ES256 JWT checks")
         ->envname("BARK_JWT_PUBLIC_KEY");
     app.add_flag("--dev", c.dev, "development: random JWT secret if none, POST /api/dev/login")->envname("BARK_DEV");
+    app.add_option("--tls-cert", c.tls_cert, "PEM certificate chain: serve https and wss (with --tls-key)")
+        ->envname("BARK_TLS_CERT");
+    app.add_option("--tls-key", c.tls_key, "PEM private key of --tls-cert")->envname("BARK_TLS_KEY");
     app.add_option("--max-connections", c.max_connections, "open connections; further ones get 503 and are closed")
         ->envname("BARK_MAX_CONNECTIONS")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
@@ -137,6 +140,11 @@ parse_outcome parse_command_line(int argc, char** argv) {
             return out;
         }
         out.token = token;
+        return out;
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        std::fprintf(stderr, "bark: --tls-cert and --tls-key go together\n");
+        out.exit_code = 2;
         return out;
     }
     if (!parse_listen(listen, c)) {

@@ -28,6 +28,8 @@ struct config {
     std::string jwt_secret;                      // --jwt-secret (HS256)
     std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)
     bool dev = false;                            // --dev
+    std::string tls_cert;                        // --tls-cert FILE (PEM chain); with --tls-key: https and wss
+    std::string tls_key;                         // --tls-key FILE (PEM)
     std::size_t max_connections = 200000;        // --max-connections: more are refused (503, close)
     std::uint32_t max_send_rate = 50;            // --max-send-rate, SENDs/s per connection; 0 = no limit
     std::uint32_t sockjs_heartbeat_ms = 25000;   // --sockjs-heartbeat: `h` frame interval

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -33,6 +34,7 @@
 #include "bark/net/listener.hpp"
 #include "bark/net/sockjs_registry.hpp"
 #include "bark/net/static_files.hpp"
+#include "bark/net/tls_terminator.hpp"
 #include "bark/version.hpp"
 
 namespace bark::app {
@@ -89,6 +91,16 @@ int run_server(const config& cfg) {
     }
     if (cfg.dev) {
         log::warn("--dev: POST /api/dev/login hands out tokens for any user; never use it in production");
+    }
+
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (!cfg.tls_cert.empty()) {
+        auto loaded = net::load_tls_context(cfg.tls_cert, cfg.tls_key);
+        if (!loaded) {
+            std::fprintf(stderr, "bark: %s\n", loaded.err().message.c_str());
+            return 2;
+        }
+        tls = std::move(loaded.value());
     }
 
     auto opened = store::open_store(cfg.store_url);
@@ -180,6 +192,7 @@ int run_server(const config& cfg) {
     net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
 
     net::shared_state state{cfg, broker, router, options, services, {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
+    state.tls = tls.get();
 
     std::vector<std::shared_ptr<net::listener>> listeners;
     asio::ip::tcp::endpoint at(address, cfg.listen_port);
@@ -240,7 +253,7 @@ int run_server(const config& cfg) {
         log::warn("--allowed-origins is *: any web page may open connections here");
     }
     log::info("bark {} on {} loops", version_string, pool.size());
-    std::printf("bark listening on http://%s:%u\n", at.address().to_string().c_str(),
+    std::printf("bark listening on %s://%s:%u\n", tls ? "https" : "http", at.address().to_string().c_str(),
                 static_cast<unsigned>(at.port()));
     std::fflush(stdout);
 

@@ -7,6 +7,7 @@
 
 #include "bark/core/log.hpp"
 #include "bark/net/http_session.hpp"
+#include "bark/net/tls_terminator.hpp"
 
 namespace bark::net {
 
@@ -85,7 +86,12 @@ void listener::do_accept() {
         } else {
             socket.set_option(tcp::no_delay(true), ec);
             connection_slot slot(self->state_.open_connections);
-            std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_, std::move(slot))->run();
+            if (self->state_.tls != nullptr) {
+                start_tls(std::move(socket), *self->state_.tls, self->state_, self->loop_index_, std::move(slot));
+            } else {
+                std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_, std::move(slot))
+                    ->run();
+            }
         }
         self->do_accept();
     });

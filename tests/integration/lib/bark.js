@@ -12,7 +12,7 @@ const assert = require('node:assert/strict');
 const WebSocket = require('ws');
 
 const BARK_BIN = process.env.BARK_BIN || path.resolve(__dirname, '../../../build/bin/bark');
-const LISTEN_RE = /^bark listening on http:\/\/127\.0\.0\.1:(\d+)\s*$/m;
+const LISTEN_RE = /^bark listening on https?:\/\/127\.0\.0\.1:(\d+)\s*$/m;
 
 // ---------------------------------------------------------------------------------------------
 // Small utilities
@@ -377,13 +377,13 @@ class RawStomp {
     ws.on('error', (err) => { this.error = this.error || err; this._notify(); });
   }
 
-  // Opens a WebSocket to `url` (options: protocols, headers, origin). Rejects on a non-101 answer.
+  // Opens a WebSocket to `url` (options: protocols, headers, origin; `ca` for wss). Rejects on a non-101 answer.
   // Auth: `token` (default: defaultToken(url); null: none) sent as `authVia` 'header' (upgrade
   // Authorization: Bearer, the default), 'cookie' or 'none' (see authHeaders()).
-  static open(url, { protocols, headers, origin, timeoutMs = 5000, token, authVia } = {}) {
+  static open(url, { protocols, headers, origin, timeoutMs = 5000, token, authVia, ca } = {}) {
     return withTimeout(new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, {
-        headers: authHeaders(url, { token, authVia, headers }), origin, perMessageDeflate: false,
+        headers: authHeaders(url, { token, authVia, headers }), origin, perMessageDeflate: false, ca,
       });
       const client = new RawStomp(ws);
       ws.once('open', () => resolve(client));
