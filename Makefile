@@ -2,11 +2,12 @@
 BUILD      ?= build
 BUILD_SAN  ?= build-sanitize
 BUILD_FUZZ ?= build-fuzz
+BUILD_TSAN ?= build-tsan
 JOBS       ?= 2
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-sanitize fuzz fuzz-smoke bench clean format tidy
+.PHONY: all deps build run test test-unit test-sanitize test-tsan fuzz fuzz-smoke bench clean format tidy
 
 all: build
 
@@ -32,6 +33,17 @@ test-sanitize: deps
 	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Sanitize -DBARK_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD_SAN) -j$(JOBS)
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) --timeout 300
+
+# ThreadSanitizer over the threaded parts: the unit tests (stores with their threads, broker) and
+# the integration tests that cross threads (chat over the store, catch-up, SockJS, the cluster).
+TSAN_TESTS ?= ^integration\.(pubsub|chat|catchup|sockjs_stomp|cluster|crash|tls)$$
+test-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Tsan -DBARK_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD_TSAN) -j$(JOBS)
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j$(JOBS) --timeout 600 -L unit
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure -j1 --timeout 600 -R '$(TSAN_TESTS)'
 
 $(BUILD_FUZZ)/CMakeCache.txt:
 	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DBARK_FUZZ=ON -DBARK_TESTS=OFF -DBARK_BENCH=OFF

@@ -14,6 +14,12 @@ set(CMAKE_CXX_FLAGS_SANITIZE "-O1 -g -fno-omit-frame-pointer -fsanitize=address,
 set(CMAKE_EXE_LINKER_FLAGS_SANITIZE "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 set(CMAKE_SHARED_LINKER_FLAGS_SANITIZE "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 
+# `-DCMAKE_BUILD_TYPE=Tsan`: ThreadSanitizer, for the parts that share data between threads (the
+# store's writer and reader threads, the cluster bus thread, cross-loop delivery).
+set(CMAKE_CXX_FLAGS_TSAN "-O1 -g -fno-omit-frame-pointer -fsanitize=thread" CACHE STRING "" FORCE)
+set(CMAKE_EXE_LINKER_FLAGS_TSAN "-fsanitize=thread" CACHE STRING "" FORCE)
+set(CMAKE_SHARED_LINKER_FLAGS_TSAN "-fsanitize=thread" CACHE STRING "" FORCE)
+
 # bark_add_test(NAME SOURCES... LIBS ...): a GoogleTest binary registered with ctest.
 function(bark_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})

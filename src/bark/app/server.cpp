@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <openssl/rand.h>
@@ -19,28 +20,62 @@
 
 #include "bark/auth/jwt.hpp"
 #include "bark/auth/principal.hpp"
+#include "bark/broker/broker.hpp"
+#include "bark/broker/pub_router.hpp"
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/rest_api.hpp"
 #include "bark/chat/room_directory.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
-#include "bark/store/message_store.hpp"
-#include "bark/broker/broker.hpp"
-#include "bark/broker/pub_router.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/core/log.hpp"
+#include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
 #include "bark/net/io_pool.hpp"
-#include "bark/net/endpoint.hpp"
 #include "bark/net/listener.hpp"
 #include "bark/net/sockjs_registry.hpp"
+#include "bark/net/sockjs_session.hpp"
 #include "bark/net/static_files.hpp"
 #include "bark/net/tls_terminator.hpp"
+#include "bark/net/ws_session.hpp"
+#include "bark/store/message_store.hpp"
 #include "bark/version.hpp"
 
 namespace bark::app {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+
+namespace {
+
+// SIGTERM/SIGINT: every write accepted so far is committed (its RECEIPT and broadcast are queued
+// on the loops by then), then every WebSocket closes with 1001 and every SockJS session sends its
+// close frame after what is queued; the loops stop once the WebSockets are closed (at most 5 s).
+void stop_gracefully(net::io_pool& pool, store::message_store& store, net::shared_state& state,
+                     net::sockjs_registry& sockjs) {
+    store.close();
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+        asio::post(pool.loop(i), [&state, &sockjs, i] {
+            // go_away() does not remove the session from the set at once; copy first anyway.
+            const std::vector<net::ws_session*> sessions(state.live_ws[i].begin(), state.live_ws[i].end());
+            for (net::ws_session* ws : sessions) {
+                ws->go_away();
+            }
+            for (const auto& s : sockjs.on_loop(i)) {
+                s->close(stomp::close_code::going_away, "server shutting down");
+            }
+        });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline && state.live_ws_count.load(std::memory_order_relaxed) != 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // SockJS sessions outlive their close frame (a client may poll once more to read it): give the
+    // receivers a moment to write it, then stop.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    pool.stop();
+}
+
+}  // namespace
 
 int run_server(const config& cfg) {
     log::set_level(*log::parse_level(cfg.log_level));
@@ -126,26 +161,28 @@ int run_server(const config& cfg) {
     chat::chat_service chat(*store, broker, rooms);
 
     net::http_router router;
-    router.add(http::verb::get, "/healthz", [](const net::http_request&, const captures&, const net::http_reply& reply) {
-        reply(net::text_answer(200, "text/plain", "ok"));
-    });
-    router.add(http::verb::get, "/readyz", [&bus](const net::http_request&, const captures&, const net::http_reply& reply) {
-        // Ready when the cluster bus (if any) is connected; the store answers through the API.
-        const cluster::bus_status st = bus ? bus->status() : cluster::bus_status{};
-        const bool ready = st.state == cluster::bus_state::none || st.state == cluster::bus_state::up;
-        json_writer w;
-        w.begin_object().key("ready").value(ready).key("cluster").begin_object();
-        w.key("state").value(cluster::to_string(st.state));
-        if (bus) {
-            w.key("node").value(st.node_id).key("channels").value(static_cast<std::int64_t>(st.channels));
-            w.key("published").value(static_cast<std::int64_t>(st.published));
-            w.key("received").value(static_cast<std::int64_t>(st.received));
-            w.key("dropped").value(static_cast<std::int64_t>(st.dropped));
-            if (!st.detail.empty()) w.key("detail").value(st.detail);
-        }
-        w.end_object().end_object();
-        reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
-    });
+    router.add(http::verb::get, "/healthz",
+               [](const net::http_request&, const captures&, const net::http_reply& reply) {
+                   reply(net::text_answer(200, "text/plain", "ok"));
+               });
+    router.add(http::verb::get, "/readyz",
+               [&bus](const net::http_request&, const captures&, const net::http_reply& reply) {
+                   // Ready when the cluster bus (if any) is connected; the store answers through the API.
+                   const cluster::bus_status st = bus ? bus->status() : cluster::bus_status{};
+                   const bool ready = st.state == cluster::bus_state::none || st.state == cluster::bus_state::up;
+                   json_writer w;
+                   w.begin_object().key("ready").value(ready).key("cluster").begin_object();
+                   w.key("state").value(cluster::to_string(st.state));
+                   if (bus) {
+                       w.key("node").value(st.node_id).key("channels").value(static_cast<std::int64_t>(st.channels));
+                       w.key("published").value(static_cast<std::int64_t>(st.published));
+                       w.key("received").value(static_cast<std::int64_t>(st.received));
+                       w.key("dropped").value(static_cast<std::int64_t>(st.dropped));
+                       if (!st.detail.empty()) w.key("detail").value(st.detail);
+                   }
+                   w.end_object().end_object();
+                   reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
+               });
     // The demo page; without it the API still works.
     {
         const auto web_root = cfg.web_root.empty() ? net::default_web_root() : std::filesystem::path(cfg.web_root);
@@ -191,7 +228,9 @@ int run_server(const config& cfg) {
     }
     net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
 
-    net::shared_state state{cfg, broker, router, options, services, {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
+    net::shared_state state{cfg, broker,       router,           options,         services,
+                            {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
+    state.live_ws.resize(pool.size());
     state.tls = tls.get();
 
     std::vector<std::shared_ptr<net::listener>> listeners;
@@ -210,17 +249,17 @@ int run_server(const config& cfg) {
         const std::string node_id =
             cfg.node_id.empty() ? cfg.listen_host + ":" + std::to_string(at.port()) : cfg.node_id;
         if (cfg.store_url.rfind("postgres", 0) != 0) {
-            log::warn("--cluster with --store {}: history is per node; rooms keep their order across nodes only "
-                      "with a shared store (postgres://...)",
-                      cfg.store_url.substr(0, cfg.store_url.find(':')));
+            log::warn(
+                "--cluster with --store {}: history is per node; rooms keep their order across nodes only "
+                "with a shared store (postgres://...)",
+                cfg.store_url.substr(0, cfg.store_url.find(':')));
         }
         // A room created on another node is read from the shared store on first use.
         rooms.set_lookup([&store](std::int64_t id) -> std::optional<store::room> {
             auto found = std::make_shared<std::promise<std::optional<store::room>>>();
             auto got = found->get_future();
-            store->get_room(id, [found](result<std::optional<store::room>> r) {
-                found->set_value(r ? r.value() : std::nullopt);
-            });
+            store->get_room(
+                id, [found](result<std::optional<store::room>> r) { found->set_value(r ? r.value() : std::nullopt); });
             if (got.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
                 return std::nullopt;
             }
@@ -258,6 +297,7 @@ int run_server(const config& cfg) {
     std::fflush(stdout);
 
     auto signals = std::make_unique<asio::signal_set>(pool.loop(0), SIGINT, SIGTERM);
+    std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
     signals->async_wait([&](const boost::system::error_code& err, int sig) {
         if (err) {
             return;
@@ -266,11 +306,14 @@ int run_server(const config& cfg) {
         for (std::size_t i = 0; i < listeners.size(); ++i) {
             asio::post(pool.loop(i), [l = listeners[i]] { l->stop(); });
         }
-        pool.stop();
+        stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
     });
     std::signal(SIGPIPE, SIG_IGN);
 
     pool.run();
+    if (stopper.joinable()) {
+        stopper.join();
+    }
     if (bus) {
         bus->stop();
     }

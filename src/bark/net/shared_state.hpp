@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <unordered_set>
 #include <vector>
 
 #include "bark/app/config.hpp"
@@ -24,6 +25,7 @@ namespace bark::net {
 
 class http_router;
 class sockjs_registry;
+class ws_session;
 struct sockjs_service;
 
 struct shared_state {
@@ -37,7 +39,10 @@ struct shared_state {
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
     sockjs_registry* sockjs_sessions = nullptr;   // SockJS sessions over HTTP transports
     boost::asio::ssl::context* tls = nullptr;     // --tls-cert: connections speak TLS
-    std::atomic<std::size_t> open_connections{0};  // TCP connections now (see connection_slot)
+    std::atomic<std::size_t> open_connections{0};
+    // Open WebSocket sessions per loop (each set touched only on its loop), for a graceful stop.
+    std::vector<std::unordered_set<ws_session*>> live_ws{};
+    std::atomic<std::size_t> live_ws_count{0};  // TCP connections now (see connection_slot)
 };
 
 }  // namespace bark::net

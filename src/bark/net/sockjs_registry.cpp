@@ -44,6 +44,14 @@ void sockjs_registry::clear() {
     owners_.clear();
 }
 
+std::vector<std::shared_ptr<sockjs_session>> sockjs_registry::on_loop(std::size_t loop) const {
+    std::vector<std::shared_ptr<sockjs_session>> out;
+    for (const auto& entry : local_.at(loop)) {
+        out.push_back(entry.second);
+    }
+    return out;
+}
+
 std::size_t sockjs_registry::size() const {
     const std::lock_guard lock(mu_);
     return owners_.size();

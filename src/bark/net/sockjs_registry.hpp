@@ -31,6 +31,8 @@ public:
     void erase(std::size_t loop, const std::string& key);
 
     std::size_t size() const;
+    // The sessions living on `loop`; call only on `loop`.
+    std::vector<std::shared_ptr<sockjs_session>> on_loop(std::size_t loop) const;
     // Drops every session (the loops have stopped).
     void clear();
 

@@ -42,7 +42,14 @@ ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::siz
       opened_(clock::now()),
       timer_(ws_.get_executor()) {}
 
-ws_session::~ws_session() = default;
+ws_session::~ws_session() {
+    if (listed_) {
+        state_.live_ws[loop_].erase(this);
+        state_.live_ws_count.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void ws_session::go_away() { close(stomp::close_code::going_away, "server shutting down"); }
 
 void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
@@ -73,6 +80,11 @@ void ws_session::on_accept(beast::error_code ec) {
         asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
     }
     endpoint_ = make_endpoint_(state_, endpoint_context{*this, loop_, std::move(credentials_), subprotocol_});
+    if (loop_ < state_.live_ws.size()) {
+        state_.live_ws[loop_].insert(this);
+        state_.live_ws_count.fetch_add(1, std::memory_order_relaxed);
+        listed_ = true;
+    }
     log::debug("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
     arm_timer();
     do_read();

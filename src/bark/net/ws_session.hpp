@@ -40,6 +40,8 @@ public:
     // session_transport
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
+    // The server is stopping: queued frames go out, then a close with 1001.
+    void go_away();
     poster make_poster() override;
 
 private:
@@ -78,6 +80,7 @@ private:
     bool closing_ = false;                                   // close requested: write what is queued, then close
     bool close_started_ = false;                             // the WebSocket close handshake was started
     bool dead_ = false;                                      // torn down: ignore everything
+    bool listed_ = false;                                    // in state_.live_ws
     bool queued_binary_ = false;                             // queued_ holds bytes that are not UTF-8: send binary
     std::uint16_t close_code_ = 1000;                        // code for the close handshake
     std::string close_reason_;                               // reason for the close handshake
