@@ -9,7 +9,7 @@ apt_packages=(
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev
   libpq-dev postgresql
-  libhiredis-dev redis-server
+  libhiredis-dev redis-server libtomlplusplus-dev
   nodejs npm
   chromium
 )

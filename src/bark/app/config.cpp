@@ -1,13 +1,16 @@
-// Command-line and environment parsing with CLI11: each option has a flag and a BARK_<NAME>
-// variable; a flag wins over the variable. Bad values end start-up with one line naming the option.
+// Command-line, environment and config-file parsing with CLI11: each option has a flag, a
+// BARK_<NAME> variable and a key in the TOML file of --config; flag > variable > file > default.
+// Bad values and unknown keys end start-up with one line naming the option.
 #include "bark/app/config.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstdio>
 #include <thread>
 
+#include "bark/app/config_file.hpp"
 #include "bark/core/log.hpp"
 #include "bark/stomp/heart_beat.hpp"
 #include "bark/version.hpp"
@@ -112,6 +115,23 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_flag("--sockjs-test-services", c.sockjs_test_services,
                  "serve the SockJS protocol test services /echo, /close, /disabled_websocket_echo, /cookie_needed_echo")
         ->envname("BARK_SOCKJS_TEST_SERVICES");
+
+    // Every option of the server may come from the file (not --config itself, nor `bark token`'s).
+    std::set<std::string> known;
+    for (const CLI::Option* o : app.get_options()) {
+        if (!o->get_lnames().empty() && o->get_lnames().front() != "help" && o->get_lnames().front() != "version") {
+            known.insert(o->get_lnames().front());
+        }
+    }
+    // CLI11 reads the file before it looks at the environment, so BARK_CONFIG is passed as the
+    // default file name (then it must exist, like a --config).
+    const char* config_env = std::getenv("BARK_CONFIG");
+    const std::string config_default = config_env != nullptr ? config_env : "";
+    app.set_config("--config", config_default,
+                   "TOML file of options (keys: the option names; flag > BARK_* > file > default); env BARK_CONFIG",
+                   !config_default.empty());
+    app.config_formatter(std::make_shared<toml_config>(std::move(known)));
+    app.allow_config_extras(CLI::config_extras_mode::error);
 
     token_command token;
     CLI::App* token_app = app.add_subcommand("token", "print a signed JWT (HS256) for a user");
