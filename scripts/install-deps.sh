@@ -10,6 +10,7 @@ apt_packages=(
   libgtest-dev libbenchmark-dev
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
+  python3-prometheus-client
   nodejs npm
   chromium
 )

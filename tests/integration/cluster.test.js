@@ -42,7 +42,7 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
       const end = Date.now() + 5000;
       let r = await readyz(node);
       while (r.status !== 200 && Date.now() < end) { await sleep(50); r = await readyz(node); }
-      assert.equal(r.status, 200, `${name}: ${r.text}`);
+      assert.equal(r.status, 200, `${name}: ${r.body}`);
       assert.equal(r.json.cluster.state, 'up');
       assert.equal(r.json.cluster.node, name);
     }
@@ -89,7 +89,7 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     const admin = A.token({ userId: 1, username: 'ops', role: 'ADMIN' });
     const pushed = await httpRequest(C.port, { method: 'POST', path: '/api/publish', token: admin,
       body: { destination: `/user/${CUST.userId}/queue/errors`, payload: { error: 'account', message: 'check your account' } } });
-    assert.equal(pushed.status, 202, pushed.text);
+    assert.equal(pushed.status, 202, pushed.body);
     assert.deepEqual((await custA.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });
     assert.deepEqual((await custB.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });
     custA.chatSend(R, { messageText: '' }, { receipt: 'bad-1' });
@@ -198,7 +198,7 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
       const end = Date.now() + 10000;
       let r = await readyz(node);
       while (r.status !== 200 && Date.now() < end) { await sleep(50); r = await readyz(node); }
-      assert.equal(r.status, 200, `ready again: ${r.text}`);
+      assert.equal(r.status, 200, `ready again: ${r.body}`);
     }
     const caught = await salonC.waitJson('room', 10, 10000);
     assert.deepEqual(caught.slice(5).map((m) => m.messageText), [0, 1, 2, 3, 4].map((i) => `during ${i}`),

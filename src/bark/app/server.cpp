@@ -1,5 +1,6 @@
 // Server assembly and lifetime.
 #include "bark/app/server.hpp"
+#include "bark/app/ops_routes.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -26,7 +27,6 @@
 #include "bark/chat/rest_api.hpp"
 #include "bark/chat/room_directory.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
-#include "bark/core/json_writer.hpp"
 #include "bark/core/log.hpp"
 #include "bark/net/endpoint.hpp"
 #include "bark/net/http_router.hpp"
@@ -161,28 +161,8 @@ int run_server(const config& cfg) {
     chat::chat_service chat(*store, broker, rooms);
 
     net::http_router router;
-    router.add(http::verb::get, "/healthz",
-               [](const net::http_request&, const captures&, const net::http_reply& reply) {
-                   reply(net::text_answer(200, "text/plain", "ok"));
-               });
-    router.add(http::verb::get, "/readyz",
-               [&bus](const net::http_request&, const captures&, const net::http_reply& reply) {
-                   // Ready when the cluster bus (if any) is connected; the store answers through the API.
-                   const cluster::bus_status st = bus ? bus->status() : cluster::bus_status{};
-                   const bool ready = st.state == cluster::bus_state::none || st.state == cluster::bus_state::up;
-                   json_writer w;
-                   w.begin_object().key("ready").value(ready).key("cluster").begin_object();
-                   w.key("state").value(cluster::to_string(st.state));
-                   if (bus) {
-                       w.key("node").value(st.node_id).key("channels").value(static_cast<std::int64_t>(st.channels));
-                       w.key("published").value(static_cast<std::int64_t>(st.published));
-                       w.key("received").value(static_cast<std::int64_t>(st.received));
-                       w.key("dropped").value(static_cast<std::int64_t>(st.dropped));
-                       if (!st.detail.empty()) w.key("detail").value(st.detail);
-                   }
-                   w.end_object().end_object();
-                   reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
-               });
+    app::ops_routes ops(*store, bus, broker, chat);
+    ops.add_to(router);
     // The demo page; without it the API still works.
     {
         const auto web_root = cfg.web_root.empty() ? net::default_web_root() : std::filesystem::path(cfg.web_root);
@@ -231,6 +211,8 @@ int run_server(const config& cfg) {
     net::shared_state state{cfg, broker,       router,           options,         services,
                             {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
     state.live_ws.resize(pool.size());
+    state.services.counters = &state.session_counters;
+    ops.start(state, sockjs_sessions);
     state.tls = tls.get();
 
     std::vector<std::shared_ptr<net::listener>> listeners;

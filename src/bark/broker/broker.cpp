@@ -27,7 +27,8 @@ public:
     void publish(const shared_message_ptr& m) override { owner_.publish(index_, m); }
     std::string next_message_id() override { return owner_.next_message_id(); }
 
-    void deliver_here(const shared_message_ptr& m) { registry_.publish(m); }
+    void deliver_here(const shared_message_ptr& m) { deliveries_.add(registry_.publish(m)); }
+    std::uint64_t deliveries() const { return deliveries_.get(); }
     bool has_subscriptions() const { return count_.load(std::memory_order_relaxed) != 0; }
     std::size_t count() const { return count_.load(std::memory_order_relaxed); }
     boost::asio::io_context& loop() { return loop_; }
@@ -38,6 +39,7 @@ private:
     boost::asio::io_context& loop_;
     registry registry_;                  // touched only on loop_
     std::atomic<std::size_t> count_{0};  // registry_.size(), readable from other loops
+    metrics::counter deliveries_;        // messages handed to subscribers on this loop
 };
 
 broker::broker(const std::vector<boost::asio::io_context*>& loops) {
@@ -52,6 +54,7 @@ broker::~broker() = default;
 stomp::broker_port& broker::port(std::size_t loop) { return *shards_.at(loop); }
 
 void broker::publish(std::size_t from, const shared_message_ptr& m) {
+    published_.add();
     if (bus_ != nullptr && !bus_->publish(m)) {
         return;  // the bus delivers it here in its turn
     }
@@ -78,6 +81,14 @@ void broker::deliver(std::size_t from, const shared_message_ptr& m) {
 
 std::string broker::next_message_id() {
     return id_prefix_ + std::to_string(next_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+std::uint64_t broker::deliveries() const {
+    std::uint64_t n = 0;
+    for (const auto& s : shards_) {
+        n += s->deliveries();
+    }
+    return n;
 }
 
 std::size_t broker::subscription_count() const {

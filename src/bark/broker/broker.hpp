@@ -12,6 +12,7 @@
 
 #include "bark/broker/registry.hpp"
 #include "bark/cluster/cluster_bus.hpp"
+#include "bark/core/metrics.hpp"
 #include "bark/stomp/session.hpp"
 
 namespace boost::asio {
@@ -44,6 +45,9 @@ public:
 
     // Subscriptions registered on all loops (approximate while loops run).
     std::size_t subscription_count() const;
+    // Publishes on this node, and deliveries to subscribers here (each message × each subscription).
+    std::uint64_t published() const { return published_.get(); }
+    std::uint64_t deliveries() const;
 
 private:
     class shard;
@@ -51,6 +55,7 @@ private:
 
     std::vector<std::unique_ptr<shard>> shards_;
     std::atomic<std::uint64_t> next_id_{1};
+    metrics::counter published_;
     cluster::cluster_bus* bus_ = nullptr;  // set before the loops run; then read-only
     std::string id_prefix_;                // "<node-id>:" in a cluster
 };

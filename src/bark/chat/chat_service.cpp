@@ -124,6 +124,7 @@ void chat_service::on_send(broker::pub_request&& req) const {
             return;
         }
         if (!res->duplicate) {  // a retry is receipted again but not broadcast again
+            stored_.add();
             const store::message& stored = res->stored;
             broadcast(stored, res->previous_id);
             const bool customer_sent = stored.sender_role == "USER" && stored.sender_id == r.customer_id;

@@ -14,6 +14,7 @@
 #include "bark/auth/principal.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/core/metrics.hpp"
 #include "bark/core/path_template.hpp"
 #include "bark/stomp/session.hpp"
 #include "bark/store/message_store.hpp"
@@ -50,6 +51,9 @@ public:
     // False when the destination is neither.
     bool publish_json(std::string_view destination, std::string_view json) const;
 
+    // Chat messages stored (retries of a stored one not counted).
+    std::uint64_t messages_stored() const { return stored_.get(); }
+
     // A room or user id from a path segment; nullopt unless a positive decimal integer.
     static std::optional<std::int64_t> parse_id(std::string_view s);
 
@@ -67,6 +71,7 @@ private:
     // The room id when destination is topic with a valid id.
     static std::optional<std::int64_t> room_in(const path_template& topic, std::string_view destination);
 
+    mutable metrics::counter stored_;
     store::message_store& store_;
     broker::broker& broker_;
     room_directory& rooms_;

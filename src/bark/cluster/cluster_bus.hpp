@@ -34,6 +34,7 @@ struct bus_status {
     std::uint64_t received = 0;   // messages received from other nodes
     std::uint64_t dropped = 0;    // messages not sent while the bus was down
     std::uint64_t channels = 0;   // channels and patterns subscribed now
+    std::uint64_t queued = 0;     // publishes waiting for the bus thread
 };
 
 class cluster_bus {

@@ -222,6 +222,10 @@ public:
         s.received = received_.load(std::memory_order_relaxed);
         s.dropped = dropped_.load(std::memory_order_relaxed);
         s.channels = active_channels_;
+        {
+            std::lock_guard out(out_mutex_);
+            s.queued = outbound_.size();
+        }
         return s;
     }
 
@@ -622,7 +626,7 @@ private:
     int sub_backoff_ = 0;
     std::mt19937 rng_{std::random_device{}()};
 
-    std::mutex out_mutex_;
+    mutable std::mutex out_mutex_;
     std::vector<outbound> outbound_;  // publishes waiting for the bus thread
 
     mutable std::mutex mutex_;

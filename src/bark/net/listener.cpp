@@ -78,6 +78,7 @@ void listener::do_accept() {
         }
         if (self->state_.open_connections.load(std::memory_order_relaxed) >= self->state_.cfg.max_connections) {
             refuse(socket);
+            self->state_.refused_connections.add();
             const auto now = std::chrono::steady_clock::now();
             if (now - self->last_refusal_log_ >= std::chrono::seconds(1)) {  // one line a second per loop
                 self->last_refusal_log_ = now;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bark/app/config.hpp"
+#include "bark/core/metrics.hpp"
 #include "bark/stomp/session.hpp"
 
 namespace bark::broker {
@@ -39,10 +40,14 @@ struct shared_state {
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
     sockjs_registry* sockjs_sessions = nullptr;   // SockJS sessions over HTTP transports
     boost::asio::ssl::context* tls = nullptr;     // --tls-cert: connections speak TLS
-    std::atomic<std::size_t> open_connections{0};
+    std::atomic<std::size_t> open_connections{0};  // TCP connections now (see connection_slot)
     // Open WebSocket sessions per loop (each set touched only on its loop), for a graceful stop.
     std::vector<std::unordered_set<ws_session*>> live_ws{};
-    std::atomic<std::size_t> live_ws_count{0};  // TCP connections now (see connection_slot)
+    std::atomic<std::size_t> live_ws_count{0};
+    std::atomic<std::size_t> live_sockjs_ws_count{0};  // of which SockJS-framed
+    metrics::counter slow_consumers_closed{};         // by a transport: send buffer full or writes blocked
+    metrics::counter refused_connections{};           // over --max-connections
+    stomp::session_counters session_counters{};       // frames, auth, rate limits
 };
 
 }  // namespace bark::net

@@ -107,6 +107,7 @@ void sockjs_session::send(broker::outbound_frame&& f) {
     const std::size_t queued = pending_bytes_ + (receiver_ ? receiver_->bytes_queued() : 0);
     if (queued > state_.cfg.send_buffer_bytes) {
         log::info("sockjs session={} closed: slow consumer", endpoint_ ? endpoint_->id() : "-");
+        state_.slow_consumers_closed.add();
         pending_.clear();
         pending_bytes_ = 0;
         closed_ = true;

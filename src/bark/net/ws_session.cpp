@@ -46,6 +46,9 @@ ws_session::~ws_session() {
     if (listed_) {
         state_.live_ws[loop_].erase(this);
         state_.live_ws_count.fetch_sub(1, std::memory_order_relaxed);
+        if (sockjs_) {
+            state_.live_sockjs_ws_count.fetch_sub(1, std::memory_order_relaxed);
+        }
     }
 }
 
@@ -83,6 +86,9 @@ void ws_session::on_accept(beast::error_code ec) {
     if (loop_ < state_.live_ws.size()) {
         state_.live_ws[loop_].insert(this);
         state_.live_ws_count.fetch_add(1, std::memory_order_relaxed);
+        if (sockjs_) {
+            state_.live_sockjs_ws_count.fetch_add(1, std::memory_order_relaxed);
+        }
         listed_ = true;
     }
     log::debug("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
@@ -156,6 +162,7 @@ void ws_session::send(broker::outbound_frame&& f) {
         queued_binary_ = queued_binary_ || !f.utf8;
     }
     if (queued_.size() > state_.cfg.send_buffer_bytes) {
+        state_.slow_consumers_closed.add();
         abort("slow-consumer: send buffer full");
         return;
     }
@@ -286,6 +293,7 @@ void ws_session::on_timer(beast::error_code ec) {
     timer_at_ = clock::time_point::max();
     const auto now = clock::now();
     if (writing_ && now - write_started_ >= std::chrono::milliseconds(state_.cfg.send_time_limit_ms)) {
+        state_.slow_consumers_closed.add();
         abort("slow-consumer: write blocked");
         return;
     }

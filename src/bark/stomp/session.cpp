@@ -177,7 +177,12 @@ void session::on_closed() {
     transactions_.clear();
 }
 
-bool session::on_frame(frame&& f) { return handle(f); }
+bool session::on_frame(frame&& f) {
+    if (services_.counters != nullptr) {
+        services_.counters->frames_in[static_cast<std::size_t>(f.cmd)].add();
+    }
+    return handle(f);
+}
 
 bool session::handle(frame& f) {
     if (state_ == state::closing || state_ == state::closed) {
@@ -246,6 +251,13 @@ bool session::handle_connect(frame& f) {
     if (!outcome.who) {
         // The reason only: never the token.
         log::info("session={} refused: {}", id_, outcome.failure.code);
+        if (services_.counters != nullptr) {
+            auto& c = *services_.counters;
+            (outcome.failure.code == "token-missing"   ? c.auth_missing
+             : outcome.failure.code == "token-expired" ? c.auth_expired
+                                                       : c.auth_invalid)
+                .add();
+        }
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
     principal_ = *outcome.who;
@@ -266,6 +278,9 @@ bool session::handle_connect(frame& f) {
 
     frame reply;
     reply.cmd = command::connected;
+    if (services_.counters != nullptr) {
+        services_.counters->authenticated.add();
+    }
     reply.add("version", std::string(to_string(version_)));
     reply.add("heart-beat", std::to_string(send_every_ms_) + "," + std::to_string(expect_every_ms_));
     reply.add("server", options_.server_name);
@@ -297,6 +312,9 @@ bool session::handle_send(frame& f) {
     }
     if ((to_sub || to_pub) && !take_send_token()) {
         const auto r = f.get("receipt");
+        if (services_.counters != nullptr) {
+            services_.counters->rate_limited.add();
+        }
         send_user_error({"rate-limited", "more than " + std::to_string(options_.limits.max_send_rate) +
                                              " SENDs per second; this one was dropped"},
                         r);
@@ -693,6 +711,7 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
         if (const auto it = replays_.find(&s); it != replays_.end()) {
             if (it->second.held.size() >= options_.limits.max_held_during_replay) {
                 state_ = state::closing;
+                count_slow_consumer();
                 transport_.close(close_code::policy_violation, "slow-consumer");
                 return;
             }
@@ -704,6 +723,9 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
 }
 
 void session::deliver_now(const broker::shared_message_ptr& m, broker::subscription& s) {
+    if (services_.counters != nullptr) {
+        services_.counters->frames_out[static_cast<std::size_t>(command::message)].add();
+    }
     if (m->seq != 0) {
         s.last_seq = std::max(s.last_seq, m->seq);
     }
@@ -714,6 +736,7 @@ void session::deliver_now(const broker::shared_message_ptr& m, broker::subscript
     if (s.ack != broker::ack_mode::auto_) {
         if (pending_acks_.size() >= options_.limits.max_pending_acks) {
             state_ = state::closing;
+            count_slow_consumer();
             transport_.close(close_code::policy_violation, "slow-consumer");
             return;
         }
@@ -751,7 +774,16 @@ void session::send_receipt(const frame& f) {
     }
 }
 
+void session::count_slow_consumer() {
+    if (services_.counters != nullptr) {
+        services_.counters->slow_consumers.add();
+    }
+}
+
 void session::send_frame(const frame& f) {
+    if (services_.counters != nullptr) {
+        services_.counters->frames_out[static_cast<std::size_t>(f.cmd)].add();
+    }
     broker::outbound_frame out;
     encode(f, version_, out.own);
     out.utf8 = is_valid_utf8(out.own);

@@ -4,6 +4,8 @@
 // subscriptions, pending ACKs and open transactions. Every call happens on the connection's loop.
 #pragma once
 
+#include <array>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -18,6 +20,7 @@
 #include "bark/auth/principal.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/broker/registry.hpp"
+#include "bark/core/metrics.hpp"
 #include "bark/broker/shared_message.hpp"
 #include "bark/stomp/parser.hpp"
 
@@ -93,6 +96,19 @@ struct replay_page {
 using replay_sink = std::function<void(replay_page)>;  // called from any thread, in order, until done
 
 // Everything a session needs from the server, shared by the sessions of all loops (read-only).
+// What sessions count for /metrics (shared by every session; relaxed atomics).
+struct session_counters {
+    static constexpr std::size_t commands = static_cast<std::size_t>(command::error) + 1;
+    std::array<metrics::counter, commands> frames_in;   // by command
+    std::array<metrics::counter, commands> frames_out;  // by command (MESSAGE: one per delivery)
+    metrics::counter authenticated;                      // CONNECTED sent
+    metrics::counter auth_missing;                       // token-missing
+    metrics::counter auth_invalid;                       // token-invalid
+    metrics::counter auth_expired;                       // token-expired
+    metrics::counter rate_limited;                       // SENDs refused by --max-send-rate
+    metrics::counter slow_consumers;                     // closed for too many pending acks or held messages
+};
+
 struct session_services {
     const broker::pub_router* router = nullptr;        // /pub destinations
     const auth::authenticator* authenticator = nullptr;
@@ -102,6 +118,7 @@ struct session_services {
     // destination keeps no history.
     std::function<bool(const auth::principal&, std::string_view destination, std::int64_t after_id, replay_sink)>
         replay;
+    session_counters* counters = nullptr;  // null: nothing is counted
 };
 
 class session final : public broker::subscriber, private frame_handler {
@@ -167,6 +184,7 @@ private:
     bool fail(std::string_view code, std::string_view body, const frame* cause,
               std::uint16_t ws_code = close_code::protocol_error);
     void send_receipt(const frame& f);
+    void count_slow_consumer();
     void send_frame(const frame& f);
     void send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt);
     void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bark/core/metrics.hpp"
 #include "bark/core/result.hpp"
 
 namespace bark::store {
@@ -72,6 +73,13 @@ struct page {
     bool has_more = false;  // more messages exist past the last one returned, in the same direction
 };
 
+// What a store with a writer thread measures (for /metrics).
+struct store_stats {
+    metrics::histogram commit_seconds{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
+    metrics::histogram batch_writes{{1, 2, 4, 8, 16, 32, 64, 128}};  // writes per transaction
+    metrics::counter failed_batches;                                 // transactions that failed
+};
+
 template <class T>
 using callback = std::function<void(result<T>)>;
 
@@ -109,6 +117,12 @@ public:
     // Waits until every write accepted so far is committed and its completion has run; then
     // no more work is accepted. Idempotent.
     virtual void close() = 0;
+
+    // Commit latency and batch sizes; null for a store without transactions (memory:).
+    virtual const store_stats* stats() const { return nullptr; }
+
+    // Calls done (from any thread) with whether the store answers a trivial query now (/readyz).
+    virtual void ping(callback<unit> done) = 0;
 };
 
 // Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq

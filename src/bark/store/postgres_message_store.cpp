@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cstdlib>
 #include <future>
@@ -691,6 +692,7 @@ std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
 void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& batch) {
     connection& c = *writer_conn_;
     std::optional<error> batch_error;
+    const auto started = std::chrono::steady_clock::now();
     if (!c.ensure()) batch_error = c.last_error();
     // Each op runs under savepoint `op`, so a failing op fails alone. Transaction control rides
     // along in one round trip per op: the next op's savepoint is set together with the release of
@@ -718,6 +720,12 @@ void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& b
     }
     if (batch_error && PQtransactionStatus(c.pg()) != PQTRANS_IDLE) c.exec("ROLLBACK");
     if (!batch_error) transactions_committed_.fetch_add(1, std::memory_order_relaxed);
+    if (batch_error) {
+        stats_.failed_batches.add();
+    } else if (!batch.empty()) {
+        stats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        stats_.batch_writes.observe(static_cast<double>(batch.size()));
+    }
     for (auto& op : batch) op->complete(batch_error ? &*batch_error : nullptr);
 }
 
@@ -782,6 +790,19 @@ result<std::vector<room>> postgres_message_store::load_rooms() {
     error why;
     if (!submit_read([&promise](connection& c) { promise.set_value(load_rooms_q(c)); }, why)) return why;
     return future.get();
+}
+
+void postgres_message_store::ping(callback<unit> done) {
+    error why;
+    auto job = [done](connection& c) {
+        query q(c, "SELECT 1");
+        if (q.run()) {
+            done(unit{});
+        } else {
+            done(q.err());
+        }
+    };
+    if (!submit_read(std::move(job), why)) done(std::move(why));
 }
 
 void postgres_message_store::get_room(std::int64_t room_id, callback<std::optional<room>> done) {

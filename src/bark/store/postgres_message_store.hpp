@@ -57,6 +57,8 @@ public:
     // Drains both queues (committing every queued write and running every completion), joins the
     // threads and closes the connections. Must not be called from a completion.
     void close() override;
+    const store_stats* stats() const override { return &stats_; }
+    void ping(callback<unit> done) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const { return transactions_committed_.load(); }
@@ -102,6 +104,7 @@ private:
     std::mutex close_mutex_;                                // serializes close() calls
     bool closed_ = false;                                   // close() finished (guarded by close_mutex_)
     std::atomic<std::uint64_t> transactions_committed_{0};  // batches committed (for tests and metrics)
+    store_stats stats_;  // commit latency and batch sizes, for /metrics
 
     std::thread writer_;  // runs writer_loop()
     std::thread reader_;  // runs reader_loop()

@@ -622,6 +622,7 @@ void sqlite_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& bat
         if (!q.run()) return q.err();
         return std::nullopt;
     };
+    const auto started = std::chrono::steady_clock::now();
     batch_error = control("BEGIN IMMEDIATE");
     if (!batch_error) {
         for (auto& op : batch) {
@@ -640,6 +641,12 @@ void sqlite_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& bat
         if (!batch_error) batch_error = control("COMMIT");
         if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
         if (!batch_error) transactions_committed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (batch_error) {
+        stats_.failed_batches.add();
+    } else {
+        stats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        stats_.batch_writes.observe(static_cast<double>(batch.size()));
     }
     for (auto& op : batch) op->complete(batch_error ? &*batch_error : nullptr);
 }
@@ -703,6 +710,19 @@ result<std::vector<room>> sqlite_message_store::load_rooms() {
     error why;
     if (!submit_read([&promise](connection& c) { promise.set_value(load_rooms_q(c)); }, why)) return why;
     return future.get();
+}
+
+void sqlite_message_store::ping(callback<unit> done) {
+    error why;
+    auto job = [done](connection& c) {
+        query q(c, "SELECT 1");
+        if (q.next()) {
+            done(unit{});
+        } else {
+            done(q.failed() ? q.err() : error{"storage", "sqlite: SELECT 1 returned nothing"});
+        }
+    };
+    if (!submit_read(std::move(job), why)) done(std::move(why));
 }
 
 void sqlite_message_store::get_room(std::int64_t room_id, callback<std::optional<room>> done) {

@@ -1,0 +1,172 @@
+// /healthz, /readyz and /metrics, and the registration of every metric.
+#include "bark/app/ops_routes.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "bark/broker/broker.hpp"
+#include "bark/chat/chat_service.hpp"
+#include "bark/cluster/cluster_bus.hpp"
+#include "bark/core/json_writer.hpp"
+#include "bark/net/http_router.hpp"
+#include "bark/net/shared_state.hpp"
+#include "bark/net/sockjs_registry.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::app {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+// CPU seconds (user + system) and resident bytes of this process, from /proc.
+double process_cpu_seconds() {
+    std::ifstream in("/proc/self/stat");
+    std::string line;
+    std::getline(in, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return 0;
+    // Fields after the command: state(3) ... utime(14) stime(15), counted from 1.
+    std::size_t field = 2;
+    std::size_t pos = close + 1;
+    double utime = 0;
+    double stime = 0;
+    while (pos < line.size() && field < 15) {
+        while (pos < line.size() && line[pos] == ' ') ++pos;
+        const auto end = line.find(' ', pos);
+        ++field;
+        if (field == 14) utime = std::stod(line.substr(pos, end - pos));
+        if (field == 15) stime = std::stod(line.substr(pos, end - pos));
+        pos = end;
+    }
+    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double process_resident_bytes() {
+    std::ifstream in("/proc/self/statm");
+    double size = 0;
+    double resident = 0;
+    in >> size >> resident;
+    return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+ops_routes::ops_routes(store::message_store& store, const std::unique_ptr<cluster::cluster_bus>& bus,
+                       const broker::broker& broker, const chat::chat_service& chat)
+    : store_(store), bus_(bus), broker_(broker), chat_(chat) {}
+
+void ops_routes::add_to(net::http_router& router) {
+    router.add(http::verb::get, "/healthz",
+               [](const net::http_request&, const captures&, const net::http_reply& reply) {
+                   reply(net::text_answer(200, "text/plain", "ok"));
+               });
+    router.add(
+        http::verb::get, "/readyz", [this](const net::http_request&, const captures&, const net::http_reply& reply) {
+            const cluster::bus_status bus = bus_ ? bus_->status() : cluster::bus_status{};
+            store_.ping([bus, has_bus = bus_ != nullptr, reply](result<unit> store) {
+                const bool cluster_ok = bus.state == cluster::bus_state::none || bus.state == cluster::bus_state::up;
+                const bool ready = cluster_ok && store.ok();
+                json_writer w;
+                w.begin_object().key("ready").value(ready);
+                w.key("store").begin_object().key("ok").value(store.ok());
+                if (!store) w.key("detail").value(store.err().message);
+                w.end_object();
+                w.key("cluster").begin_object().key("state").value(cluster::to_string(bus.state));
+                if (has_bus) {
+                    w.key("node").value(bus.node_id).key("channels").value(static_cast<std::int64_t>(bus.channels));
+                    w.key("published").value(static_cast<std::int64_t>(bus.published));
+                    w.key("received").value(static_cast<std::int64_t>(bus.received));
+                    w.key("dropped").value(static_cast<std::int64_t>(bus.dropped));
+                    if (!bus.detail.empty()) w.key("detail").value(bus.detail);
+                }
+                w.end_object().end_object();
+                reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
+            });
+        });
+    router.add(http::verb::get, "/metrics",
+               [this](const net::http_request&, const captures&, const net::http_reply& reply) {
+                   if (!started_) {
+                       reply(net::error_answer(503, "starting", "the server is starting"));
+                       return;
+                   }
+                   reply(net::text_answer(200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()));
+               });
+}
+
+void ops_routes::start(const net::shared_state& state, const net::sockjs_registry& sockjs) {
+    using metrics::registry;
+    auto& r = registry_;
+    const auto gauge = [](auto f) { return [f] { return static_cast<double>(f()); }; };
+
+    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "websocket"}},
+                gauge([&state] { return state.live_ws_count.load() - state.live_sockjs_ws_count.load(); }));
+    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "sockjs-websocket"}},
+                gauge([&state] { return state.live_sockjs_ws_count.load(); }));
+    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "sockjs-http"}},
+                gauge([&sockjs] { return sockjs.size(); }));
+    r.add_gauge("bark_tcp_connections", "Open TCP connections (HTTP, WebSocket, SockJS receivers).", {},
+                gauge([&state] { return state.open_connections.load(); }));
+    r.add_counter("bark_connections_refused", "Connections refused over --max-connections.", {},
+                  state.refused_connections);
+
+    const auto& sc = state.session_counters;
+    r.add_counter("bark_sessions_authenticated", "STOMP sessions that got CONNECTED.", {}, sc.authenticated);
+    r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-missing"}}, sc.auth_missing);
+    r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-invalid"}}, sc.auth_invalid);
+    r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-expired"}}, sc.auth_expired);
+    for (std::size_t i = 0; i < stomp::session_counters::commands; ++i) {
+        const std::string cmd(stomp::to_string(static_cast<stomp::command>(i)));
+        const bool client = i < static_cast<std::size_t>(stomp::command::connected);
+        if (client) {
+            r.add_counter("bark_frames_in", "STOMP frames received, by command.", {{"command", cmd}}, sc.frames_in[i]);
+        } else {
+            r.add_counter("bark_frames_out", "STOMP frames sent, by command (MESSAGE: per delivery).",
+                          {{"command", cmd}}, sc.frames_out[i]);
+        }
+    }
+    r.add_counter("bark_sends_rate_limited", "SENDs refused by --max-send-rate.", {}, sc.rate_limited);
+    r.add_counter("bark_slow_consumers_closed", "Connections closed as slow consumers.", {}, [&state, &sc] {
+        return static_cast<double>(state.slow_consumers_closed.get() + sc.slow_consumers.get());
+    });
+
+    r.add_gauge("bark_subscriptions", "Subscriptions on this node.", {},
+                gauge([this] { return broker_.subscription_count(); }));
+    r.add_counter("bark_published_messages", "Messages published on this node (before fan-out).", {},
+                  [this] { return static_cast<double>(broker_.published()); });
+    r.add_counter("bark_deliveries", "Messages handed to subscribers on this node (fan-out).", {},
+                  [this] { return static_cast<double>(broker_.deliveries()); });
+    r.add_counter("bark_messages_stored", "Chat messages stored.", {},
+                  [this] { return static_cast<double>(chat_.messages_stored()); });
+
+    if (const store::store_stats* s = store_.stats()) {
+        r.add_histogram("bark_store_commit_seconds", "Time to commit one write transaction.", {}, s->commit_seconds);
+        r.add_histogram("bark_store_batch_writes", "Writes committed per transaction.", {}, s->batch_writes);
+        r.add_counter("bark_store_failed_batches", "Write transactions that failed.", {}, s->failed_batches);
+    }
+
+    if (bus_) {
+        const auto status = [this] { return bus_->status(); };
+        r.add_gauge("bark_cluster_up", "1 when the cluster bus is connected to Redis.", {},
+                    [status] { return status().state == cluster::bus_state::up ? 1.0 : 0.0; });
+        r.add_counter("bark_cluster_published", "Messages sent to other nodes.", {},
+                      [status] { return static_cast<double>(status().published); });
+        r.add_counter("bark_cluster_received", "Messages received from other nodes.", {},
+                      [status] { return static_cast<double>(status().received); });
+        r.add_counter("bark_cluster_dropped", "Messages not sent while Redis was away or too far behind.", {},
+                      [status] { return static_cast<double>(status().dropped); });
+        r.add_gauge("bark_cluster_queued", "Messages waiting to be written to Redis (the bus's lag).", {},
+                    [status] { return static_cast<double>(status().queued); });
+        r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to.", {},
+                    [status] { return static_cast<double>(status().channels); });
+    }
+
+    r.add_counter("bark_process_cpu_seconds", "CPU time of the process (user + system).", {}, process_cpu_seconds);
+    r.add_gauge("bark_process_resident_memory_bytes", "Resident memory of the process.", {}, process_resident_bytes);
+    started_ = true;
+}
+
+}  // namespace bark::app

@@ -1,0 +1,49 @@
+// The operator's endpoints: GET /healthz (the process answers), GET /readyz (the store answers and
+// the cluster bus, if any, is connected) and GET /metrics (Prometheus text, every name `bark_`).
+#pragma once
+
+#include <memory>
+
+#include "bark/core/metrics.hpp"
+
+namespace bark::broker {
+class broker;
+}
+namespace bark::chat {
+class chat_service;
+}
+namespace bark::cluster {
+class cluster_bus;
+}
+namespace bark::store {
+class message_store;
+}
+
+namespace bark::net {
+class http_router;
+class sockjs_registry;
+struct shared_state;
+}  // namespace bark::net
+
+namespace bark::app {
+
+class ops_routes {
+public:
+    ops_routes(store::message_store& store, const std::unique_ptr<cluster::cluster_bus>& bus,
+               const broker::broker& broker, const chat::chat_service& chat);
+
+    // Adds the three routes; they answer once start() ran.
+    void add_to(net::http_router& router);
+    // Registers every metric (the server's state exists now; the loops do not run yet).
+    void start(const net::shared_state& state, const net::sockjs_registry& sockjs);
+
+private:
+    store::message_store& store_;
+    const std::unique_ptr<cluster::cluster_bus>& bus_;  // empty: one node
+    const broker::broker& broker_;
+    const chat::chat_service& chat_;
+    metrics::registry registry_;
+    bool started_ = false;
+};
+
+}  // namespace bark::app
