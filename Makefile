@@ -7,7 +7,7 @@ JOBS       ?= 2
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-unit test-sanitize test-tsan fuzz fuzz-smoke bench clean format tidy
+.PHONY: all deps build run install test test-unit test-sanitize test-tsan fuzz fuzz-smoke bench clean format tidy
 
 all: build
 
@@ -24,6 +24,11 @@ run: build
 	@mkdir -p var
 	@echo "bark: open http://127.0.0.1:8080/ in a browser"
 	$(BUILD)/bin/bark --dev --listen 127.0.0.1:8080 --store sqlite:var/bark.db
+
+# The binaries, demo page, example configuration and systemd unit under PREFIX (DESTDIR works).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Unit and integration tests, then a short fuzz run of every parser target.
 test: build fuzz-smoke
