@@ -10,7 +10,7 @@ apt_packages=(
   libgtest-dev libbenchmark-dev
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
-  python3-prometheus-client
+  python3-prometheus-client libspdlog-dev
   nodejs npm
   chromium
 )

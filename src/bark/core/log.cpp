@@ -1,11 +1,13 @@
-// Log sink: formats a timestamp and level, then writes the line to stderr in one call.
+// Log sink: spdlog's stderr sink, one line per call with a UTC timestamp and the level. spdlog
+// is only seen here; callers format with fmt through log.hpp.
 #include "bark/core/log.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
+#include <memory>
 #include <string>
 
 namespace bark::log {
@@ -28,17 +30,38 @@ void set_level(level l) { current_level.store(l, std::memory_order_relaxed); }
 
 bool enabled(level l) { return l >= current_level.load(std::memory_order_relaxed) && l != level::off; }
 
-void write(level l, std::string_view message) {
-    using namespace std::chrono;
-    const auto now = system_clock::now();
-    const std::time_t t = system_clock::to_time_t(now);
-    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::string line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {:<5} {}\n", tm.tm_year + 1900,
-                                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms,
-                                   level_names[static_cast<std::size_t>(l)], message);
-    std::fwrite(line.data(), 1, line.size(), stderr);
+namespace {
+// The process's one logger: created on first use, configured once.
+spdlog::logger& logger() {
+    static const std::shared_ptr<spdlog::logger> l = [] {
+        auto made = std::make_shared<spdlog::logger>("bark", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+        made->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+        made->set_level(spdlog::level::trace);  // bark filters by its own level first
+        made->flush_on(spdlog::level::trace);
+        return made;
+    }();
+    return *l;
 }
+
+spdlog::level::level_enum to_spdlog(level l) {
+    switch (l) {
+        case level::trace:
+            return spdlog::level::trace;
+        case level::debug:
+            return spdlog::level::debug;
+        case level::info:
+            return spdlog::level::info;
+        case level::warn:
+            return spdlog::level::warn;
+        case level::error:
+            return spdlog::level::err;
+        case level::off:
+            break;
+    }
+    return spdlog::level::off;
+}
+}  // namespace
+
+void write(level l, std::string_view message) { logger().log(to_spdlog(l), message); }
 
 }  // namespace bark::log

@@ -91,7 +91,7 @@ void ws_session::on_accept(beast::error_code ec) {
         }
         listed_ = true;
     }
-    log::debug("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
+    log::info("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
     arm_timer();
     do_read();
 }
@@ -328,7 +328,7 @@ void ws_session::teardown(std::string_view why) {
     timer_.cancel();
     if (endpoint_) {
         endpoint_->on_closed();
-        log::debug("ws close session={} after {} ms: {}", endpoint_->id(),
+        log::info("ws close session={} after {} ms: {}", endpoint_->id(),
                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
     }
 }
