@@ -17,14 +17,13 @@
 
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/utf8.hpp"
+#include "check.hpp"
 
 namespace {
 
 namespace chat = bark::chat;
 
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 
 bool valid_utf8(std::string_view s) {
     const bool ours = bark::is_valid_utf8(s);

@@ -8,11 +8,10 @@
 
 #include "bark/cluster/wire.hpp"
 #include "bark/core/utf8.hpp"
+#include "check.hpp"
 
 namespace {
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

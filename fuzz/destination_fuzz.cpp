@@ -10,11 +10,10 @@
 #include <string_view>
 
 #include "bark/broker/destination.hpp"
+#include "check.hpp"
 
 namespace {
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -18,13 +18,12 @@
 #include "bark/core/percent_encoding.hpp"
 #include "bark/net/request_rules.hpp"
 #include "bark/sockjs/urls.hpp"
+#include "check.hpp"
 
 namespace {
 namespace http = boost::beast::http;
 
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 
 std::string_view field(const http::request<http::string_body>& req, http::field f) {
     const auto it = req.find(f);

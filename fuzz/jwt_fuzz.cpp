@@ -18,6 +18,7 @@
 
 #include "bark/auth/base64url.hpp"
 #include "bark/auth/jwt.hpp"
+#include "check.hpp"
 
 namespace {
 
@@ -29,9 +30,7 @@ using bark::auth::jwt_verifier;
 constexpr std::int64_t now = 1'700'000'000;
 constexpr std::string_view secret = "fuzz-secret";
 
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 
 std::unique_ptr<jwt_verifier> make_es256_verifier() {
     EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", const_cast<char*>("P-256"));

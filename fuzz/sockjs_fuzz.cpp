@@ -12,11 +12,10 @@
 #include "bark/core/utf8.hpp"
 #include "bark/sockjs/framing.hpp"
 #include "bark/sockjs/urls.hpp"
+#include "check.hpp"
 
 namespace {
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

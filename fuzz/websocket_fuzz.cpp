@@ -16,14 +16,13 @@
 
 #include "bark/sockjs/framing.hpp"
 #include "bark/stomp/parser.hpp"
+#include "check.hpp"
 
 namespace {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-void check(bool ok) {
-    if (!ok) std::abort();
-}
+using bark::fuzz::check;
 
 struct sink final : bark::stomp::frame_handler {
     bool on_frame(bark::stomp::frame&&) override { return true; }

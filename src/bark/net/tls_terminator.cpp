@@ -103,49 +103,39 @@ private:
     }
 
     // TLS records in, plaintext out to the session.
-    void read_tls() {
-        tls_.async_read_some(asio::buffer(from_tls_),
-                             [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                 if (ec) {
-                                     // The client left (or closing_ cancelled this read): the session sees end of
-                                     // stream.
-                                     boost::system::error_code ignored;
-                                     self->plain_.shutdown(asio::socket_base::shutdown_send, ignored);
-                                     self->tls_done_ = true;
-                                     self->maybe_shutdown();
-                                     return;
-                                 }
-                                 asio::async_write(self->plain_, asio::buffer(self->from_tls_.data(), n),
-                                                   [self](const boost::system::error_code& wec, std::size_t) {
-                                                       if (wec) {
-                                                           self->tls_done_ = true;
-                                                           self->close_tcp();
-                                                           return;
-                                                       }
-                                                       self->read_tls();
-                                                   });
-                             });
-    }
+    void read_tls() { pump(tls_, plain_, from_tls_, true); }
 
     // Plaintext from the session in, TLS records out.
-    void read_plain() {
-        plain_.async_read_some(asio::buffer(from_plain_),
-                               [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                   if (ec) {
-                                       self->plain_done_ = true;  // the session closed the connection
-                                       self->maybe_shutdown();
-                                       return;
-                                   }
-                                   asio::async_write(self->tls_, asio::buffer(self->from_plain_.data(), n),
-                                                     [self](const boost::system::error_code& wec, std::size_t) {
-                                                         if (wec) {
-                                                             self->plain_done_ = true;
-                                                             self->close_tcp();
-                                                             return;
-                                                         }
-                                                         self->read_plain();
-                                                     });
-                               });
+    void read_plain() { pump(plain_, tls_, from_plain_, false); }
+
+    // One direction: read, write all of it, read again. When the read ends, the TLS side's end
+    // reaches the session as end of stream; a failed write closes everything.
+    template <class From, class To>
+    void pump(From& from, To& to, std::array<char, 16384>& buffer, bool from_tls) {
+        from.async_read_some(asio::buffer(buffer), [self = shared_from_this(), &from, &to, &buffer, from_tls](
+                                                       const boost::system::error_code& ec, std::size_t n) {
+            if (ec) {
+                if (from_tls) {
+                    // The client left (or maybe_shutdown cancelled this read).
+                    boost::system::error_code ignored;
+                    self->plain_.shutdown(asio::socket_base::shutdown_send, ignored);
+                    self->tls_done_ = true;
+                } else {
+                    self->plain_done_ = true;  // the session closed the connection
+                }
+                self->maybe_shutdown();
+                return;
+            }
+            asio::async_write(to, asio::buffer(buffer.data(), n),
+                              [self, &from, &to, &buffer, from_tls](const boost::system::error_code& wec, std::size_t) {
+                                  if (wec) {
+                                      (from_tls ? self->tls_done_ : self->plain_done_) = true;
+                                      self->close_tcp();
+                                      return;
+                                  }
+                                  self->pump(from, to, buffer, from_tls);
+                              });
+        });
     }
 
     // Called when a pump ends. Once the session has closed its side, the TLS read is stopped;
