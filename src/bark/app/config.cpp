@@ -125,7 +125,7 @@ parse_outcome parse_command_line(int argc, char** argv) {
     }
     // CLI11 reads the file before it looks at the environment, so BARK_CONFIG is passed as the
     // default file name (then it must exist, like a --config).
-    const char* config_env = std::getenv("BARK_CONFIG");
+    const char* config_env = std::getenv("BARK_CONFIG");  // NOLINT(concurrency-mt-unsafe): before any thread
     const std::string config_default = config_env != nullptr ? config_env : "";
     app.set_config("--config", config_default,
                    "TOML file of options (keys: the option names; flag > BARK_* > file > default); env BARK_CONFIG",

@@ -72,6 +72,7 @@ std::vector<CLI::ConfigItem> toml_config::from_config(std::istream& input) const
         } else {
             throw CLI::ConfigError("--config: '" + name + "' must be a value, not a table");
         }
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): configuration is read before any thread starts
         const char* env = std::getenv(env_name_of(name).c_str());
         if (env != nullptr && *env != '\0') {
             continue;  // the environment variable wins over the file

@@ -67,7 +67,7 @@ void ops_routes::add_to(net::http_router& router) {
     router.add(
         http::verb::get, "/readyz", [this](const net::http_request&, const captures&, const net::http_reply& reply) {
             const cluster::bus_status bus = bus_ ? bus_->status() : cluster::bus_status{};
-            store_.ping([bus, has_bus = bus_ != nullptr, reply](result<unit> store) {
+            store_.ping([bus, has_bus = bus_ != nullptr, reply](const result<unit>& store) {
                 const bool cluster_ok = bus.state == cluster::bus_state::none || bus.state == cluster::bus_state::up;
                 const bool ready = cluster_ok && store.ok();
                 json_writer w;

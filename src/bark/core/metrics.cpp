@@ -85,7 +85,8 @@ std::string registry::render() const {
         const std::string& family = s.name;
         if (described.insert(family).second) {
             const char* type = s.type == kind::counter ? "counter" : s.type == kind::gauge ? "gauge" : "histogram";
-            out += "# HELP " + family + " " + s.help + "\n# TYPE " + family + " " + type + "\n";
+            out.append("# HELP ").append(family).append(" ").append(s.help);
+            out.append("\n# TYPE ").append(family).append(" ").append(type).append("\n");
         }
         if (s.type != kind::histogram) {
             out += s.name + label_text(s.l) + " " + number(s.read()) + "\n";
