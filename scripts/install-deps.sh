@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(
   build-essential cmake ccache pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
-  libgtest-dev libbenchmark-dev
+  libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
   python3-prometheus-client libspdlog-dev
