@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
 
@@ -22,29 +23,15 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// CPU seconds (user + system) and resident bytes of this process, from /proc.
+// CPU seconds (user + system) of this process. The clock is exact to the
+// nanosecond; /proc's tick counts read 0 for a process younger than a tick.
 double process_cpu_seconds() {
-    std::ifstream in("/proc/self/stat");
-    std::string line;
-    std::getline(in, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) return 0;
-    // Fields after the command: state(3) ... utime(14) stime(15), counted from 1.
-    std::size_t field = 2;
-    std::size_t pos = close + 1;
-    double utime = 0;
-    double stime = 0;
-    while (pos < line.size() && field < 15) {
-        while (pos < line.size() && line[pos] == ' ') ++pos;
-        const auto end = line.find(' ', pos);
-        ++field;
-        if (field == 14) utime = std::stod(line.substr(pos, end - pos));
-        if (field == 15) stime = std::stod(line.substr(pos, end - pos));
-        pos = end;
-    }
-    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    timespec ts{};
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// Resident bytes of this process, from /proc.
 double process_resident_bytes() {
     std::ifstream in("/proc/self/statm");
     double size = 0;
