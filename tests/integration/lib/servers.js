@@ -343,12 +343,15 @@ async function startPostgres() {
   // The port is free when chosen; another process may take it before the server binds: retry.
   let port = 0;
   let running = false;
-  for (let attempt = 0; attempt < 3 && !running; attempt++) {
-    port = await freePort();
+  const pgStart = () => {
     const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir}` +
       ' -c fsync=off -c full_page_writes=off -c max_connections=200';
-    running = await run([path.join(bin, 'pg_ctl'), '-D', data, '-l', serverLog, '-w', '-t', '30',
-      '-o', options, 'start'], { cwd: dir, log: ctlLog }) === 0;
+    return run([path.join(bin, 'pg_ctl'), '-D', data, '-l', serverLog, '-w', '-t', '30',
+      '-o', options, 'start'], { cwd: dir, log: ctlLog });
+  };
+  for (let attempt = 0; attempt < 3 && !running; attempt++) {
+    port = await freePort();
+    running = await pgStart() === 0;
   }
   if (!running) {
     const text = tailOf(serverLog) || tailOf(ctlLog);
@@ -404,6 +407,23 @@ async function startPostgres() {
     },
     // Runs `sql` in database `db` with psql (unaligned, tuples only); resolves its output.
     sql: (db, sql) => psql(db, sql),
+    // Stops the server at once (pg_ctl -m immediate) and keeps its data, for resume().
+    async halt() {
+      if (!running) throw new Error('halt() while not running');
+      const r = await run(stopArgv, { cwd: dir, log: ctlLog, timeoutMs: 40000 });
+      if (r !== 0) throw new Error(`pg_ctl stop failed (${r}): ${tailOf(ctlLog)}`);
+      running = false;
+      if (pid) await waitUntil(() => !processAlive(pid), 10000, `postgres (pid ${pid}) to exit`);
+    },
+    // Starts a halted server again on the same port and data.
+    async resume() {
+      if (running) throw new Error('resume() while running');
+      if (!registry.has(entry)) throw new Error('resume() after stop()');
+      const r = await pgStart();
+      if (r !== 0) throw new Error(`pg_ctl start failed (${r}): ${tailOf(serverLog) || tailOf(ctlLog)}`);
+      running = true;
+      try { pid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined; } catch { pid = undefined; }
+    },
     // Stops the server at once (pg_ctl -m immediate), then removes the directory.
     async stop() {
       if (running) {
