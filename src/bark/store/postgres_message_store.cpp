@@ -7,17 +7,17 @@
 #include "bark/store/postgres_message_store.hpp"
 
 #include <libpq-fe.h>
-#include <pthread.h>
 
 #include <algorithm>
-#include <chrono>
 #include <array>
+#include <chrono>
 #include <cstdlib>
-#include <future>
 #include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+
+#include "bark/store/db_store_impl.hpp"
 
 namespace bark::store {
 
@@ -46,12 +46,12 @@ void ignore_notice(void*, const char*) {}
 // Connection and statements
 // ---------------------------------------------------------------------------------------------
 
-class postgres_message_store::connection {
+class postgres_connection {
 public:
-    explicit connection(PGconn* pg) : pg_(pg) {}
-    ~connection() { PQfinish(pg_); }
-    connection(const connection&) = delete;
-    connection& operator=(const connection&) = delete;
+    explicit postgres_connection(PGconn* pg) : pg_(pg) {}
+    ~postgres_connection() { PQfinish(pg_); }
+    postgres_connection(const postgres_connection&) = delete;
+    postgres_connection& operator=(const postgres_connection&) = delete;
 
     PGconn* pg() const { return pg_; }
 
@@ -105,7 +105,7 @@ private:
 
 namespace {
 
-using connection = postgres_message_store::connection;
+using connection = postgres_connection;
 
 // One run of a cached prepared statement: binds text parameters in order ($1, $2, ...), runs,
 // and reads the rows of its result. The first failure is kept in err().
@@ -510,19 +510,6 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Queued writes
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-// Every write of this store is a store::write_op over its connection.
-template <class T>
-std::unique_ptr<postgres_message_store::write_op> make_op(std::function<result<T>(connection&)> fn, callback<T> done,
-                                                          std::int64_t room_id = 0) {
-    return make_write_op<T, connection>(std::move(fn), std::move(done), room_id);
-}
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
 // Open and close
 // ---------------------------------------------------------------------------------------------
 
@@ -566,95 +553,12 @@ result<std::unique_ptr<postgres_message_store>> postgres_message_store::open(con
         new postgres_message_store(std::move(w.value()), std::move(r.value()), options));
 }
 
-postgres_message_store::postgres_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
-                                               postgres_options options)
-    : options_(options), writer_conn_(std::move(writer)), reader_conn_(std::move(reader)) {
-    // Named for top -H, perf and gdb.
-    writer_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "bark-pg-write");
-        writer_loop();
-    });
-    reader_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "bark-pg-read");
-        reader_loop();
-    });
-}
-
-postgres_message_store::~postgres_message_store() {
-    close();
-}
-
-void postgres_message_store::close() {
-    std::lock_guard guard(close_mutex_);
-    if (closed_) return;
-    {
-        std::lock_guard lock(write_mutex_);
-        write_closed_ = true;
-    }
-    write_ready_.notify_all();
-    writer_.join();
-    // The reader stops after the writer: a write's completion may still queue a read.
-    {
-        std::lock_guard lock(read_mutex_);
-        read_closed_ = true;
-    }
-    read_ready_.notify_all();
-    reader_.join();
-    reader_conn_.reset();
-    writer_conn_.reset();
-    closed_ = true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The writer
-// ---------------------------------------------------------------------------------------------
-
-void postgres_message_store::submit_write(std::unique_ptr<write_op> op) {
-    error why;
-    {
-        std::lock_guard lock(write_mutex_);
-        if (!write_closed_ && write_queue_.size() < options_.max_queued_writes) {
-            write_queue_.push_back(std::move(op));
-            if (write_queue_.size() == 1) write_ready_.notify_one();
-            return;
-        }
-        why = write_closed_ ? error{"closed", "the message store is closed"}
-                            : error{"overloaded", "the message store has too many writes queued"};
-    }
-    op->complete(&why);
-}
-
 namespace {
-// A batch's ops each take a subtransaction id; past 64 in one transaction PostgreSQL's snapshots
-// overflow to pg_subtrans, and a long batch also lengthens the version chains of the rows every
-// append updates (the room, its read marks).
-constexpr std::size_t max_batch_ops = 64;
-}  // namespace
 
-void postgres_message_store::writer_loop() {
-    // No gathering wait (unlike SQLite's): the commit round trip itself lets the next batch grow.
-    std::vector<std::unique_ptr<write_op>> batch;
-    for (;;) {
-        {
-            std::unique_lock lock(write_mutex_);
-            write_ready_.wait(lock, [this] { return !write_queue_.empty() || write_closed_; });
-            if (write_queue_.empty()) return;  // closed and drained
-            if (write_queue_.size() <= max_batch_ops) {
-                batch.swap(write_queue_);
-            } else {
-                const auto end = write_queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_ops);
-                batch.assign(std::make_move_iterator(write_queue_.begin()), std::make_move_iterator(end));
-                write_queue_.erase(write_queue_.begin(), end);
-            }
-        }
-        run_batch(batch);
-        batch.clear();  // destroys the ops (and their callbacks) outside any lock
-    }
-}
+using write_batch = store_threads<connection>::batch;
 
-namespace {
 // The rooms a batch changes as a PostgreSQL array literal, "{3,7}", in id order; "" for none.
-std::string rooms_of_batch(const std::vector<std::unique_ptr<postgres_message_store::write_op>>& batch) {
+std::string rooms_of_batch(const write_batch& batch) {
     std::vector<std::int64_t> ids;
     for (const auto& op : batch) {
         if (op->room_id != 0) ids.push_back(op->room_id);
@@ -687,16 +591,13 @@ std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
         return std::nullopt;
     }
 }
-}  // namespace
-
-void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& batch) {
-    connection& c = *writer_conn_;
+// Runs a batch in one transaction. Each write runs under savepoint `op`, so a failing write fails
+// alone. Transaction control rides along in one round trip per write: the next write's savepoint
+// is set together with the release of the previous one, or is the savepoint a failed write was
+// rolled back to (ROLLBACK TO keeps it).
+std::optional<error> run_batch(connection& c, write_batch& batch) {
     std::optional<error> batch_error;
-    const auto started = std::chrono::steady_clock::now();
     if (!c.ensure()) batch_error = c.last_error();
-    // Each op runs under savepoint `op`, so a failing op fails alone. Transaction control rides
-    // along in one round trip per op: the next op's savepoint is set together with the release of
-    // the previous one, or is the savepoint a failed op was rolled back to (ROLLBACK TO keeps it).
     bool last_failed = false;
     const std::string rooms = rooms_of_batch(batch);
     for (std::size_t i = 0; i < batch.size() && !batch_error; ++i) {
@@ -719,110 +620,41 @@ void postgres_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& b
         batch_error = c.exec(last_failed ? "ROLLBACK TO SAVEPOINT op; COMMIT" : "COMMIT");
     }
     if (batch_error && PQtransactionStatus(c.pg()) != PQTRANS_IDLE) c.exec("ROLLBACK");
-    if (!batch_error) transactions_committed_.fetch_add(1, std::memory_order_relaxed);
-    if (batch_error) {
-        stats_.failed_batches.add();
-    } else if (!batch.empty()) {
-        stats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        stats_.batch_writes.observe(static_cast<double>(batch.size()));
-    }
-    for (auto& op : batch) op->complete(batch_error ? &*batch_error : nullptr);
+    return batch_error;
 }
 
-void postgres_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
-                                         callback<created_room> done) {
-    submit_write(make_op<created_room>([=](connection& c) { return create_room_tx(c, customer_id, salon_id, now_ms); },
-                                       std::move(done)));
+store_thread_options thread_options(const postgres_options& o) {
+    store_thread_options t;
+    t.max_queued_writes = o.max_queued_writes;
+    t.max_queued_reads = o.max_queued_reads;
+    // A batch's writes each take a subtransaction id; past 64 in one transaction PostgreSQL's
+    // snapshots overflow to pg_subtrans, and a long batch also lengthens the version chains of the
+    // rows every append updates (the room, its read marks). No gathering wait (unlike SQLite's):
+    // the commit round trip itself lets the next batch grow.
+    t.max_batch_writes = 64;
+    t.writer_name = "bark-pg-write";
+    t.reader_name = "bark-pg-read";
+    return t;
 }
 
-void postgres_message_store::append(new_message m, callback<append_result> done) {
-    const std::int64_t room_id = m.room_id;
-    submit_write(make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); }, std::move(done),
-                                        room_id));
+result<unit> ping_q(connection& c) {
+    query q(c, "SELECT 1");
+    if (q.run()) return unit{};
+    return q.err();
 }
 
-void postgres_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
-                                       std::int64_t last_read_message_id, callback<std::int64_t> done) {
-    submit_write(make_op<std::int64_t>(
-        [=, role = std::string(role)](connection& c) {
-            return mark_read_tx(c, room_id, user_id, role, last_read_message_id);
-        },
-        std::move(done), room_id));
-}
+const store_queries<connection> queries{create_room_tx, append_tx, mark_read_tx, load_rooms_q,
+                                        get_room_q,     history_q, rooms_of_q,   ping_q};
 
-// ---------------------------------------------------------------------------------------------
-// The reader
-// ---------------------------------------------------------------------------------------------
+}  // namespace
 
-bool postgres_message_store::submit_read(read_job job, error& why) {
-    std::lock_guard lock(read_mutex_);
-    if (read_closed_) {
-        why = error{"closed", "the message store is closed"};
-        return false;
-    }
-    if (read_queue_.size() >= options_.max_queued_reads) {
-        why = error{"overloaded", "the message store has too many reads queued"};
-        return false;
-    }
-    read_queue_.push_back(std::move(job));
-    read_ready_.notify_one();
-    return true;
-}
+template class db_store<postgres_connection>;
 
-void postgres_message_store::reader_loop() {
-    for (;;) {
-        read_job job;
-        {
-            std::unique_lock lock(read_mutex_);
-            read_ready_.wait(lock, [this] { return !read_queue_.empty() || read_closed_; });
-            if (read_queue_.empty()) return;  // closed and drained
-            job = std::move(read_queue_.front());
-            read_queue_.pop_front();
-        }
-        reader_conn_->ensure();  // a failed reconnect fails the read's query with the reason
-        job(*reader_conn_);
-    }
-}
-
-result<std::vector<room>> postgres_message_store::load_rooms() {
-    std::promise<result<std::vector<room>>> promise;
-    auto future = promise.get_future();
-    error why;
-    if (!submit_read([&promise](connection& c) { promise.set_value(load_rooms_q(c)); }, why)) return why;
-    return future.get();
-}
-
-void postgres_message_store::ping(callback<unit> done) {
-    error why;
-    auto job = [done](connection& c) {
-        query q(c, "SELECT 1");
-        if (q.run()) {
-            done(unit{});
-        } else {
-            done(q.err());
-        }
-    };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
-
-void postgres_message_store::get_room(std::int64_t room_id, callback<std::optional<room>> done) {
-    error why;
-    auto job = [room_id, done](connection& c) { done(get_room_q(c, room_id)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
-
-void postgres_message_store::history(std::int64_t room_id, std::optional<std::int64_t> before,
-                                     std::optional<std::int64_t> after, int limit, callback<page> done) {
-    error why;
-    auto job = [=](connection& c) { done(history_q(c, room_id, before, after, limit)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
-
-void postgres_message_store::rooms_of(std::int64_t user_id, std::string_view role, int limit,
-                                      callback<std::vector<room_summary>> done) {
-    error why;
-    auto job = [=, role = std::string(role)](connection& c) { done(rooms_of_q(c, user_id, role, limit)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
+postgres_message_store::postgres_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
+                                               postgres_options options)
+    : db_store(queries, std::make_unique<store_threads<connection>>(
+                            std::move(writer), std::move(reader), thread_options(options), run_batch,
+                            // A failed reconnect fails the read's query with the reason.
+                            [](connection& c) { c.ensure(); })) {}
 
 }  // namespace bark::store

@@ -4,18 +4,18 @@
 // transaction open between reads. Only open() and migrations run unprepared SQL.
 #include "bark/store/sqlite_message_store.hpp"
 
-#include <pthread.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <limits>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+
+#include "bark/store/db_store_impl.hpp"
 
 namespace bark::store {
 
@@ -23,15 +23,15 @@ namespace bark::store {
 // Connection and statements
 // ---------------------------------------------------------------------------------------------
 
-class sqlite_message_store::connection {
+class sqlite_connection {
 public:
-    explicit connection(sqlite3* db) : db_(db) {}
-    ~connection() {
+    explicit sqlite_connection(sqlite3* db) : db_(db) {}
+    ~sqlite_connection() {
         for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
         sqlite3_close_v2(db_);
     }
-    connection(const connection&) = delete;
-    connection& operator=(const connection&) = delete;
+    sqlite_connection(const sqlite_connection&) = delete;
+    sqlite_connection& operator=(const sqlite_connection&) = delete;
 
     sqlite3* db() const { return db_; }
 
@@ -62,7 +62,7 @@ private:
 
 namespace {
 
-using connection = sqlite_message_store::connection;
+using connection = sqlite_connection;
 
 // One use of a cached prepared statement: binds parameters in order, steps, reads columns, and
 // resets the statement when it goes out of scope. The first failure is kept in err().
@@ -474,18 +474,6 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Queued writes
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-// Every write of this store is a store::write_op over its connection.
-template <class T>
-std::unique_ptr<sqlite_message_store::write_op> make_op(std::function<result<T>(connection&)> fn, callback<T> done) {
-    return make_write_op<T, connection>(std::move(fn), std::move(done));
-}
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
 // Open and close
 // ---------------------------------------------------------------------------------------------
 
@@ -526,223 +514,67 @@ result<std::unique_ptr<sqlite_message_store>> sqlite_message_store::open(const s
         new sqlite_message_store(std::move(w.value()), std::move(r.value()), options));
 }
 
-sqlite_message_store::sqlite_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
-                                           sqlite_options options)
-    : options_(options), writer_conn_(std::move(writer)), reader_conn_(std::move(reader)) {
-    // Named for top -H, perf and gdb.
-    writer_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "bark-db-write");
-        writer_loop();
-    });
-    reader_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "bark-db-read");
-        reader_loop();
-    });
-}
-
-sqlite_message_store::~sqlite_message_store() {
-    close();
-}
-
-void sqlite_message_store::close() {
-    std::lock_guard guard(close_mutex_);
-    if (closed_) return;
-    {
-        std::lock_guard lock(write_mutex_);
-        write_closed_ = true;
-    }
-    write_ready_.notify_all();
-    writer_.join();
-    // The reader stops after the writer: a write's completion may still queue a read.
-    {
-        std::lock_guard lock(read_mutex_);
-        read_closed_ = true;
-    }
-    read_ready_.notify_all();
-    reader_.join();
-    // The read-write connection closes last, so it checkpoints the WAL into the database.
-    reader_conn_.reset();
-    writer_conn_.reset();
-    closed_ = true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The writer
-// ---------------------------------------------------------------------------------------------
-
 namespace {
-constexpr std::size_t batch_gather_ops = 64;
-constexpr std::chrono::microseconds batch_gather_wait{500};
-}  // namespace
 
-void sqlite_message_store::submit_write(std::unique_ptr<write_op> op) {
-    error why;
-    {
-        std::lock_guard lock(write_mutex_);
-        if (!write_closed_ && write_queue_.size() < options_.max_queued_writes) {
-            write_queue_.push_back(std::move(op));
-            // The writer waits for the first write, then for a full batch (or its timeout).
-            if (write_queue_.size() == 1 || write_queue_.size() == batch_gather_ops) {
-                write_ready_.notify_one();
-            }
-            return;
-        }
-        why = write_closed_ ? error{"closed", "the message store is closed"}
-                            : error{"overloaded", "the message store has too many writes queued"};
-    }
-    op->complete(&why);
-}
+using write_batch = store_threads<connection>::batch;
 
-void sqlite_message_store::writer_loop() {
-    std::vector<std::unique_ptr<write_op>> batch;
-    for (;;) {
-        {
-            std::unique_lock lock(write_mutex_);
-            write_ready_.wait(lock, [this] { return !write_queue_.empty() || write_closed_; });
-            if (write_queue_.empty()) return;  // closed and drained
-            // A commit writes every page it touched into the WAL, however few rows changed: under
-            // a steady stream of writes, letting a small batch grow for a moment saves most of it.
-            if (write_queue_.size() < batch_gather_ops && !write_closed_) {
-                write_ready_.wait_for(lock, batch_gather_wait,
-                                      [this] { return write_queue_.size() >= batch_gather_ops || write_closed_; });
-            }
-            batch.swap(write_queue_);
-        }
-        run_batch(batch);
-        batch.clear();  // destroys the ops (and their callbacks) outside any lock
-    }
-}
-
-void sqlite_message_store::run_batch(std::vector<std::unique_ptr<write_op>>& batch) {
-    connection& c = *writer_conn_;
-    std::optional<error> batch_error;
-    // Runs transaction control through cached statements: they run once per batch or per op.
+// Runs a batch in one transaction, each write under its own savepoint so that a failing write
+// fails alone. Transaction control runs through cached statements: once per batch or per write.
+std::optional<error> run_batch(connection& c, write_batch& batch) {
     auto control = [&c](const char* sql) -> std::optional<error> {
         query q(c, sql);
         if (!q.run()) return q.err();
         return std::nullopt;
     };
-    const auto started = std::chrono::steady_clock::now();
-    batch_error = control("BEGIN IMMEDIATE");
-    if (!batch_error) {
-        for (auto& op : batch) {
-            if ((batch_error = control("SAVEPOINT op"))) break;
-            if (!op->apply(c)) {
-                // Undo just this op; the transaction and the other ops stay.
-                if ((batch_error = control("ROLLBACK TO op"))) break;
-            }
-            if ((batch_error = control("RELEASE op"))) break;
-            if (sqlite3_get_autocommit(c.db())) {
-                // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
-                batch_error = error{"storage", "sqlite: the transaction was rolled back: " + c.last_error().message};
-                break;
-            }
+    std::optional<error> batch_error = control("BEGIN IMMEDIATE");
+    if (batch_error) return batch_error;
+    for (auto& op : batch) {
+        if ((batch_error = control("SAVEPOINT op"))) break;
+        if (!op->apply(c)) {
+            // Undo just this op; the transaction and the other ops stay.
+            if ((batch_error = control("ROLLBACK TO op"))) break;
         }
-        if (!batch_error) batch_error = control("COMMIT");
-        if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
-        if (!batch_error) transactions_committed_.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (batch_error) {
-        stats_.failed_batches.add();
-    } else {
-        stats_.commit_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        stats_.batch_writes.observe(static_cast<double>(batch.size()));
-    }
-    for (auto& op : batch) op->complete(batch_error ? &*batch_error : nullptr);
-}
-
-void sqlite_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
-                                       callback<created_room> done) {
-    submit_write(make_op<created_room>([=](connection& c) { return create_room_tx(c, customer_id, salon_id, now_ms); },
-                                       std::move(done)));
-}
-
-void sqlite_message_store::append(new_message m, callback<append_result> done) {
-    submit_write(
-        make_op<append_result>([m = std::move(m)](connection& c) { return append_tx(c, m); }, std::move(done)));
-}
-
-void sqlite_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
-                                     std::int64_t last_read_message_id, callback<std::int64_t> done) {
-    submit_write(make_op<std::int64_t>(
-        [=, role = std::string(role)](connection& c) {
-            return mark_read_tx(c, room_id, user_id, role, last_read_message_id);
-        },
-        std::move(done)));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The reader
-// ---------------------------------------------------------------------------------------------
-
-bool sqlite_message_store::submit_read(read_job job, error& why) {
-    std::lock_guard lock(read_mutex_);
-    if (read_closed_) {
-        why = error{"closed", "the message store is closed"};
-        return false;
-    }
-    if (read_queue_.size() >= options_.max_queued_reads) {
-        why = error{"overloaded", "the message store has too many reads queued"};
-        return false;
-    }
-    read_queue_.push_back(std::move(job));
-    read_ready_.notify_one();
-    return true;
-}
-
-void sqlite_message_store::reader_loop() {
-    for (;;) {
-        read_job job;
-        {
-            std::unique_lock lock(read_mutex_);
-            read_ready_.wait(lock, [this] { return !read_queue_.empty() || read_closed_; });
-            if (read_queue_.empty()) return;  // closed and drained
-            job = std::move(read_queue_.front());
-            read_queue_.pop_front();
+        if ((batch_error = control("RELEASE op"))) break;
+        if (sqlite3_get_autocommit(c.db())) {
+            // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
+            batch_error = error{"storage", "sqlite: the transaction was rolled back: " + c.last_error().message};
+            break;
         }
-        job(*reader_conn_);
     }
+    if (!batch_error) batch_error = control("COMMIT");
+    if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
+    return batch_error;
 }
 
-result<std::vector<room>> sqlite_message_store::load_rooms() {
-    std::promise<result<std::vector<room>>> promise;
-    auto future = promise.get_future();
-    error why;
-    if (!submit_read([&promise](connection& c) { promise.set_value(load_rooms_q(c)); }, why)) return why;
-    return future.get();
+store_thread_options thread_options(const sqlite_options& o) {
+    store_thread_options t;
+    t.max_queued_writes = o.max_queued_writes;
+    t.max_queued_reads = o.max_queued_reads;
+    // A commit writes every page it touched into the WAL, however few rows changed: under a
+    // steady stream of writes, letting a small batch grow for a moment saves most of it.
+    t.gather_writes = 64;
+    t.gather_wait = std::chrono::microseconds(500);
+    t.writer_name = "bark-db-write";
+    t.reader_name = "bark-db-read";
+    return t;
 }
 
-void sqlite_message_store::ping(callback<unit> done) {
-    error why;
-    auto job = [done](connection& c) {
-        query q(c, "SELECT 1");
-        if (q.next()) {
-            done(unit{});
-        } else {
-            done(q.failed() ? q.err() : error{"storage", "sqlite: SELECT 1 returned nothing"});
-        }
-    };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
+result<unit> ping_q(connection& c) {
+    query q(c, "SELECT 1");
+    if (q.next()) return unit{};
+    return q.failed() ? q.err() : error{"storage", "sqlite: SELECT 1 returned nothing"};
 }
 
-void sqlite_message_store::get_room(std::int64_t room_id, callback<std::optional<room>> done) {
-    error why;
-    auto job = [room_id, done](connection& c) { done(get_room_q(c, room_id)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
+const store_queries<connection> queries{create_room_tx, append_tx, mark_read_tx, load_rooms_q,
+                                        get_room_q,     history_q, rooms_of_q,   ping_q};
 
-void sqlite_message_store::history(std::int64_t room_id, std::optional<std::int64_t> before,
-                                   std::optional<std::int64_t> after, int limit, callback<page> done) {
-    error why;
-    auto job = [=](connection& c) { done(history_q(c, room_id, before, after, limit)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
+}  // namespace
 
-void sqlite_message_store::rooms_of(std::int64_t user_id, std::string_view role, int limit,
-                                    callback<std::vector<room_summary>> done) {
-    error why;
-    auto job = [=, role = std::string(role)](connection& c) { done(rooms_of_q(c, user_id, role, limit)); };
-    if (!submit_read(std::move(job), why)) done(std::move(why));
-}
+template class db_store<sqlite_connection>;
+
+sqlite_message_store::sqlite_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
+                                           sqlite_options options)
+    : db_store(queries, std::make_unique<store_threads<connection>>(std::move(writer), std::move(reader),
+                                                                    thread_options(options), run_batch)) {}
 
 }  // namespace bark::store

@@ -1,0 +1,75 @@
+// A message store on database connections (SQLite, PostgreSQL): the backend supplies its queries,
+// and every write and read runs on the store's writer and reader threads (store_threads.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bark/store/message_store.hpp"
+
+namespace bark::store {
+
+template <class Connection>
+class store_threads;
+
+// A backend's queries, each run on the connection of the thread that owns it.
+template <class Connection>
+struct store_queries {
+    // Writes, each run inside a batch transaction under its own savepoint.
+    result<created_room> (*create_room)(Connection&, std::int64_t customer_id, std::int64_t salon_id,
+                                        std::int64_t now_ms);
+    result<append_result> (*append)(Connection&, const new_message& m);
+    result<std::int64_t> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, const std::string& role,
+                                      std::int64_t last_read_message_id);
+    // Reads, run in order on the reader's connection.
+    result<std::vector<room>> (*load_rooms)(Connection&);
+    result<std::optional<room>> (*get_room)(Connection&, std::int64_t room_id);
+    result<page> (*history)(Connection&, std::int64_t room_id, std::optional<std::int64_t> before,
+                            std::optional<std::int64_t> after, int limit);
+    result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, std::string_view role, int limit);
+    result<unit> (*ping)(Connection&);
+};
+
+template <class Connection>
+class db_store : public message_store {
+public:
+    ~db_store() override;
+    db_store(const db_store&) = delete;
+    db_store& operator=(const db_store&) = delete;
+
+    // Writes are queued for the writer thread; reads for the reader thread. A write refused because
+    // the queue is full or the store is closed completes inline, with error "overloaded" or "closed".
+    void create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
+                     callback<created_room> done) override;
+    // Waits for the reader thread; must not be called from a read's completion.
+    result<std::vector<room>> load_rooms() override;
+    void get_room(std::int64_t room_id, callback<std::optional<room>> done) override;
+    void append(new_message m, callback<append_result> done) override;
+    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role, std::int64_t last_read_message_id,
+                   callback<std::int64_t> done) override;
+    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
+                 callback<page> done) override;
+    void rooms_of(std::int64_t user_id, std::string_view role, int limit,
+                  callback<std::vector<room_summary>> done) override;
+    // Drains both queues (committing every queued write and running every completion), joins the
+    // threads and closes the connections. Must not be called from a completion.
+    void close() override;
+    const store_stats* stats() const override;
+    void ping(callback<unit> done) override;
+
+    // Write transactions committed so far (one per group-committed batch).
+    std::uint64_t transactions_committed() const;
+
+protected:
+    db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads);
+
+private:
+    const store_queries<Connection> q_;
+    std::unique_ptr<store_threads<Connection>> threads_;
+};
+
+}  // namespace bark::store

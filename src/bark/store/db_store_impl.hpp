@@ -1,0 +1,93 @@
+// db_store's members, for the backend's .cpp to instantiate (`template class db_store<...>;`)
+// where its connection type is complete.
+#pragma once
+
+#include <utility>
+
+#include "bark/store/db_store.hpp"
+#include "bark/store/store_threads.hpp"
+
+namespace bark::store {
+
+template <class Connection>
+db_store<Connection>::db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads)
+    : q_(queries), threads_(std::move(threads)) {}
+
+template <class Connection>
+db_store<Connection>::~db_store() {
+    threads_->close();
+}
+
+template <class Connection>
+void db_store<Connection>::close() {
+    threads_->close();
+}
+
+template <class Connection>
+const store_stats* db_store<Connection>::stats() const {
+    return &threads_->stats();
+}
+
+template <class Connection>
+std::uint64_t db_store<Connection>::transactions_committed() const {
+    return threads_->transactions_committed();
+}
+
+template <class Connection>
+void db_store<Connection>::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
+                                       callback<created_room> done) {
+    threads_->template write<created_room>([f = q_.create_room, customer_id, salon_id,
+                                            now_ms](Connection& c) { return f(c, customer_id, salon_id, now_ms); },
+                                           std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::append(new_message m, callback<append_result> done) {
+    const std::int64_t room_id = m.room_id;
+    threads_->template write<append_result>([f = q_.append, m = std::move(m)](Connection& c) { return f(c, m); },
+                                            std::move(done), room_id);
+}
+
+template <class Connection>
+void db_store<Connection>::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
+                                     std::int64_t last_read_message_id, callback<std::int64_t> done) {
+    threads_->template write<std::int64_t>(
+        [f = q_.mark_read, room_id, user_id, role = std::string(role), last_read_message_id](Connection& c) {
+            return f(c, room_id, user_id, role, last_read_message_id);
+        },
+        std::move(done), room_id);
+}
+
+template <class Connection>
+result<std::vector<room>> db_store<Connection>::load_rooms() {
+    return threads_->template read_now<std::vector<room>>(q_.load_rooms);
+}
+
+template <class Connection>
+void db_store<Connection>::ping(callback<unit> done) {
+    threads_->template read<unit>(q_.ping, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::get_room(std::int64_t room_id, callback<std::optional<room>> done) {
+    threads_->template read<std::optional<room>>([f = q_.get_room, room_id](Connection& c) { return f(c, room_id); },
+                                                 std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::history(std::int64_t room_id, std::optional<std::int64_t> before,
+                                   std::optional<std::int64_t> after, int limit, callback<page> done) {
+    threads_->template read<page>(
+        [f = q_.history, room_id, before, after, limit](Connection& c) { return f(c, room_id, before, after, limit); },
+        std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::rooms_of(std::int64_t user_id, std::string_view role, int limit,
+                                    callback<std::vector<room_summary>> done) {
+    threads_->template read<std::vector<room_summary>>([f = q_.rooms_of, user_id, role = std::string(role),
+                                                        limit](Connection& c) { return f(c, user_id, role, limit); },
+                                                       std::move(done));
+}
+
+}  // namespace bark::store
