@@ -136,6 +136,24 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     assert.ok(firstC < lastA, 'the two nodes\' messages interleave');
   });
 
+  await t.test('/metrics: the bus is up, and every publish to Redis was answered and timed', async () => {
+    const r = await httpRequest(A.port, { path: '/metrics' });
+    assert.equal(r.status, 200);
+    const sample = (name) => {
+      const m = new RegExp(`^${name.replace(/[{}"+]/g, '\\$&')} (\\S+)$`, 'm').exec(r.body);
+      assert.ok(m, `${name} in /metrics`);
+      return Number(m[1]);
+    };
+    assert.equal(sample('bark_cluster_up'), 1);
+    const published = sample('bark_cluster_published_total');
+    const timed = sample('bark_cluster_publish_seconds_count');
+    assert.ok(published >= 400, `A published ${published}`);
+    // Replies may still be on their way for the newest publishes.
+    assert.ok(timed >= 400 && timed <= published, `${timed} of ${published} publishes timed`);
+    assert.equal(sample('bark_cluster_publish_seconds_bucket{le="+Inf"}'), timed);
+    assert.ok(sample('bark_cluster_publish_seconds_sum') > 0);
+  });
+
   await t.test('topics and patterns: each subscription gets a message once, from any node', async () => {
     const on = async (node, claims) => connect(node, claims);
     const b = await on(B, CUST);

@@ -145,8 +145,12 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       [status] { return static_cast<double>(status().received); });
         r.add_counter("bark_cluster_dropped", "Messages not sent while Redis was away or too far behind.", {},
                       [status] { return static_cast<double>(status().dropped); });
-        r.add_gauge("bark_cluster_queued", "Messages waiting to be written to Redis (the bus's lag).", {},
+        r.add_gauge("bark_cluster_queued", "Messages waiting for the bus thread to write them to Redis.", {},
                     [status] { return static_cast<double>(status().queued); });
+        if (const auto* lag = bus_->publish_seconds()) {
+            r.add_histogram("bark_cluster_publish_seconds",
+                            "Time from a publish to Redis's reply to its PUBLISH (the bus's lag).", {}, *lag);
+        }
         r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to.", {},
                     [status] { return static_cast<double>(status().channels); });
     }

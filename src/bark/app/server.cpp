@@ -212,7 +212,6 @@ int run_server(const config& cfg) {
                             {1}, pool.loops(), &sockjs_services, &sockjs_sessions};
     state.live_ws.resize(pool.size());
     state.services.counters = &state.session_counters;
-    ops.start(state, sockjs_sessions);
     state.tls = tls.get();
 
     std::vector<std::shared_ptr<net::listener>> listeners;
@@ -267,6 +266,7 @@ int run_server(const config& cfg) {
         broker.attach(*bus, node_id);
         log::info("cluster: this is node {}", node_id);
     }
+    ops.start(state, sockjs_sessions);  // after the bus: its metrics are registered only if there is one
     for (auto& l : listeners) {
         l->start();
     }

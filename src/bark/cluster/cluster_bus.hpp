@@ -11,6 +11,10 @@
 
 #include "bark/broker/shared_message.hpp"
 
+namespace bark::metrics {
+class histogram;
+}  // namespace bark::metrics
+
 namespace bark::cluster {
 
 // Where the bus delivers messages to this node's subscribers (every event loop that has any).
@@ -54,6 +58,8 @@ public:
     virtual void remove_interest(const std::string& destination, bool pattern) = 0;
 
     virtual bus_status status() const = 0;
+    // Seconds from a publish to Redis's reply to it (the bus's lag); null without Redis.
+    virtual const metrics::histogram* publish_seconds() const { return nullptr; }
 
     // Stops all I/O; no sink call happens after it returns. Idempotent.
     virtual void stop() = 0;

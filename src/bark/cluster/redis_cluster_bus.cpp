@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -26,6 +28,7 @@
 #include "bark/cluster/redis_connection.hpp"
 #include "bark/cluster/wire.hpp"
 #include "bark/core/log.hpp"
+#include "bark/core/metrics.hpp"
 
 namespace bark::cluster {
 
@@ -165,7 +168,7 @@ public:
         {
             std::lock_guard lock(out_mutex_);
             first = outbound_.empty();
-            outbound_.push_back({prefix_ + m->destination, std::move(payload)});
+            outbound_.push_back({prefix_ + m->destination, std::move(payload), std::chrono::steady_clock::now()});
         }
         if (first) asio::post(io_, [this] { flush(); });
         if (m->seq == 0) return true;
@@ -212,6 +215,8 @@ public:
         if (!stopped_) asio::post(io_, [this, k = it->first] { sync(k); });
     }
 
+    const metrics::histogram* publish_seconds() const override { return &publish_seconds_; }
+
     bus_status status() const override {
         bus_status s;
         s.node_id = options_.node_id;
@@ -253,6 +258,7 @@ private:
     struct outbound {
         std::string channel;
         std::string payload;
+        std::chrono::steady_clock::time_point queued_at;  // when the broker handed it over
     };
 
     static std::string key(bool pattern, const std::string& name) { return (pattern ? "p" : "c") + name; }
@@ -271,6 +277,7 @@ private:
                 continue;
             }
             pub_->command({"PUBLISH", o.channel, o.payload});
+            pub_in_flight_.push_back(o.queued_at);
             published_.fetch_add(1, std::memory_order_relaxed);
         }
     }
@@ -283,17 +290,29 @@ private:
             set_up(pub_up_, true, "");
         };
         h.down = [this](const std::string& why) {
+            pub_in_flight_.clear();  // their replies will not come
             set_up(pub_up_, false, why);
             retry(pub_retry_, pub_backoff_, [this] { connect_pub(); });
         };
         pub_ = std::make_shared<redis_connection>(io_, server_, std::move(h));
+        pub_in_flight_.clear();
         if (!target_.password.empty()) {
             pub_->command({"AUTH", target_.password});
+            pub_in_flight_.emplace_back();  // no publish: not measured
         }
         pub_->connect(options_.connect_timeout);
     }
 
+    // Replies come in command order: each one ends the oldest command in flight.
     void on_pub_reply(const redisReply& r) {
+        if (!pub_in_flight_.empty()) {
+            const auto queued_at = pub_in_flight_.front();
+            pub_in_flight_.pop_front();
+            if (queued_at != std::chrono::steady_clock::time_point{}) {
+                publish_seconds_.observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - queued_at).count());
+            }
+        }
         if (r.type == REDIS_REPLY_ERROR) {
             log::warn("cluster: redis: {}", std::string(r.str, r.len));
         }
@@ -623,6 +642,9 @@ private:
     std::shared_ptr<redis_connection> pub_;  // bus thread only
     std::shared_ptr<redis_connection> sub_;  // bus thread only
     int pub_backoff_ = 0;                    // failed attempts in a row
+    // When each command awaiting its reply on pub_ was queued (epoch: not a publish); bus thread only.
+    std::deque<std::chrono::steady_clock::time_point> pub_in_flight_;
+    metrics::histogram publish_seconds_{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
     int sub_backoff_ = 0;
     std::mt19937 rng_{std::random_device{}()};
 
