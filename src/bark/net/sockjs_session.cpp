@@ -16,17 +16,18 @@ sockjs_session::sockjs_session(shared_state& state, std::size_t loop, const sock
       loop_(loop),
       service_(service),
       key_(std::move(key)),
-      idle_since_(clock::now()),
+      opened_(clock::now()),
+      idle_since_(opened_),
       last_frame_(clock::now()),
       timer_(*state.loops[loop]) {}
 
 sockjs_session::~sockjs_session() {
-    end_endpoint();
+    end_endpoint("session dropped");
 }
 
 void sockjs_session::start(auth::upgrade_credentials credentials) {
     endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials), std::nullopt});
-    log::debug("sockjs open session={} loop={}", endpoint_->id(), loop_);
+    log::info("sockjs open session={} loop={}", endpoint_->id(), loop_);
     arm_timer();
 }
 
@@ -62,7 +63,7 @@ void sockjs_session::receiver_lost(const sockjs_receiver* r) {
         close_frame_ = sockjs::close_frame(1002, "Connection interrupted");
         pending_.clear();
         pending_bytes_ = 0;
-        end_endpoint();
+        end_endpoint("connection interrupted");
     }
     arm_timer();
 }
@@ -86,7 +87,7 @@ void sockjs_session::shutdown() {
         receiver_->abort();
         receiver_.reset();
     }
-    forget();
+    forget("server stopping");
 }
 
 void sockjs_session::send(broker::outbound_frame&& f) {
@@ -106,7 +107,6 @@ void sockjs_session::send(broker::outbound_frame&& f) {
     pending_.push_back(std::move(m));
     const std::size_t queued = pending_bytes_ + (receiver_ ? receiver_->bytes_queued() : 0);
     if (queued > state_.cfg.send_buffer_bytes) {
-        log::info("sockjs session={} closed: slow consumer", endpoint_ ? endpoint_->id() : "-");
         state_.slow_consumers_closed.add();
         pending_.clear();
         pending_bytes_ = 0;
@@ -117,7 +117,7 @@ void sockjs_session::send(broker::outbound_frame&& f) {
             receiver_.reset();
             idle_since_ = clock::now();
         }
-        end_endpoint();
+        end_endpoint("slow consumer");
         arm_timer();
         return;
     }
@@ -169,7 +169,7 @@ void sockjs_session::flush() {
             receiver_->end();
             detach();
         }
-        end_endpoint();
+        end_endpoint(close_frame_);
         arm_timer();
     }
 }
@@ -191,10 +191,12 @@ void sockjs_session::detach() {
     arm_timer();
 }
 
-void sockjs_session::end_endpoint() {
+void sockjs_session::end_endpoint(std::string_view why) {
     if (endpoint_ && !endpoint_closed_) {
         endpoint_closed_ = true;
         endpoint_->on_closed();
+        log::info("sockjs close session={} after {} ms: {}", endpoint_->id(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
     }
 }
 
@@ -228,8 +230,7 @@ void sockjs_session::on_timer(boost::system::error_code ec) {
             deliver(sockjs::heartbeat_frame);
         }
     } else if (now - idle_since_ >= std::chrono::milliseconds(state_.cfg.sockjs_disconnect_delay_ms)) {
-        log::debug("sockjs session={} timed out", endpoint_ ? endpoint_->id() : "-");
-        forget();
+        forget("no receiving request within the disconnect delay");
         return;
     }
     if (endpoint_ && !endpoint_closed_) {
@@ -238,11 +239,11 @@ void sockjs_session::on_timer(boost::system::error_code ec) {
     arm_timer();
 }
 
-void sockjs_session::forget() {
+void sockjs_session::forget(std::string_view why) {
     if (forgotten_) {
         return;
     }
-    end_endpoint();
+    end_endpoint(why);
     forgotten_ = true;
     timer_.cancel();
     pending_.clear();

@@ -65,10 +65,10 @@ private:
     // its byte limit is reached.
     void deliver(std::string_view frame);
     void detach();
-    void end_endpoint();
+    void end_endpoint(std::string_view why);  // logs the close with its reason and duration
     void arm_timer();
     void on_timer(boost::system::error_code ec);
-    void forget();
+    void forget(std::string_view why);
 
     shared_state& state_;
     std::size_t loop_;
@@ -84,6 +84,7 @@ private:
     bool closed_ = false;     // the `c` frame is all that is left to say
     bool forgotten_ = false;  // out of the registry: ignore everything
     std::string close_frame_;
+    clock::time_point opened_;      // when the session was created
     clock::time_point idle_since_;  // when the last receiver left
     clock::time_point last_frame_;  // when a frame last went to a receiver
     boost::asio::steady_timer timer_;
