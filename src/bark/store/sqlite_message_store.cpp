@@ -1,7 +1,8 @@
-// The SQLite message store: schema migrations, the group-committing writer thread and the reader
-// thread. Every statement of the read and write paths is prepared once per connection
-// (SQLITE_PREPARE_PERSISTENT) and reset after each use, so the reader never holds a read
-// transaction open between reads. Only open() and migrations run unprepared SQL.
+// The SQLite message store: its connection, schema migrations, queries, and how a batch of writes
+// runs in one transaction (the threads are store_threads.hpp's). Every statement of the read and
+// write paths is prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reset after each
+// use, so the reader never holds a read transaction open between reads. Only open() and
+// migrations run unprepared SQL.
 #include "bark/store/sqlite_message_store.hpp"
 
 #include <sqlite3.h>
