@@ -1,7 +1,7 @@
 // The PostgreSQL message store: its connection, schema migrations, queries, and how a batch of
-// writes runs in one transaction (the threads are store_threads.hpp's). Every statement of the read and write paths is prepared once per connection
-// (PQprepare, text parameters) and run with PQexecPrepared; only open(), migrations and
-// transaction control run unprepared SQL. Round trips are what a batch costs: an append is one
+// writes runs in one transaction (the threads are store_threads.hpp's). Every statement of the
+// read and write paths is prepared once per connection (PQprepare, text parameters) and run with
+// PQexecPrepared; only open(), migrations and transaction control run unprepared SQL. Round trips are what a batch costs: an append is one
 // statement (two with a client message id: its earlier copy is looked up first), and each write's
 // savepoint handling is one more.
 #include "bark/store/postgres_message_store.hpp"
