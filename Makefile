@@ -40,8 +40,9 @@ test-sanitize: deps
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) --timeout 300
 
 # ThreadSanitizer over the threaded parts: the unit tests (stores with their threads, broker) and
-# the integration tests that cross threads (chat over the store, catch-up, SockJS, the cluster).
-TSAN_TESTS ?= ^integration\.(pubsub|chat|catchup|sockjs_stomp|cluster|crash|tls)$$
+# the integration tests that cross threads (chat over the store, catch-up, SockJS, the cluster,
+# the store going away and coming back, the graceful stop).
+TSAN_TESTS ?= ^integration\.(pubsub|chat|catchup|sockjs_stomp|cluster|crash|tls|store_outage|shutdown)$$
 test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Tsan -DBARK_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD_TSAN) -j$(JOBS)
