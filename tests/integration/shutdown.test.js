@@ -52,20 +52,40 @@ test('SIGTERM during a chat load', async (t) => {
   const sj = sockjsStream(bark.port, `/ws/chat/000/stop${Date.now()}`, bark.token(CUST));
   await waitUntil(() => sj.frames.includes('o'), 3000, 'the SockJS session to open');
 
+  // Two senders keep up to 64 unreceipted SENDs each in flight (so the store's queue at the stop
+  // is bounded on any machine); a third client starts sending without receipts at the SIGTERM and
+  // never stops: bark must not act on its frames nor let them hold its close back.
+  const WINDOW = 64;
   let stop = false;
+  const receipts = (c) => c.frames.reduce((n, f) => n + (f.command === 'RECEIPT'), 0);
   const pumps = senders.map(async (c, k) => {
+    let got = 0;
     for (let n = 0; !stop && !c.closed; n++) {
+      while (n - got >= WINDOW && !stop && !c.closed) {
+        await sleep(1);
+        got = receipts(c);
+      }
       c.chatSend(R, { messageText: `s${k} ${n}`, clientMessageId: `s${k}-${n}` }, { receipt: `s${k}-${n}` });
-      if (n % 4 === 3) await sleep(1);
+      if (n % 4 === 3) await sleep(0);
     }
   });
+  const chatter = await chatConnect(bark, CUST);
+  await chatter.subscribe('errors', '/user/queue/errors');
   await sleep(700);
   const t0 = Date.now();
   bark.proc.kill('SIGTERM');
-  const exit = await bark.stop(); // waits for the exit (SIGKILL only after 5 s more)
+  const exited = bark.stop({ killAfterMs: 15000 });
+  await waitUntil(() => /signal 15: stopping/.test(bark.output()), 5000, 'bark to log the stop');
+  const chatting = (async () => {
+    for (let n = 0; !chatter.closed; n++) {
+      chatter.chatSend(R, { messageText: `late ${n}`, clientMessageId: `late-${n}` });
+      if (n % 8 === 7) await sleep(1);
+    }
+  })();
+  const exit = await exited;
   const took = Date.now() - t0;
   stop = true;
-  await Promise.all(pumps);
+  await Promise.all([...pumps, chatting]);
 
   await t.test('exit 0 within 10 s', () => {
     assert.equal(exit.code, 0, bark.output());
@@ -74,7 +94,7 @@ test('SIGTERM during a chat load', async (t) => {
   });
 
   await t.test('WebSocket clients see a close with 1001, after their queued frames', async () => {
-    for (const c of [salon, ...senders]) {
+    for (const c of [salon, ...senders, chatter]) {
       const closed = await c.waitClosed(3000);
       assert.equal(closed.code, 1001, c.dump().slice(-400));
     }
@@ -93,6 +113,10 @@ test('SIGTERM during a chat load', async (t) => {
       const hist = await fullHistory(again, again.token(CUST), R, { max: 1000 });
       const keys = new Set(hist.map((m) => m.clientMessageId));
       for (const k of receipted) assert.ok(keys.has(k), `receipted ${k} is stored`);
+      const late = hist.filter((m) => m.clientMessageId.startsWith('late-'));
+      assert.deepEqual(late, [], 'frames sent after the stop began are not acted on');
+      assert.deepEqual(chatter.frames.filter((f) => f.command === 'MESSAGE' || f.command === 'ERROR'), [],
+        'the late sender got no answers (no error either)');
       const seen = salon.json('room').map((m) => m.messageId);
       assert.deepEqual(seen, hist.slice(0, seen.length).map((m) => m.messageId), 'broadcasts in order, no gap');
       assert.ok(seen.length >= receipted.size, 'every receipted message was broadcast to the subscriber before 1001');

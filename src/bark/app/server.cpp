@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -47,12 +48,16 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// SIGTERM/SIGINT: every write accepted so far is committed (its RECEIPT and broadcast are queued
-// on the loops by then), then every WebSocket closes with 1001 and every SockJS session sends its
-// close frame after what is queued; the loops stop once the WebSockets are closed (at most 5 s).
+// SIGTERM/SIGINT, once sessions read no more frames (so the store's queue only shrinks): every
+// write accepted so far is committed (its RECEIPT and broadcast are queued on the loops by then);
+// then every WebSocket closes with 1001 and every SockJS session sends its close frame after what
+// is queued; the loops stop once the WebSockets are closed (at most 5 s after the commit).
 void stop_gracefully(net::io_pool& pool, store::message_store& store, net::shared_state& state,
                      net::sockjs_registry& sockjs) {
+    const auto began = std::chrono::steady_clock::now();
     store.close();
+    log::info("stopping: accepted writes committed in {} ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count());
     for (std::size_t i = 0; i < pool.size(); ++i) {
         asio::post(pool.loop(i), [&state, &sockjs, i] {
             // go_away() does not remove the session from the set at once; copy first anyway.
@@ -284,6 +289,7 @@ int run_server(const config& cfg) {
         if (err) {
             return;
         }
+        state.stopping.store(true, std::memory_order_relaxed);  // before the log line, which clients may wait for
         log::info("signal {}: stopping", sig);
         for (std::size_t i = 0; i < listeners.size(); ++i) {
             asio::post(pool.loop(i), [l = listeners[i]] { l->stop(); });

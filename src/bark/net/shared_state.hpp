@@ -20,7 +20,7 @@ class io_context;
 namespace ssl {
 class context;
 }
-}
+}  // namespace boost::asio
 
 namespace bark::net {
 
@@ -33,21 +33,24 @@ struct shared_state {
     const app::config& cfg;
     broker::broker& broker;
     const http_router& router;
-    stomp::session_options session_options;      // parser limits, heart-beat offer, publish policy
-    stomp::session_services services;            // /pub routes, authentication, subscribe checks
-    std::atomic<std::uint64_t> next_session{1};  // session ids
-    std::vector<boost::asio::io_context*> loops;  // the event loops, by index
+    stomp::session_options session_options;                        // parser limits, heart-beat offer, publish policy
+    stomp::session_services services;                              // /pub routes, authentication, subscribe checks
+    std::atomic<std::uint64_t> next_session{1};                    // session ids
+    std::vector<boost::asio::io_context*> loops;                   // the event loops, by index
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
-    sockjs_registry* sockjs_sessions = nullptr;   // SockJS sessions over HTTP transports
-    boost::asio::ssl::context* tls = nullptr;     // --tls-cert: connections speak TLS
-    std::atomic<std::size_t> open_connections{0};  // TCP connections now (see connection_slot)
+    sockjs_registry* sockjs_sessions = nullptr;                    // SockJS sessions over HTTP transports
+    boost::asio::ssl::context* tls = nullptr;                      // --tls-cert: connections speak TLS
+    std::atomic<std::size_t> open_connections{0};                  // TCP connections now (see connection_slot)
     // Open WebSocket sessions per loop (each set touched only on its loop), for a graceful stop.
     std::vector<std::unordered_set<ws_session*>> live_ws{};
     std::atomic<std::size_t> live_ws_count{0};
     std::atomic<std::size_t> live_sockjs_ws_count{0};  // of which SockJS-framed
-    metrics::counter slow_consumers_closed{};         // by a transport: send buffer full or writes blocked
-    metrics::counter refused_connections{};           // over --max-connections
-    stomp::session_counters session_counters{};       // frames, auth, rate limits
+    // A graceful stop began: sessions read no more frames (what was accepted still completes) and
+    // sessions opened from now on are closed with 1001 at once.
+    std::atomic<bool> stopping{false};
+    metrics::counter slow_consumers_closed{};    // by a transport: send buffer full or writes blocked
+    metrics::counter refused_connections{};      // over --max-connections
+    stomp::session_counters session_counters{};  // frames, auth, rate limits
 };
 
 }  // namespace bark::net

@@ -28,6 +28,9 @@ sockjs_session::~sockjs_session() {
 void sockjs_session::start(auth::upgrade_credentials credentials) {
     endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials), std::nullopt});
     log::info("sockjs open session={} loop={}", endpoint_->id(), loop_);
+    if (state_.stopping.load(std::memory_order_relaxed)) {
+        close(stomp::close_code::going_away, "server shutting down");
+    }
     arm_timer();
 }
 
@@ -73,7 +76,7 @@ bool sockjs_session::receive(const std::vector<std::string>& messages) {
         return false;
     }
     for (const auto& m : messages) {
-        if (closing_ || closed_) {
+        if (closing_ || closed_ || state_.stopping.load(std::memory_order_relaxed)) {
             break;  // the endpoint is done; the rest would only be ignored
         }
         endpoint_->on_data(m);

@@ -52,7 +52,9 @@ ws_session::~ws_session() {
     }
 }
 
-void ws_session::go_away() { close(stomp::close_code::going_away, "server shutting down"); }
+void ws_session::go_away() {
+    close(stomp::close_code::going_away, "server shutting down");
+}
 
 void ws_session::run(const http_request& req, std::string subprotocol) {
     subprotocol_ = version_of(subprotocol);
@@ -92,6 +94,9 @@ void ws_session::on_accept(beast::error_code ec) {
         listed_ = true;
     }
     log::info("ws open session={} loop={}{}", endpoint_->id(), loop_, sockjs_ ? " sockjs" : "");
+    if (state_.stopping.load(std::memory_order_relaxed)) {
+        go_away();  // upgraded on a keep-alive connection after the stop began
+    }
     arm_timer();
     do_read();
 }
@@ -109,6 +114,13 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
         return;
     }
     if (dead_) {
+        return;
+    }
+    if (closing_ || state_.stopping.load(std::memory_order_relaxed)) {
+        // Frames after the close began are not acted on (a client that keeps sending must not hold
+        // the close back with answers); reading goes on for the peer's close frame.
+        read_buffer_.consume(read_buffer_.size());
+        do_read();
         return;
     }
     const auto data = read_buffer_.cdata();
@@ -329,7 +341,7 @@ void ws_session::teardown(std::string_view why) {
     if (endpoint_) {
         endpoint_->on_closed();
         log::info("ws close session={} after {} ms: {}", endpoint_->id(),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
+                  std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - opened_).count(), why);
     }
 }
 

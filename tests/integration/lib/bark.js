@@ -224,11 +224,11 @@ async function startBark(flags = [], { timeoutMs = 10000, env } = {}) {
     args,
     output: () => output,
     exited: () => exited,
-    // SIGTERM, then SIGKILL after 5 s; resolves with {code, signal}.
-    async stop() {
+    // SIGTERM, then SIGKILL after `killAfterMs`; resolves with {code, signal}.
+    async stop({ killAfterMs = 5000 } = {}) {
       if (exited) return exited;
       proc.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, 5000);
+      const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, killAfterMs);
       const r = await exitPromise;
       clearTimeout(timer);
       return r;
