@@ -2,7 +2,8 @@
 // a pattern and a destination. Checks: nothing crashes (and the matcher's quadratic bound keeps
 // it fast: libFuzzer reports slow inputs); a pattern without wildcards matches exactly itself; a
 // valid concrete destination matches itself, `/**` and its own parent with `/**`; under() agrees
-// with a plain prefix test.
+// with a plain prefix test; may_match_below() never says no for a pattern that matches a
+// destination below the prefix (it is what keeps patterns out of rooms).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (valid_pattern && valid_dest) {
         const bool m = b::matches(pattern, dest);
         if (!b::is_pattern(pattern) && !b::is_pattern(dest)) check(m == (pattern == dest));
+        if (m && !b::is_pattern(dest)) {
+            for (auto slash = dest.find('/', 1); slash != std::string_view::npos; slash = dest.find('/', slash + 1)) {
+                check(b::may_match_below(pattern, dest.substr(0, slash)));
+            }
+        }
     }
     if (valid_dest && !b::is_pattern(dest)) {
         check(b::matches(dest, dest));

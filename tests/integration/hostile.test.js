@@ -9,7 +9,7 @@ const net = require('node:net');
 const crypto = require('node:crypto');
 const {
   startBark, chatConnect, createRoom, RawStomp, mint, signJwt, rawWsHandshake, encodeWsFrame, decodeWsFrames,
-  withTimeout, sleep, waitUntil,
+  withTimeout, sleep, waitUntil, fullHistory,
 } = require('./lib/bark');
 
 const CUST = { userId: 7101, username: 'ho-customer', role: 'USER' };
@@ -366,11 +366,20 @@ test('the malformed-input catalog', async (t) => {
       c.send('SUBSCRIBE', { id: 's', destination: `/sub/chat/${otherRoom}/typing` });
       await protocolError(c, 'forbidden', 1008);
     }],
+    // Patterns are open outside rooms only: one that could match a room topic would read them all.
+    ...['/sub/**', `/sub/*/${otherRoom}`, '/sub/**/typing', '/sub/ch?t/**', '/**'].map((pattern) => [
+      `cross-room: a wildcard that reaches rooms (${pattern}) → ERROR invalid-destination`, async () => {
+        const c = await stomp();
+        c.send('SUBSCRIBE', { id: 's', destination: pattern });
+        await protocolError(c, 'invalid-destination', 1002);
+      }]),
     ['cross-room: SEND into another pair\'s room → forbidden, not stored', async () => {
       const c = await stomp();
       await c.subscribe('errors', '/user/queue/errors');
       c.chatSend(otherRoom, { messageText: 'intrusion' }, { receipt: 'x1' });
       await appError(c, 'forbidden', 'x1');
+      const hist = await fullHistory(bark, bark.token(OTHER), otherRoom);
+      assert.deepEqual(hist.filter((m) => m.messageText === 'intrusion'), [], 'nothing stored');
     }],
     ['cross-room: a read mark in another pair\'s room → forbidden', async () => {
       const c = await stomp();

@@ -79,6 +79,17 @@ TEST(destination, double_star_matches_any_number_of_segments) {
     EXPECT_FALSE(matches("/sub/**/x/**/y", "/sub/a/x/b/c/z"));
 }
 
+TEST(destination, may_match_below_keeps_patterns_out_of_a_subtree) {
+    using bark::broker::may_match_below;
+    for (const char* p : {"/sub/chat/**", "/sub/**", "/**", "/sub/*/7", "/sub/ch?t/1", "/sub/c*/**", "/sub/**/typing",
+                          "/sub/*/*/read", "/*/chat/1"}) {
+        EXPECT_TRUE(may_match_below(p, "/sub/chat")) << p;
+    }
+    for (const char* p : {"/sub/*", "/sub/c*", "/sub/news/**", "/sub/news/*/typing", "/sub/chats/*", "/user/**"}) {
+        EXPECT_FALSE(may_match_below(p, "/sub/chat")) << p;
+    }
+}
+
 TEST(destination, pathological_patterns_finish_quickly) {
     std::string pattern = "/sub";
     std::string dest = "/sub";

@@ -317,7 +317,7 @@ TEST_F(stomp_session, heartbeats_are_sent_and_silence_closes) {
 
 TEST_F(stomp_session, closing_removes_every_subscription_from_the_broker) {
     connect();
-    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/**\nid:2\n\n" + nul());
+    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/news/**\nid:2\n\n" + nul());
     EXPECT_EQ(broker.reg.size(), 2U);
     s->on_closed();
     EXPECT_EQ(broker.reg.size(), 0U);

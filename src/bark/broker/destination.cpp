@@ -106,4 +106,23 @@ bool matches(std::string_view pattern, std::string_view destination) {
     return pi == ps.size();
 }
 
+bool may_match_below(std::string_view pattern, std::string_view prefix) {
+    const auto ps = split(pattern);
+    const auto qs = split(prefix);
+    std::size_t pi = 0;
+    for (const auto q : qs) {
+        if (pi == ps.size()) {
+            return false;  // the pattern ends above the prefix
+        }
+        if (ps[pi] == "**") {
+            return true;  // it absorbs the rest of the prefix; what follows can be met below it
+        }
+        if (!segment_matches(ps[pi], q)) {
+            return false;
+        }
+        ++pi;
+    }
+    return pi < ps.size();  // a further segment of the pattern can be met by some segment below
+}
+
 }  // namespace bark::broker

@@ -23,4 +23,8 @@ bool under(std::string_view d, std::string_view prefix);
 // Ant-style match of a concrete destination against a pattern; O(|pattern| * |destination|).
 bool matches(std::string_view pattern, std::string_view destination);
 
+// True when some destination strictly below prefix (a plain destination) could match pattern.
+// Errs towards true: it is how a pattern is kept away from destinations that need authorization.
+bool may_match_below(std::string_view pattern, std::string_view prefix);
+
 }  // namespace bark::broker

@@ -416,7 +416,7 @@ bool session::handle_subscribe(frame& f) {
     const bool valid = broker::is_valid_destination(destination);
     const bool to_user = valid && broker::under(destination, user_queue_prefix);
     if (!valid || (!broker::under(destination, sub_prefix) && !to_user) ||
-        (pattern && (to_user || broker::under(destination, chat_prefix)))) {
+        (pattern && (to_user || broker::may_match_below(destination, chat_prefix)))) {
         return fail("invalid-destination", "cannot subscribe to " + destination, &f);
     }
     broker::ack_mode mode = broker::ack_mode::auto_;
