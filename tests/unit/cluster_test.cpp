@@ -1,5 +1,6 @@
 // The cluster bus's IO-free parts: redis:// URLs, patterns as Redis globs, and the envelope
-// nodes exchange (the bus itself is tested with a real Redis in integration/cluster.test.js).
+// nodes exchange (the bus itself is tested with a real Redis in redis_bus_test.cpp and
+// integration/cluster.test.js).
 #include <gtest/gtest.h>
 
 #include "bark/broker/shared_message.hpp"

@@ -162,11 +162,12 @@ public:
     // ---- cluster_bus ------------------------------------------------------------------------
 
     bool publish(const broker::shared_message_ptr& m) override {
-        const std::uint64_t n = next_number_.fetch_add(1, std::memory_order_relaxed) + 1;
-        std::string payload = encode_envelope(origin_, n, *m);
         bool first = false;
         {
+            // Numbered and queued under one lock: the loops and the store's thread publish at once,
+            // and receivers drop a number below one they have seen, so the queue must keep them rising.
             std::lock_guard lock(out_mutex_);
+            std::string payload = encode_envelope(origin_, ++next_number_, *m);
             first = outbound_.empty();
             outbound_.push_back({prefix_ + m->destination, std::move(payload), std::chrono::steady_clock::now()});
         }
@@ -629,9 +630,9 @@ private:
     const asio::ip::tcp::endpoint server_;
     local_sink& sink_;
     const room_history history_;
-    const std::string prefix_;  // "bark:<N>:" before every channel name
-    std::uint64_t origin_ = 0;  // this incarnation's stamp on what it publishes
-    std::atomic<std::uint64_t> next_number_{0};
+    const std::string prefix_;       // "bark:<N>:" before every channel name
+    std::uint64_t origin_ = 0;       // this incarnation's stamp on what it publishes
+    std::uint64_t next_number_ = 0;  // out_mutex_
 
     asio::io_context io_;
     asio::steady_timer timer_;      // the gap check
