@@ -4,9 +4,11 @@
 // `unavailable` on /user/queue/errors (no RECEIPT, no broadcast, the connection stays open) and
 // history answers 503. Once PostgreSQL is back, bark reconnects by itself: /readyz is 200 again,
 // the same connections chat on, and history holds what was stored before and after, once each.
+// Last, PostgreSQL freezes mid-commit and bark is stopped: the stop keeps its 10 s bound.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const { startBark, chatConnect, createRoom, fullHistory, api, httpRequest, sleep } = require('./lib/bark');
 const { startPostgres } = require('./lib/servers');
 
@@ -85,5 +87,25 @@ test('PostgreSQL stops and starts again under a running bark', async (t) => {
     const hist = await fullHistory(bark, c.token, room);
     assert.deepEqual(hist.map((m) => m.clientMessageId), ['so-before', 'so-after']);
     assert.ok(hist[1].messageId > hist[0].messageId);
+  });
+
+  // PostgreSQL frozen (every one of its processes stopped): a commit never returns, so the stop
+  // cannot finish its pending write. It must still end within 10 s, say why, and not claim success.
+  await t.test('a store that stops answering: SIGTERM still ends bark within 10 s, status 1', async () => {
+    const pids = [pg.pid, ...execFileSync('pgrep', ['-P', String(pg.pid)]).toString().trim().split('\n').map(Number)];
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      c.chatSend(room, { messageText: 'stuck', clientMessageId: 'so-stuck' }, { receipt: 'r-stuck' });
+      await sleep(300);
+      const t0 = Date.now();
+      const exit = await bark.stop({ killAfterMs: 15000 });
+      const took = Date.now() - t0;
+      assert.ok(took < 10000, `${took} ms`);
+      assert.deepEqual(exit, { code: 1, signal: null }, bark.output());
+      assert.match(bark.output(), /error stopping: not finished after \d+ ms/);
+      assert.ok(!c.frames.some((f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === 'r-stuck'), 'no RECEIPT');
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
   });
 });

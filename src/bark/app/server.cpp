@@ -7,14 +7,19 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <fstream>
 #include <future>
@@ -70,7 +75,8 @@ void stop_gracefully(net::io_pool& pool, store::message_store& store, net::share
             }
         });
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // 5 s for the closes, within the 10 s a stop may take in all.
+    const auto deadline = std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), began + std::chrono::seconds(9));
     while (std::chrono::steady_clock::now() < deadline && state.live_ws_count.load(std::memory_order_relaxed) != 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -79,6 +85,43 @@ void stop_gracefully(net::io_pool& pool, store::message_store& store, net::share
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     pool.stop();
 }
+
+// A stop that outlives its bound (a store that stopped answering mid-commit) ends the process
+// with status 1 and a log line rather than hanging: writes still pending were never acknowledged.
+class stop_deadline {
+public:
+    stop_deadline() = default;
+    stop_deadline(const stop_deadline&) = delete;
+    stop_deadline& operator=(const stop_deadline&) = delete;
+    ~stop_deadline() { disarm(); }
+
+    void arm(std::chrono::milliseconds limit) {
+        watcher_ = std::thread([this, limit] {
+            pthread_setname_np(pthread_self(), "bark-stop");
+            std::unique_lock lock(mutex_);
+            if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
+                log::error("stopping: not finished after {} ms (store writes still pending); exiting", limit.count());
+                std::_Exit(1);
+            }
+        });
+    }
+    void disarm() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        done_cv_.notify_all();
+        if (watcher_.joinable()) {
+            watcher_.join();
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable done_cv_;
+    bool done_ = false;
+    std::thread watcher_;
+};
 
 }  // namespace
 
@@ -272,6 +315,24 @@ int run_server(const config& cfg) {
         log::info("cluster: this is node {}", node_id);
     }
     ops.start(state, sockjs_sessions);  // after the bus: its metrics are registered only if there is one
+
+    // Signals are caught before the first connection is accepted, so a stop is always graceful.
+    auto signals = std::make_unique<asio::signal_set>(pool.loop(0), SIGINT, SIGTERM);
+    std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
+    stop_deadline deadline;
+    signals->async_wait([&](const boost::system::error_code& err, int sig) {
+        if (err) {
+            return;
+        }
+        state.stopping.store(true, std::memory_order_relaxed);  // before the log line, which clients may wait for
+        log::info("signal {}: stopping", sig);
+        deadline.arm(std::chrono::milliseconds(9500));
+        for (std::size_t i = 0; i < listeners.size(); ++i) {
+            asio::post(pool.loop(i), [l = listeners[i]] { l->stop(); });
+        }
+        stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
+    });
+    std::signal(SIGPIPE, SIG_IGN);
     for (auto& l : listeners) {
         l->start();
     }
@@ -283,20 +344,6 @@ int run_server(const config& cfg) {
                 static_cast<unsigned>(at.port()));
     std::fflush(stdout);
 
-    auto signals = std::make_unique<asio::signal_set>(pool.loop(0), SIGINT, SIGTERM);
-    std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
-    signals->async_wait([&](const boost::system::error_code& err, int sig) {
-        if (err) {
-            return;
-        }
-        state.stopping.store(true, std::memory_order_relaxed);  // before the log line, which clients may wait for
-        log::info("signal {}: stopping", sig);
-        for (std::size_t i = 0; i < listeners.size(); ++i) {
-            asio::post(pool.loop(i), [l = listeners[i]] { l->stop(); });
-        }
-        stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
-    });
-    std::signal(SIGPIPE, SIG_IGN);
 
     pool.run();
     if (stopper.joinable()) {
@@ -312,6 +359,7 @@ int run_server(const config& cfg) {
     listeners.clear();
     sockjs_sessions.clear();
     pool.shutdown();
+    deadline.disarm();
     log::info("stopped");
     return 0;
 }

@@ -393,7 +393,7 @@ async function startPostgres() {
 
   return {
     port,
-    pid,
+    get pid() { return pid; }, // the postmaster's, after a resume() too
     dir,
     bin,
     // Creates database `name` ([a-z0-9_]+); resolves its URL.
