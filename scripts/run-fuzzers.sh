@@ -26,7 +26,10 @@ for bin in "$dir"/fuzz_*; do
     echo "fuzz: $name: ${seconds}s, ${execs:-?} runs, no crash"
   else
     echo "fuzz: $name: CRASH"; tail -40 "$scratch.log"
-    cp "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-* /tmp/ 2>/dev/null || true
+    # Kept where the next run replays them first: commit them with the fix.
+    mkdir -p "$regressions"
+    cp "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-* "$regressions"/ 2>/dev/null || true
+    echo "fuzz: $name: the input is in fuzz/regressions/$name/"
     status=1
   fi
   rm -rf "$scratch" "$scratch.log"
