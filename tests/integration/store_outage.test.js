@@ -68,6 +68,9 @@ test('PostgreSQL stops and starts again under a running bark', async (t) => {
     const h = await api(bark, 'GET', `/api/chat/rooms/${room}/messages`, { token: c.token });
     assert.equal(h.status, 503, h.body);
     assert.equal(h.json.error, 'unavailable');
+    assert.match(bark.output(), /warning rest: GET \/api\/chat\/rooms\/\{roomId\}\/messages answered 503: /);
+    assert.match(bark.output(), /error store: a batch of \d+ writes failed \(\S+: .*postgres/i, 'the failure is logged');
+    assert.doesNotMatch(bark.output(), /s3cr3t-pw|during/, 'without the password or the message text');
   });
 
   await pg.resume();
@@ -87,6 +90,7 @@ test('PostgreSQL stops and starts again under a running bark', async (t) => {
     const hist = await fullHistory(bark, c.token, room);
     assert.deepEqual(hist.map((m) => m.clientMessageId), ['so-before', 'so-after']);
     assert.ok(hist[1].messageId > hist[0].messageId);
+    assert.match(bark.output(), /info  store: writes commit again after \d+ failed batches/);
   });
 
   // PostgreSQL frozen (every one of its processes stopped): a commit never returns, so the stop

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bark/chat/chat_json.hpp"
+#include "bark/core/log.hpp"
 
 namespace bark::chat {
 namespace {
@@ -84,7 +85,11 @@ std::optional<store::room> room_of(const room_directory& rooms, const captures& 
     return room;
 }
 
-http_answer storage_error() { return error_answer(503, "unavailable", "the store could not answer"); }
+// A store failure behind a REST answer: 503 to the client, the cause in the log.
+http_answer storage_error(const error& why, std::string_view route) {
+    log::warn("rest: {} answered 503: {}: {}", route, why.code, why.message);
+    return error_answer(503, "unavailable", "the store could not answer");
+}
 
 }  // namespace
 
@@ -113,7 +118,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    store.create_room(body->customer_id, body->salon_id, now_ms,
                                      [&rooms, reply = std::move(reply)](result<store::created_room> res) {
                                          if (!res) {
-                                             reply(storage_error());
+                                             reply(storage_error(res.err(), "POST /api/chat/rooms"));
                                              return;
                                          }
                                          rooms.put(res->r);
@@ -131,7 +136,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    store.rooms_of(who->user_id, who->role, max_page,
                                   [reply = std::move(reply)](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
-                                          reply(storage_error());
+                                          reply(storage_error(res.err(), "GET /api/chat/rooms"));
                                           return;
                                       }
                                       json_writer w;
@@ -193,7 +198,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    }
                    store.history(room->room_id, before, after, limit, [reply = std::move(reply)](result<store::page> res) {
                        if (!res) {
-                           reply(storage_error());
+                           reply(storage_error(res.err(), "GET /api/chat/rooms/{roomId}/messages"));
                            return;
                        }
                        json_writer w;
@@ -223,7 +228,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    store.mark_read(room_id, user_id, who->role, last.value(),
                                    [&chat, room_id, user_id, reply = std::move(reply)](result<std::int64_t> res) {
                                        if (!res) {
-                                           reply(storage_error());
+                                           reply(storage_error(res.err(), "POST /api/chat/rooms/{roomId}/read"));
                                            return;
                                        }
                                        chat.publish_read(room_id, user_id, res.value());

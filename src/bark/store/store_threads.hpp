@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "bark/core/log.hpp"
 #include "bark/core/result.hpp"
 #include "bark/store/message_store.hpp"
 #include "bark/store/write_op.hpp"
@@ -190,13 +191,32 @@ private:
         const std::optional<error> failed = run_batch_(*writer_conn_, b);
         if (failed) {
             stats_.failed_batches.add();
+            note_failure(b.size(), *failed, started);
         } else {
+            if (failures_since_log_ + logged_failures_ > 0) {
+                log::info("store: writes commit again after {} failed batches", failures_since_log_ + logged_failures_);
+                failures_since_log_ = logged_failures_ = 0;
+            }
             transactions_committed_.fetch_add(1, std::memory_order_relaxed);
             stats_.commit_seconds.observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
             stats_.batch_writes.observe(static_cast<double>(b.size()));
         }
         for (auto& o : b) o->complete(failed ? &*failed : nullptr);
+    }
+
+    // A failed batch is logged with its cause; during an outage, one line per 10 s says how many
+    // more failed (the writer thread only).
+    void note_failure(std::size_t writes, const error& why, std::chrono::steady_clock::time_point now) {
+        if (logged_failures_ > 0 && now - last_failure_log_ < std::chrono::seconds(10)) {
+            ++failures_since_log_;
+            return;
+        }
+        log::error("store: a batch of {} writes failed ({}: {}){}", writes, why.code, why.message,
+                   failures_since_log_ > 0 ? fmt::format("; {} more since the last line", failures_since_log_) : "");
+        logged_failures_ += 1 + failures_since_log_;
+        failures_since_log_ = 0;
+        last_failure_log_ = now;
     }
 
     void reader_loop() {
@@ -234,6 +254,9 @@ private:
     bool closed_ = false;                                   // close() finished (guarded by close_mutex_)
     std::atomic<std::uint64_t> transactions_committed_{0};  // batches committed (for tests and metrics)
     store_stats stats_;                                     // commit latency and batch sizes, for /metrics
+    std::uint64_t logged_failures_ = 0;     // failed batches since the last success, logged (writer only)
+    std::uint64_t failures_since_log_ = 0;  // failed batches not logged yet (writer only)
+    std::chrono::steady_clock::time_point last_failure_log_;
 
     std::thread writer_;  // runs writer_loop()
     std::thread reader_;  // runs reader_loop()
