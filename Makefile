@@ -7,7 +7,7 @@ JOBS       ?= 2
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run install test test-unit test-sanitize test-tsan fuzz fuzz-smoke bench clean format tidy
+.PHONY: all deps build run install test test-sanitize test-tsan fuzz fuzz-build fuzz-smoke bench clean format tidy
 
 all: build
 
