@@ -224,13 +224,21 @@ async function startBark(flags = [], { timeoutMs = 10000, env } = {}) {
     args,
     output: () => output,
     exited: () => exited,
-    // SIGTERM, then SIGKILL after `killAfterMs`; resolves with {code, signal}.
-    async stop({ killAfterMs = 5000 } = {}) {
+    // SIGTERM, then SIGKILL after `killAfterMs` (past the 10 s a stop may take); resolves with
+    // {code, signal}. A stop that does
+    // not end in exit 0 (a hang, a crash, a sanitizer's report at exit) throws, unless `check` is
+    // false. A process that had already exited (a test killed it) is not checked.
+    async stop({ killAfterMs = 12000, check = true } = {}) {
       if (exited) return exited;
       proc.kill('SIGTERM');
       const timer = setTimeout(() => { if (!exited) proc.kill('SIGKILL'); }, killAfterMs);
       const r = await exitPromise;
       clearTimeout(timer);
+      if (check && (r.code !== 0 || r.signal !== null)) {
+        await new Promise((resolve) => { proc.once('close', resolve); setTimeout(resolve, 1000); });
+        throw new Error(`bark ${args.join(' ')} did not stop cleanly on SIGTERM ` +
+          `(code ${r.code}, signal ${r.signal}):\n${output.slice(-6000)}`);
+      }
       return r;
     },
   };
