@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const net = require('node:net');
 const { spawnSync } = require('node:child_process');
 const { startBark, RawStomp, BARK_BIN } = require('./lib/bark');
 
@@ -67,6 +68,31 @@ test('configuration', async (t) => {
       assert.match(r.stderr, re, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
       assert.equal(r.stdout, '', 'nothing on stdout');
+    }
+  });
+
+  await t.test('a start that fails (port in use, store unreachable or unknown, unreadable key) prints one line', async () => {
+    const taken = net.createServer();
+    await new Promise((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = taken.address().port;
+    try {
+      const cases = [
+        [['--listen', `127.0.0.1:${port}`, '--store', 'memory:'], 1, new RegExp(`^bark: cannot listen on 127\\.0\\.0\\.1:${port}: `)],
+        [['--store', 'postgres://postgres:pw@127.0.0.1:1/bark'], 1, /^bark: --store: .*127\.0\.0\.1/],
+        [['--store', 'mysql://db/bark'], 1, /^bark: --store: /],
+        [['--store', `sqlite:${path.join(toml, 'x.db')}`], 1, /^bark: --store: /], // below a file
+        [['--dev', '--store', 'mysql://db/bark'], 1, /^bark: --store: /],
+        [['--jwt-public-key', path.join(dir, 'missing.pem'), '--store', 'memory:'], 2, /^bark: --jwt-public-key: /],
+      ];
+      for (const [args, status, re] of cases) {
+        const r = run(args[0] === '--jwt-public-key' ? args : [...args, '--jwt-secret', 's']);
+        assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, re, args.join(' '));
+        assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /:pw@/, 'no password');
+      }
+    } finally {
+      taken.close();
     }
   });
 

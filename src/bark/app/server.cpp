@@ -15,7 +15,9 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <openssl/rand.h>
@@ -172,8 +174,11 @@ int run_server(const config& cfg) {
         }
         verifier = auth::jwt_verifier::hs256(secret);
     }
+    // Notes about the setup are logged once the port is bound: a start that fails prints one line.
+    std::vector<std::pair<log::level, std::string>> notes;
     if (cfg.dev) {
-        log::warn("--dev: POST /api/dev/login hands out tokens for any user; never use it in production");
+        notes.emplace_back(log::level::warn,
+                           "--dev: POST /api/dev/login hands out tokens for any user; never use it in production");
     }
 
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -217,9 +222,10 @@ int run_server(const config& cfg) {
         std::string why;
         if (const auto files = net::load_static_files(web_root, why)) {
             net::add_static_routes(router, *files);
-            log::info("serving {} static files from {}", files->size(), web_root.string());
+            notes.emplace_back(log::level::info,
+                               fmt::format("serving {} static files from {}", files->size(), web_root.string()));
         } else {
-            log::warn("no demo page: {}", why);
+            notes.emplace_back(log::level::warn, "no demo page: " + why);
         }
     }
 
@@ -248,7 +254,8 @@ int run_server(const config& cfg) {
     std::vector<net::sockjs_service> sockjs_services;
     sockjs_services.push_back({"/ws/chat", true, cfg.sockjs_cookie_needed, net::make_stomp_endpoint});
     if (cfg.sockjs_test_services) {
-        log::warn("--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
+        notes.emplace_back(log::level::warn,
+                           "--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
         sockjs_services.push_back({"/echo", true, false, net::make_echo_endpoint});
         sockjs_services.push_back({"/close", true, false, net::make_close_endpoint});
         sockjs_services.push_back({"/disabled_websocket_echo", false, false, net::make_echo_endpoint});
@@ -273,6 +280,9 @@ int run_server(const config& cfg) {
         }
         at = l->local_endpoint();  // port 0 picked a port: the other loops share it
         listeners.push_back(std::move(l));
+    }
+    for (const auto& [level, text] : notes) {
+        log::at(level, "{}", text);
     }
     if (!cfg.cluster_url.empty()) {
         const std::string node_id =
