@@ -10,6 +10,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { startBark, chatConnect, createRoom, RawStomp, httpRequest, sleep, waitUntil } = require('./lib/bark');
+const { SockJsSession, newSessionId } = require('./lib/sockjs');
+const WebSocket = require('ws');
 
 const CUST = { userId: 1401, username: 'me-customer', role: 'USER' };
 const SALON = { userId: 2401, username: 'me-salon', role: 'SALON' };
@@ -101,6 +103,31 @@ test('metrics, healthz and readyz', async (t) => {
     assert.ok(value(m, 'bark_store_batch_writes', {}, '_sum') >= stored);
     assert.ok(value(m, 'bark_process_cpu_seconds', {}, '_total') > 0);
     assert.ok(value(m, 'bark_process_resident_memory_bytes') > 1e6);
+  });
+
+  await t.test('auth failures by reason; SockJS sessions by transport', async () => {
+    const refuse = async (passcode) => {
+      const c = await RawStomp.open(bark.wsUrl, { token: null, authVia: 'none' });
+      c.send('CONNECT', { 'accept-version': '1.2', host: 'h', ...(passcode ? { passcode } : {}) });
+      await c.waitClosed(3000);
+    };
+    await refuse(null);
+    await refuse(bark.token(CUST, { ttl: -120 }));
+    await refuse(bark.token(CUST, { ttl: -120 }));
+    const sj = await new SockJsSession(bark.port, '/ws/chat', { headers: { Authorization: `Bearer ${bark.token(CUST)}` } }).open();
+    const ws = new WebSocket(`ws://127.0.0.1:${bark.port}/ws/chat/000/${newSessionId()}/websocket`,
+      { headers: { Authorization: `Bearer ${bark.token(CUST)}` } });
+    const opening = await new Promise((resolve, reject) => { ws.once('message', (d) => resolve(d.toString())); ws.once('error', reject); });
+    assert.equal(opening, 'o', 'the SockJS open frame');
+    const m = await scrape();
+    assert.equal(value(m, 'bark_auth_failures', { reason: 'token-missing' }, '_total'), 1);
+    assert.equal(value(m, 'bark_auth_failures', { reason: 'token-expired' }, '_total'), 2);
+    assert.equal(value(m, 'bark_auth_failures', { reason: 'token-invalid' }, '_total'), 1, 'unchanged');
+    assert.equal(value(m, 'bark_connections', { transport: 'sockjs-http' }), 1);
+    assert.equal(value(m, 'bark_connections', { transport: 'sockjs-websocket' }), 1);
+    assert.equal(value(m, 'bark_connections', { transport: 'websocket' }), 2, 'the chat pair only');
+    sj.abort();
+    ws.close();
   });
 
   await t.test('/healthz and /readyz', async () => {

@@ -8,7 +8,7 @@ const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const assert = require('node:assert/strict');
 const {
-  startBark, RawStomp, rawWsHandshake, encodeWsFrame, decodeWsFrames, frame, withTimeout, waitUntil, sleep,
+  startBark, RawStomp, rawWsHandshake, encodeWsFrame, decodeWsFrames, frame, withTimeout, waitUntil, sleep, httpRequest,
 } = require('./lib/bark');
 
 // A subscriber made by hand on a plain TCP socket; it subscribes, waits for the RECEIPT, then
@@ -141,6 +141,13 @@ function assertHealthy(r, count, publishers = 20) {
   assert.equal(new Set(r.records.map((x) => x[0])).size, count, 'no duplicates');
 }
 
+// The close is counted in /metrics once, and the log names the limit that closed it.
+async function slowConsumerCounted(bark, logLine) {
+  const m = await httpRequest(bark.port, { path: '/metrics' });
+  assert.match(m.body, /^bark_slow_consumers_closed_total 1$/m);
+  await waitUntil(() => logLine.test(bark.output()), 3000, `${logLine} in the log`);
+}
+
 test('slow consumer: --send-buffer-bytes 65536 --send-time-limit 1000', async (t) => {
   const bark = await startBark(['--send-buffer-bytes', '65536', '--send-time-limit', '1000', '--allow-client-publish']);
   const cleanup = [];
@@ -170,6 +177,7 @@ test('slow consumer: --send-buffer-bytes 65536 --send-time-limit 1000', async (t
     assert.ok(got < COUNT, `the slow consumer was cut off (received ${got} of ${COUNT})`);
     const code = r.slow.closeCode();
     if (code !== null) assert.equal(code, 1008, 'close code for a slow consumer');
+    await slowConsumerCounted(bark, /aborted: slow-consumer: (send buffer full|write blocked)/);
   });
 
   await t.test('the server still serves new clients afterwards', async () => {
@@ -204,4 +212,5 @@ test('slow consumer: a write blocked past --send-time-limit (large send buffer)'
   await withTimeout(waitUntil(() => r.slow.state.closed || r.slow.state.ended, 10000, 'slow socket end'), 11000,
     `the server to close the blocked consumer (read ${r.slow.state.bytes} bytes, ${r.slow.messageCount()} MESSAGEs)`);
   assert.ok(r.slow.messageCount() < COUNT, `cut off: received ${r.slow.messageCount()} of ${COUNT}`);
+  await slowConsumerCounted(bark, /aborted: slow-consumer: write blocked/);
 });
