@@ -173,6 +173,34 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     }
   });
 
+  await t.test('catch-up on one node while another node sends: from last-message-id on, no gap, no repeat', async () => {
+    const salon4 = { ...SALON, userId: SALON.userId + 4 };
+    const R = (await createRoom(C, C.token(salon4), CUST.userId, salon4.userId)).roomId;
+    const sender = await connect(C, salon4);
+    for (let i = 0; i < 10; i++) sender.chatSend(R, { messageText: `old ${i}` }, { receipt: `old-${i}` });
+    await waitUntil(() => receipts(sender, 'old') === 10, 5000, 'ten receipts');
+    const before = await fullHistory(C, C.token(salon4), R);
+    const from = before[3].messageId;
+    // The next 20 are sent while the subscriber on A replays from the store.
+    const live = (async () => {
+      for (let i = 0; i < 20; i++) {
+        sender.chatSend(R, { messageText: `new ${i}` }, { receipt: `new-${i}` });
+        await sleep(2);
+      }
+    })();
+    const reader = await connect(A, CUST);
+    await reader.subscribe('room', `/sub/chat/${R}`, { 'last-message-id': String(from) });
+    await live;
+    await waitUntil(() => receipts(sender, 'new') === 20, 5000, 'twenty receipts');
+    const stored = await fullHistory(A, A.token(CUST), R);
+    const expected = stored.filter((m) => m.messageId > from);
+    assert.equal(expected.length, 26);
+    const got = await reader.waitJson('room', expected.length, 10000);
+    await sleep(300);
+    assert.deepEqual(ids(reader.json('room')), ids(expected), 'every message after last-message-id, once, in order');
+    assert.deepEqual(ids(got), ids(expected));
+  });
+
   await t.test('/metrics: the bus is up, and every publish to Redis was answered and timed', async () => {
     const r = await httpRequest(A.port, { path: '/metrics' });
     assert.equal(r.status, 200);
