@@ -210,6 +210,9 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
       return Number(m[1]);
     };
     assert.equal(sample('bark_cluster_up'), 1);
+    assert.equal(sample('bark_cluster_state{state="up"}'), 1);
+    assert.equal(sample('bark_cluster_state{state="connecting"}'), 0);
+    assert.equal(sample('bark_cluster_state{state="down"}'), 0);
     const published = sample('bark_cluster_published_total');
     const timed = sample('bark_cluster_publish_seconds_count');
     assert.ok(published >= 400, `A published ${published}`);
@@ -271,6 +274,9 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
       assert.equal(r.status, 503, 'not ready without Redis');
       assert.equal(r.json.cluster.state, 'down');
     }
+    const metricsA = (await httpRequest(A.port, { path: '/metrics' })).body;
+    assert.match(metricsA, /^bark_cluster_state\{state="down"\} 1$/m);
+    assert.match(metricsA, /^bark_cluster_up 0$/m);
     for (let i = 0; i < 5; i++) custA.chatSend(R, { messageText: `during ${i}` }, { receipt: `d-${i}` });
     await waitUntil(() => receipts(custA, 'd') === 5, 5000, 'receipts while Redis is down');
     const local = await custA.waitJson('room', 10);
