@@ -4,6 +4,7 @@
 // healthy subscriber of the same topic gets every message without delay.
 
 const test = require('node:test');
+const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const assert = require('node:assert/strict');
@@ -98,6 +99,12 @@ async function scenario(bark, destination, count, { burst = 100, pauseMs = 10 } 
   await healthy.ready;
   const slow = await slowSubscriber(bark.port, destination);
 
+  // bark's resident memory, sampled while the flood runs.
+  const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${bark.proc.pid}/status`, 'utf8'))[1]) * 1024;
+  const rssBefore = rss();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rss()); }, 20);
+
   const PUBLISHERS = 20;
   const pubs = [];
   for (let i = 0; i < PUBLISHERS; i++) pubs.push(await RawStomp.connect(bark.wsUrl));
@@ -112,11 +119,12 @@ async function scenario(bark, destination, count, { burst = 100, pauseMs = 10 } 
   await Promise.all(pubs.map((p, i) => p.receipt(`done-${i}`, 15000)));
 
   const res = await withTimeout(healthy.result, 20000, 'healthy subscriber result');
+  clearInterval(sampler);
   await healthy.worker.terminate();
   const records = res.records;
   const latencies = records.map(([, , sentAt, at]) => at - sentAt);
   return {
-    slow, pubs, t0, res, records,
+    slow, pubs, t0, res, records, rssBefore, rssPeak,
     allAt: records.length ? Math.max(...records.map((r) => r[3])) : Infinity,
     maxLatency: records.length ? Math.max(...latencies) : Infinity,
   };
@@ -165,6 +173,12 @@ test('slow consumer: --send-buffer-bytes 65536 --send-time-limit 1000', async (t
     assert.ok(r.allAt - r.t0 < 8000, `all ${COUNT} received after ${r.allAt - r.t0} ms`);
     assert.ok(r.maxLatency < 1000, `max latency ${r.maxLatency} ms`);
     console.log(`# healthy: ${COUNT} messages in ${r.allAt - r.t0} ms, max latency ${r.maxLatency} ms`);
+  });
+
+  await t.test('bark\'s memory stays bounded while the slow subscriber holds its queue', () => {
+    const grown = r.rssPeak - r.rssBefore;
+    console.log(`# RSS ${(r.rssBefore / 1048576).toFixed(1)} → peak ${(r.rssPeak / 1048576).toFixed(1)} MiB`);
+    assert.ok(grown < 32 * 1048576, `RSS grew ${(grown / 1048576).toFixed(1)} MiB for 6 MiB of messages`);
   });
 
   await t.test('the slow subscriber is closed by the server', async () => {
