@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fan-out on ONE bark node versus THREE bark nodes joined through Redis, both on PostgreSQL.
-#   RATES="50000 100000" DURATION=10 bench/cluster.sh
-# Environment: RATES (offered messages/s over all rooms, default "50000 100000"), DURATION (seconds
-# of sending, 10), ROOMS (10), MEMBERS (100), NODE_THREADS (event-loop threads of each of the three
+#   RATES="500 1500" DURATION=10 bench/cluster.sh
+# Environment: RATES (offered messages/s over all rooms, default "500 1500"; each is MEMBERS
+# deliveries), DURATION (seconds of sending, 10), ROOMS (10), MEMBERS (100), NODE_THREADS (event-loop threads of each of the three
 # nodes, 1), SINGLE_THREADS (threads of the single node, default 3 × NODE_THREADS: the same total),
 # BENCH_THREADS (bark-bench threads, 1), TIMEOUT (bark-bench --timeout, 10).
 # Writes bench/results/cluster-{1,3}-RATE.json, cluster.json (every run, annotated with nodes and
@@ -25,7 +25,7 @@
 # The three-node half needs bark's --cluster and --node-id; with a bark without them it is skipped
 # (and said so in the section).
 source "$(dirname "$0")/scripts/lib.sh"
-rates=${RATES:-50000 100000}
+rates=${RATES:-500 1500}
 duration=${DURATION:-10}
 rooms=${ROOMS:-10}
 members=${MEMBERS:-100}
