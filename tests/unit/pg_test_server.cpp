@@ -3,6 +3,8 @@
 // through runuser, in a directory owned by that user.
 #include "pg_test_server.hpp"
 
+#include "free_port.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -41,23 +43,6 @@ std::optional<fs::path> find_bin() {
         }
     }
     return best;
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    return port;
 }
 
 std::string tail_of(const fs::path& file) {

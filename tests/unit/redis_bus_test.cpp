@@ -20,26 +20,12 @@
 
 #include "bark/broker/shared_message.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
+#include "free_port.hpp"
 
 namespace bark::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-        port = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-    return port;
-}
 
 bool accepts(int port) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -55,7 +41,7 @@ bool accepts(int port) {
 // redis-server for the life of one test.
 class redis_server {
 public:
-    redis_server() : port_(free_port()) {
+    redis_server() : port_(test::free_port()) {
         const std::string port = std::to_string(port_);
         pid_ = fork();
         if (pid_ == 0) {
