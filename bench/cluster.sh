@@ -37,7 +37,10 @@ timeout_s=${TIMEOUT:-10}
 raise_fd_limit
 work=$(mktemp -d)
 
-if "$BARK" --help 2>/dev/null | grep -q -- '--cluster'; then
+# The whole help is read first: `grep -q` would stop reading early, and under pipefail the
+# SIGPIPE that then ends bark would look like a missing option.
+help=$("$BARK" --help 2>/dev/null || true)
+if [[ $help == *--cluster* ]]; then
   with_cluster=1
 else
   with_cluster=0
