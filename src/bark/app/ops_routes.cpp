@@ -141,8 +141,7 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                     [status] { return status().state == cluster::bus_state::up ? 1.0 : 0.0; });
         for (const auto s : {cluster::bus_state::connecting, cluster::bus_state::up, cluster::bus_state::down}) {
             r.add_gauge("bark_cluster_state", "1 for the cluster bus's state now (connecting, up, down).",
-                        {{"state", cluster::to_string(s)}},
-                        [status, s] { return status().state == s ? 1.0 : 0.0; });
+                        {{"state", cluster::to_string(s)}}, [status, s] { return status().state == s ? 1.0 : 0.0; });
         }
         r.add_counter("bark_cluster_published", "Messages sent to other nodes.", {},
                       [status] { return static_cast<double>(status().published); });

@@ -78,7 +78,8 @@ void stop_gracefully(net::io_pool& pool, store::message_store& store, net::share
         });
     }
     // 5 s for the closes, within the 10 s a stop may take in all.
-    const auto deadline = std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), began + std::chrono::seconds(9));
+    const auto deadline =
+        std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), began + std::chrono::seconds(9));
     while (std::chrono::steady_clock::now() < deadline && state.live_ws_count.load(std::memory_order_relaxed) != 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -254,8 +255,9 @@ int run_server(const config& cfg) {
     std::vector<net::sockjs_service> sockjs_services;
     sockjs_services.push_back({"/ws/chat", true, cfg.sockjs_cookie_needed, net::make_stomp_endpoint});
     if (cfg.sockjs_test_services) {
-        notes.emplace_back(log::level::warn,
-                           "--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
+        notes.emplace_back(
+            log::level::warn,
+            "--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
         sockjs_services.push_back({"/echo", true, false, net::make_echo_endpoint});
         sockjs_services.push_back({"/close", true, false, net::make_close_endpoint});
         sockjs_services.push_back({"/disabled_websocket_echo", false, false, net::make_echo_endpoint});
