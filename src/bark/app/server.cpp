@@ -356,7 +356,6 @@ int run_server(const config& cfg) {
                 static_cast<unsigned>(at.port()));
     std::fflush(stdout);
 
-
     pool.run();
     if (stopper.joinable()) {
         stopper.join();

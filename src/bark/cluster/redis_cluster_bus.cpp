@@ -632,7 +632,7 @@ private:
     const room_history history_;
     const std::string prefix_;       // "bark:<N>:" before every channel name
     std::uint64_t origin_ = 0;       // this incarnation's stamp on what it publishes
-    std::uint64_t next_number_ = 0;  // out_mutex_
+    std::uint64_t next_number_ = 0;  // the last publish's number; guarded by out_mutex_
 
     asio::io_context io_;
     asio::steady_timer timer_;      // the gap check
