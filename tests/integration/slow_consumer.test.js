@@ -4,7 +4,6 @@
 // healthy subscriber of the same topic gets every message without delay.
 
 const test = require('node:test');
-const fs = require('node:fs');
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const assert = require('node:assert/strict');
@@ -100,10 +99,9 @@ async function scenario(bark, destination, count, { burst = 100, pauseMs = 10 } 
   const slow = await slowSubscriber(bark.port, destination);
 
   // bark's resident memory, sampled while the flood runs.
-  const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${bark.proc.pid}/status`, 'utf8'))[1]) * 1024;
-  const rssBefore = rss();
+  const rssBefore = bark.rss();
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rss()); }, 20);
+  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, bark.rss()); }, 20);
 
   const PUBLISHERS = 20;
   const pubs = [];
@@ -177,7 +175,7 @@ test('slow consumer: --send-buffer-bytes 65536 --send-time-limit 1000', async (t
 
   await t.test('bark\'s memory stays bounded while the slow subscriber holds its queue', (tt) => {
     // A sanitizer's allocator keeps freed memory in quarantine: RSS says nothing there.
-    if (/lib(asan|tsan)/.test(fs.readFileSync(`/proc/${bark.proc.pid}/maps`, 'utf8'))) {
+    if (bark.sanitized()) {
       tt.skip('a sanitizer build');
       return;
     }

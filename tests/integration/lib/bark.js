@@ -6,6 +6,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const http = require('node:http');
+const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const assert = require('node:assert/strict');
@@ -223,6 +224,10 @@ async function startBark(flags = [], { timeoutMs = 10000, env } = {}) {
     proc,
     args,
     output: () => output,
+    // Resident memory in bytes, from /proc.
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) * 1024,
+    // Built with a sanitizer (its allocator's quarantine makes RSS say little).
+    sanitized: () => /lib(asan|tsan)/.test(fs.readFileSync(`/proc/${proc.pid}/maps`, 'utf8')),
     exited: () => exited,
     // SIGTERM, then SIGKILL after `killAfterMs` (past the 10 s a stop may take); resolves with
     // {code, signal}. A stop that does
