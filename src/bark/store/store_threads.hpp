@@ -193,9 +193,9 @@ private:
             stats_.failed_batches.add();
             note_failure(b.size(), *failed, started);
         } else {
-            if (failures_since_log_ + logged_failures_ > 0) {
-                log::info("store: writes commit again after {} failed batches", failures_since_log_ + logged_failures_);
-                failures_since_log_ = logged_failures_ = 0;
+            if (failed_in_a_row_ > 0) {
+                log::info("store: writes commit again after {} failed batches", failed_in_a_row_);
+                failed_in_a_row_ = unlogged_failures_ = 0;
             }
             transactions_committed_.fetch_add(1, std::memory_order_relaxed);
             stats_.commit_seconds.observe(
@@ -208,14 +208,13 @@ private:
     // A failed batch is logged with its cause; during an outage, one line per 10 s says how many
     // more failed (the writer thread only).
     void note_failure(std::size_t writes, const error& why, std::chrono::steady_clock::time_point now) {
-        if (logged_failures_ > 0 && now - last_failure_log_ < std::chrono::seconds(10)) {
-            ++failures_since_log_;
+        if (failed_in_a_row_++ > 0 && now - last_failure_log_ < std::chrono::seconds(10)) {
+            ++unlogged_failures_;
             return;
         }
         log::error("store: a batch of {} writes failed ({}: {}){}", writes, why.code, why.message,
-                   failures_since_log_ > 0 ? fmt::format("; {} more since the last line", failures_since_log_) : "");
-        logged_failures_ += 1 + failures_since_log_;
-        failures_since_log_ = 0;
+                   unlogged_failures_ > 0 ? fmt::format("; {} more since the last line", unlogged_failures_) : "");
+        unlogged_failures_ = 0;
         last_failure_log_ = now;
     }
 
@@ -254,8 +253,10 @@ private:
     bool closed_ = false;                                   // close() finished (guarded by close_mutex_)
     std::atomic<std::uint64_t> transactions_committed_{0};  // batches committed (for tests and metrics)
     store_stats stats_;                                     // commit latency and batch sizes, for /metrics
-    std::uint64_t logged_failures_ = 0;     // failed batches since the last success, logged (writer only)
-    std::uint64_t failures_since_log_ = 0;  // failed batches not logged yet (writer only)
+    // Writer thread only: failed batches since the last success, those of them not logged yet, and
+    // when the last failure was logged.
+    std::uint64_t failed_in_a_row_ = 0;
+    std::uint64_t unlogged_failures_ = 0;
     std::chrono::steady_clock::time_point last_failure_log_;
 
     std::thread writer_;  // runs writer_loop()
