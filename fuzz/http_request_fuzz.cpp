@@ -65,10 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(bark::net::origin_allowed("", field(req, http::field::host), allowed));
     (void)bark::net::origin_allowed(field(req, http::field::origin), field(req, http::field::host), allowed);
 
-    bark::auth::upgrade_credentials creds;
-    if (const auto a = field(req, http::field::authorization); !a.empty()) creds.authorization = std::string(a);
-    if (const auto c = field(req, http::field::cookie); !c.empty()) creds.cookie = std::string(c);
-    if (const auto token = bark::auth::find_token(nullptr, creds)) check(!token->empty());
+    bark::auth::credentials creds;
+    if (const auto a = field(req, http::field::authorization); !a.empty()) creds.upgrade.authorization = std::string(a);
+    if (const auto c = field(req, http::field::cookie); !c.empty()) creds.upgrade.cookie = std::string(c);
+    if (const auto token = bark::auth::find_token(creds)) check(!token->empty());
 
     const std::string_view target(req.target().data(), req.target().size());
     const auto q = target.find('?');

@@ -85,23 +85,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // As the upgrade request's Cookie and Authorization headers.
     {
-        bark::auth::upgrade_credentials up;
-        up.cookie = std::string(input);
-        if (const auto t = bark::auth::find_token(nullptr, up)) {
+        bark::auth::credentials presented;
+        presented.upgrade.cookie = std::string(input);
+        if (const auto t = bark::auth::find_token(presented)) {
             check(!t->empty());
             verify_everywhere(*t);
         }
-        up.authorization = std::string(input);
-        if (const auto t = bark::auth::find_token(nullptr, up)) check(!t->empty());
+        presented.upgrade.authorization = std::string(input);
+        if (const auto t = bark::auth::find_token(presented)) check(!t->empty());
     }
 
     // As CONNECT headers.
     {
-        bark::stomp::frame connect;
-        connect.cmd = bark::stomp::command::connect;
-        connect.add("Authorization", std::string(input));
-        connect.add("passcode", std::string(input));
-        if (const auto t = bark::auth::find_token(&connect, {})) {
+        bark::auth::credentials connect;
+        connect.authorization.emplace_back(input);
+        connect.passcode = std::string(input);
+        if (const auto t = bark::auth::find_token(connect)) {
             check(!t->empty());
             verify_everywhere(*t);
         }

@@ -26,7 +26,7 @@ namespace {
 using bark::auth::auth_outcome;
 using bark::auth::base64url_decode;
 using bark::auth::base64url_encode;
-using bark::auth::find_token;
+using bark::auth::credentials;
 using bark::auth::jwt_error;
 using bark::auth::jwt_result;
 using bark::auth::jwt_verifier;
@@ -34,8 +34,6 @@ using bark::auth::mint_hs256;
 using bark::auth::principal;
 using bark::auth::token_authenticator;
 using bark::auth::upgrade_credentials;
-using bark::stomp::command;
-using bark::stomp::frame;
 
 constexpr std::int64_t now = 1'700'000'000;
 constexpr std::string_view secret = "test-secret-0123456789";
@@ -665,14 +663,37 @@ TEST(jwt_malformed, reasons_never_contain_the_token) {
 
 // --- find_token --------------------------------------------------------------------------------
 
-frame connect_with(const std::vector<std::pair<std::string, std::string>>& headers) {
-    frame f;
-    f.cmd = command::connect;
-    for (const auto& [k, v] : headers) f.add(k, v);
-    return f;
+// A CONNECT frame's headers, in order.
+using frame = std::vector<std::pair<std::string, std::string>>;
+
+frame connect_with(const frame& headers) {
+    return headers;
 }
 
-// find_token for a CONNECT frame built in place.
+// What a CONNECT with these headers presents, as the protocol session reads it: the first
+// occurrence of a header counts; `Authorization` is tried before `authorization`.
+credentials presented(const frame& connect, const upgrade_credentials& upgrade) {
+    credentials c;
+    const auto first = [&](std::string_view name) -> std::optional<std::string> {
+        for (const auto& [k, v] : connect) {
+            if (k == name) return v;
+        }
+        return std::nullopt;
+    };
+    c.login = first("login");
+    c.passcode = first("passcode");
+    for (const std::string_view name : {"Authorization", "authorization"}) {
+        if (auto v = first(name)) c.authorization.push_back(std::move(*v));
+    }
+    c.upgrade = upgrade;
+    return c;
+}
+
+// find_token for a CONNECT frame built in place; a null frame: an HTTP request's credentials only.
+std::optional<std::string> find_token(const frame* connect, const upgrade_credentials& upgrade) {
+    return bark::auth::find_token(presented(connect != nullptr ? *connect : frame{}, upgrade));
+}
+
 std::optional<std::string> token_in(const frame& connect, const upgrade_credentials& upgrade) {
     return find_token(&connect, upgrade);
 }
@@ -777,24 +798,24 @@ TEST(token_authenticator, outcome_codes) {
     const token_authenticator auth(jwt_verifier::hs256(std::string(secret)));
     const upgrade_credentials none;
 
-    const auth_outcome missing = auth.authenticate(connect_with({{"login", "x"}}), none);
+    const auth_outcome missing = auth.authenticate(presented({{"login", "x"}}, none));
     EXPECT_FALSE(missing.who);
     EXPECT_EQ(missing.failure.code, "token-missing");
     EXPECT_FALSE(missing.failure.message.empty());
 
-    const auth_outcome invalid = auth.authenticate(connect_with({{"passcode", "not-a-token"}}), none);
+    const auth_outcome invalid = auth.authenticate(presented({{"passcode", "not-a-token"}}, none));
     EXPECT_FALSE(invalid.who);
     EXPECT_EQ(invalid.failure.code, "token-invalid");
     EXPECT_EQ(invalid.failure.message.find("not-a-token"), std::string::npos);
 
     const std::string old = mint_hs256(secret, {3, "carol", "USER"}, real_now() - 7200, 3600);
-    const auth_outcome expired = auth.authenticate(connect_with({{"Authorization", "Bearer " + old}}), none);
+    const auth_outcome expired = auth.authenticate(presented({{"Authorization", "Bearer " + old}}, none));
     EXPECT_FALSE(expired.who);
     EXPECT_EQ(expired.failure.code, "token-expired");
 
     const std::int64_t t = real_now();
     const std::string fresh = mint_hs256(secret, {3, "carol", "USER"}, t, 3600);
-    const auth_outcome ok = auth.authenticate(connect_with({{"Authorization", "Bearer " + fresh}}), none);
+    const auth_outcome ok = auth.authenticate(presented({{"Authorization", "Bearer " + fresh}}, none));
     ASSERT_TRUE(ok.who) << ok.failure.message;
     EXPECT_EQ(ok.who->username, "carol");
     EXPECT_EQ(ok.who->user_id, 3);
@@ -803,7 +824,7 @@ TEST(token_authenticator, outcome_codes) {
 
     // A bad CONNECT token is not rescued by a good upgrade token: the first one found decides.
     const auth_outcome first_wins =
-        auth.authenticate(connect_with({{"passcode", "junk"}}), upgrade_with("Bearer " + fresh, std::nullopt));
+        auth.authenticate(presented({{"passcode", "junk"}}, upgrade_with("Bearer " + fresh, std::nullopt)));
     EXPECT_EQ(first_wins.failure.code, "token-invalid");
 }
 

@@ -12,6 +12,9 @@
 
 namespace fs = std::filesystem;
 using namespace bark::net;
+namespace http = bark::http;
+using http_answer = bark::http::answer;
+using http_router = bark::http::router;
 
 namespace {
 
@@ -44,9 +47,11 @@ private:
 // Routes a request through the router; handlers of static files answer at once.
 http_answer get(const http_router& router, const std::string& target, const std::string& if_none_match = "",
                 http::verb method = http::verb::get) {
-    http_request req{method, target, 11};
+    http::request req;
+    req.method = method;
+    req.target = target;
     if (!if_none_match.empty()) {
-        req.set(http::field::if_none_match, if_none_match);
+        req.headers.emplace_back("If-None-Match", if_none_match);
     }
     std::optional<http_answer> out;
     router.handle(req, [&out](http_answer a) { out = std::move(a); });

@@ -6,18 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "bark/session/session.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/heart_beat.hpp"
 #include "bark/stomp/parser.hpp"
-#include "bark/stomp/session.hpp"
 
 namespace {
 using namespace bark;
 using stomp::command;
 
-struct memory_transport final : stomp::session_transport {
-    std::string wire;                        // everything sent, in order
-    std::optional<std::uint16_t> closed;     // close code once close() was called
+struct memory_transport final : session::transport {
+    std::string wire;                          // everything sent, in order
+    std::optional<std::uint16_t> closed;       // close code once close() was called
     std::vector<std::function<void()>> later;  // replies bound to the loop, run by the test
     void send(broker::outbound_frame&& f) override {
         if (f.head) wire += *f.head;
@@ -32,10 +32,10 @@ struct memory_transport final : stomp::session_transport {
     }
 };
 
-struct single_loop_broker final : stomp::broker_port {
+struct single_loop_broker final : broker::broker_port {
     broker::registry reg;
     std::uint64_t next = 1;
-    bool defer_ready = false;                   // like a cluster bus still joining the destination
+    bool defer_ready = false;                    // like a cluster bus still joining the destination
     std::vector<std::function<void()>> readies;  // what subscribe() was asked to call when ready
     bool subscribe(broker::subscription& s, std::function<void()> ready) override {
         reg.add(&s);
@@ -64,18 +64,19 @@ std::vector<stomp::frame> parse_all(const std::string& wire, stomp::version v = 
 }
 
 struct stomp_session : ::testing::Test {
-    stomp::session_options options;
-    stomp::session_services services;
+    session::options options;
+    session::services services;
     broker::pub_router router;
     auth::open_authenticator authenticator;
     single_loop_broker broker;
     memory_transport t;
-    std::unique_ptr<stomp::session> s;
+    std::unique_ptr<session::stomp_session> s;
 
     void start() {
         services.router = &router;
         services.authenticator = &authenticator;
-        s = std::make_unique<stomp::session>("s1", options, services, t, broker, auth::upgrade_credentials{});
+        options.room_prefix = "/sub/chat";
+        s = std::make_unique<session::stomp_session>("s1", options, services, t, broker, auth::upgrade_credentials{});
     }
     std::vector<stomp::frame> take(stomp::version v = stomp::version::v1_2) {
         auto frames = parse_all(t.wire, v);
@@ -91,7 +92,9 @@ struct stomp_session : ::testing::Test {
     }
 };
 
-std::string nul() { return std::string(1, '\0'); }
+std::string nul() {
+    return std::string(1, '\0');
+}
 }  // namespace
 
 TEST_F(stomp_session, connect_negotiates_the_highest_common_version_and_heartbeats) {
@@ -124,7 +127,7 @@ TEST_F(stomp_session, no_common_version_is_an_error_then_close) {
     EXPECT_EQ(frames[0].cmd, command::error);
     EXPECT_EQ(frames[0].get("message"), "version-not-supported");
     EXPECT_EQ(frames[0].get("version"), "1.0,1.1,1.2");
-    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+    EXPECT_EQ(t.closed, session::close_code::protocol_error);
 }
 
 TEST_F(stomp_session, frames_before_connect_are_refused) {
@@ -288,7 +291,7 @@ TEST_F(stomp_session, parse_errors_become_error_frames) {
     const auto frames = take();
     ASSERT_EQ(frames.size(), 1U);
     EXPECT_EQ(frames[0].get("message"), "frame-too-large");
-    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+    EXPECT_EQ(t.closed, session::close_code::protocol_error);
     s->on_data("SEND\ndestination:/sub/x\n\n" + nul());  // nothing after the error
     EXPECT_TRUE(take().empty());
 }
@@ -297,7 +300,7 @@ TEST_F(stomp_session, disconnect_sends_the_receipt_then_closes) {
     connect();
     s->on_data("DISCONNECT\nreceipt:bye\n\n" + nul());
     EXPECT_EQ(take()[0].get("receipt-id"), "bye");
-    EXPECT_EQ(t.closed, stomp::close_code::normal);
+    EXPECT_EQ(t.closed, session::close_code::normal);
 }
 
 TEST_F(stomp_session, heartbeats_are_sent_and_silence_closes) {
@@ -311,13 +314,14 @@ TEST_F(stomp_session, heartbeats_are_sent_and_silence_closes) {
     s->on_timer(*deadline);
     EXPECT_EQ(t.wire, "\n");
     EXPECT_FALSE(t.closed.has_value());
-    s->on_timer(stomp::clock::now() + std::chrono::milliseconds(250));
-    EXPECT_EQ(t.closed, stomp::close_code::protocol_error);
+    s->on_timer(session::clock::now() + std::chrono::milliseconds(250));
+    EXPECT_EQ(t.closed, session::close_code::protocol_error);
 }
 
 TEST_F(stomp_session, closing_removes_every_subscription_from_the_broker) {
     connect();
-    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/news/**\nid:2\n\n" + nul());
+    s->on_data("SUBSCRIBE\ndestination:/sub/a\nid:1\n\n" + nul() + "SUBSCRIBE\ndestination:/sub/news/**\nid:2\n\n" +
+               nul());
     EXPECT_EQ(broker.reg.size(), 2U);
     s->on_closed();
     EXPECT_EQ(broker.reg.size(), 0U);
@@ -337,7 +341,7 @@ TEST(heart_beat, parses_two_integers_and_refuses_anything_else) {
 TEST_F(stomp_session, a_subscription_live_only_later_gets_its_catch_up_and_receipt_then) {
     broker.defer_ready = true;
     int replays = 0;
-    services.replay = [&](const auth::principal&, std::string_view, std::int64_t after, stomp::replay_sink) {
+    services.replay = [&](const auth::principal&, std::string_view, std::int64_t after, broker::replay_sink) {
         EXPECT_EQ(after, 5);
         ++replays;
         return true;
@@ -356,4 +360,71 @@ TEST_F(stomp_session, a_subscription_live_only_later_gets_its_catch_up_and_recei
     ASSERT_EQ(frames.size(), 1U) << "only the subscription still there is receipted";
     EXPECT_EQ(frames[0].cmd, command::receipt);
     EXPECT_EQ(frames[0].get("receipt-id"), "r1");
+}
+
+// A permission decided later (a room read from the store): the SUBSCRIBE and every frame after it
+// wait, then run in order; nothing is delivered or receipted before.
+TEST_F(stomp_session, frames_after_a_subscribe_awaiting_permission_wait_and_keep_their_order) {
+    std::vector<std::function<void(bool)>> asked;
+    services.may_subscribe = [&](const auth::principal&, std::string_view d,
+                                 std::function<void(bool)> decided) -> std::optional<bool> {
+        if (d != "/sub/chat/7") return true;
+        asked.push_back(std::move(decided));
+        return std::nullopt;
+    };
+    connect();
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/chat/7\nreceipt:r1\n\n" + nul() +
+               "SUBSCRIBE\nid:b\ndestination:/sub/x\nreceipt:r2\n\n" + nul());
+    EXPECT_TRUE(take().empty()) << "nothing before the permission";
+    EXPECT_EQ(broker.reg.size(), 0U);
+    ASSERT_EQ(asked.size(), 1U);
+    asked[0](true);  // from a store thread: runs on the loop later
+    EXPECT_TRUE(take().empty());
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 2U);
+    EXPECT_EQ(frames[0].get("receipt-id"), "r1");
+    EXPECT_EQ(frames[1].get("receipt-id"), "r2");
+    EXPECT_EQ(broker.reg.size(), 2U);
+    EXPECT_FALSE(t.closed);
+}
+
+TEST_F(stomp_session, a_permission_refused_later_is_forbidden_and_drops_the_held_frames) {
+    std::vector<std::function<void(bool)>> asked;
+    services.may_subscribe = [&](const auth::principal&, std::string_view,
+                                 std::function<void(bool)> decided) -> std::optional<bool> {
+        asked.push_back(std::move(decided));
+        return std::nullopt;
+    };
+    connect();
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/chat/7\nreceipt:r1\n\n" + nul() +
+               "SUBSCRIBE\nid:b\ndestination:/sub/chat/8\nreceipt:r2\n\n" + nul());
+    ASSERT_EQ(asked.size(), 1U) << "the second SUBSCRIBE waits behind the first";
+    asked[0](false);
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].cmd, command::error);
+    EXPECT_EQ(frames[0].get("message"), "forbidden");
+    EXPECT_EQ(frames[0].get("receipt-id"), "r1");
+    EXPECT_EQ(t.closed, session::close_code::policy_violation);
+    EXPECT_EQ(asked.size(), 1U);
+    EXPECT_EQ(broker.reg.size(), 0U);
+}
+
+TEST_F(stomp_session, a_client_that_floods_while_a_permission_is_pending_is_closed) {
+    options.limits.max_held_frame_bytes = 4096;
+    services.may_subscribe = [&](const auth::principal&, std::string_view,
+                                 std::function<void(bool)>) -> std::optional<bool> { return std::nullopt; };
+    connect();
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/chat/7\n\n" + nul());
+    const std::string big(1000, 'x');
+    for (int i = 0; i < 10 && !t.closed; ++i) {
+        s->on_data("SEND\ndestination:/pub/chat/send/7\n\n" + big + nul());
+    }
+    const auto frames = take();
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(frames.back().cmd, command::error);
+    EXPECT_EQ(frames.back().get("message"), "too-many-frames");
+    EXPECT_TRUE(t.closed);
 }

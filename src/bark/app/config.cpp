@@ -7,14 +7,14 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "bark/app/config_file.hpp"
+#include "bark/app/version.hpp"
 #include "bark/core/log.hpp"
 #include "bark/stomp/heart_beat.hpp"
-#include "bark/version.hpp"
 
 namespace bark::app {
 namespace {
@@ -68,8 +68,7 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--send-time-limit", c.send_time_limit_ms, "ms a connection's writes may stay blocked")
         ->envname("BARK_SEND_TIME_LIMIT")
         ->check(CLI::Range(10U, 3600000U));
-    app.add_flag("--allow-client-publish", c.allow_client_publish,
-                 "clients may SEND to /sub/** outside /sub/chat/")
+    app.add_flag("--allow-client-publish", c.allow_client_publish, "clients may SEND to /sub/** outside /sub/chat/")
         ->envname("BARK_ALLOW_CLIENT_PUBLISH");
     app.add_option("--http-idle-timeout", c.http_idle_timeout_ms, "ms an idle HTTP keep-alive connection is kept")
         ->envname("BARK_HTTP_IDLE_TIMEOUT")

@@ -9,17 +9,15 @@
 #include <string>
 
 #include "bark/broker/broker.hpp"
+#include "bark/broker/cluster_bus.hpp"
 #include "bark/chat/chat_service.hpp"
-#include "bark/cluster/cluster_bus.hpp"
 #include "bark/core/json_writer.hpp"
-#include "bark/net/http_router.hpp"
+#include "bark/http/router.hpp"
 #include "bark/net/shared_state.hpp"
 #include "bark/net/sockjs_registry.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::app {
-
-namespace http = boost::beast::http;
 
 namespace {
 
@@ -42,46 +40,43 @@ double process_resident_bytes() {
 
 }  // namespace
 
-ops_routes::ops_routes(store::message_store& store, const std::unique_ptr<cluster::cluster_bus>& bus,
+ops_routes::ops_routes(store::message_store& store, const std::unique_ptr<broker::cluster_bus>& bus,
                        const broker::broker& broker, const chat::chat_service& chat)
     : store_(store), bus_(bus), broker_(broker), chat_(chat) {}
 
-void ops_routes::add_to(net::http_router& router) {
-    router.add(http::verb::get, "/healthz",
-               [](const net::http_request&, const captures&, const net::http_reply& reply) {
-                   reply(net::text_answer(200, "text/plain", "ok"));
-               });
-    router.add(
-        http::verb::get, "/readyz", [this](const net::http_request&, const captures&, const net::http_reply& reply) {
-            const cluster::bus_status bus = bus_ ? bus_->status() : cluster::bus_status{};
-            store_.ping([bus, has_bus = bus_ != nullptr, reply](const result<unit>& store) {
-                const bool cluster_ok = bus.state == cluster::bus_state::none || bus.state == cluster::bus_state::up;
-                const bool ready = cluster_ok && store.ok();
-                json_writer w;
-                w.begin_object().key("ready").value(ready);
-                w.key("store").begin_object().key("ok").value(store.ok());
-                if (!store) w.key("detail").value(store.err().message);
-                w.end_object();
-                w.key("cluster").begin_object().key("state").value(cluster::to_string(bus.state));
-                if (has_bus) {
-                    w.key("node").value(bus.node_id).key("channels").value(static_cast<std::int64_t>(bus.channels));
-                    w.key("published").value(static_cast<std::int64_t>(bus.published));
-                    w.key("received").value(static_cast<std::int64_t>(bus.received));
-                    w.key("dropped").value(static_cast<std::int64_t>(bus.dropped));
-                    if (!bus.detail.empty()) w.key("detail").value(bus.detail);
-                }
-                w.end_object().end_object();
-                reply(net::text_answer(ready ? 200 : 503, "application/json", w.str()));
-            });
+void ops_routes::add_to(http::router& router) {
+    router.add(http::verb::get, "/healthz", [](const http::request&, const captures&, const http::reply& reply) {
+        reply(http::text_answer(200, "text/plain", "ok"));
+    });
+    router.add(http::verb::get, "/readyz", [this](const http::request&, const captures&, const http::reply& reply) {
+        const broker::bus_status bus = bus_ ? bus_->status() : broker::bus_status{};
+        store_.ping([bus, has_bus = bus_ != nullptr, reply](const result<unit>& store) {
+            const bool cluster_ok = bus.state == broker::bus_state::none || bus.state == broker::bus_state::up;
+            const bool ready = cluster_ok && store.ok();
+            json_writer w;
+            w.begin_object().key("ready").value(ready);
+            w.key("store").begin_object().key("ok").value(store.ok());
+            if (!store) w.key("detail").value(store.err().message);
+            w.end_object();
+            w.key("cluster").begin_object().key("state").value(broker::to_string(bus.state));
+            if (has_bus) {
+                w.key("node").value(bus.node_id).key("channels").value(static_cast<std::int64_t>(bus.channels));
+                w.key("published").value(static_cast<std::int64_t>(bus.published));
+                w.key("received").value(static_cast<std::int64_t>(bus.received));
+                w.key("dropped").value(static_cast<std::int64_t>(bus.dropped));
+                if (!bus.detail.empty()) w.key("detail").value(bus.detail);
+            }
+            w.end_object().end_object();
+            reply(http::text_answer(ready ? 200 : 503, "application/json", w.str()));
         });
-    router.add(http::verb::get, "/metrics",
-               [this](const net::http_request&, const captures&, const net::http_reply& reply) {
-                   if (!started_) {
-                       reply(net::error_answer(503, "starting", "the server is starting"));
-                       return;
-                   }
-                   reply(net::text_answer(200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()));
-               });
+    });
+    router.add(http::verb::get, "/metrics", [this](const http::request&, const captures&, const http::reply& reply) {
+        if (!started_) {
+            reply(http::error_answer(503, "starting", "the server is starting"));
+            return;
+        }
+        reply(http::text_answer(200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()));
+    });
 }
 
 void ops_routes::start(const net::shared_state& state, const net::sockjs_registry& sockjs) {
@@ -105,7 +100,7 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
     r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-missing"}}, sc.auth_missing);
     r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-invalid"}}, sc.auth_invalid);
     r.add_counter("bark_auth_failures", "CONNECTs refused, by reason.", {{"reason", "token-expired"}}, sc.auth_expired);
-    for (std::size_t i = 0; i < stomp::session_counters::commands; ++i) {
+    for (std::size_t i = 0; i < session::counters::commands; ++i) {
         const std::string cmd(stomp::to_string(static_cast<stomp::command>(i)));
         const bool client = i < static_cast<std::size_t>(stomp::command::connected);
         if (client) {
@@ -138,10 +133,10 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
     if (bus_) {
         const auto status = [this] { return bus_->status(); };
         r.add_gauge("bark_cluster_up", "1 when the cluster bus is connected to Redis.", {},
-                    [status] { return status().state == cluster::bus_state::up ? 1.0 : 0.0; });
-        for (const auto s : {cluster::bus_state::connecting, cluster::bus_state::up, cluster::bus_state::down}) {
+                    [status] { return status().state == broker::bus_state::up ? 1.0 : 0.0; });
+        for (const auto s : {broker::bus_state::connecting, broker::bus_state::up, broker::bus_state::down}) {
             r.add_gauge("bark_cluster_state", "1 for the cluster bus's state now (connecting, up, down).",
-                        {{"state", cluster::to_string(s)}}, [status, s] { return status().state == s ? 1.0 : 0.0; });
+                        {{"state", broker::to_string(s)}}, [status, s] { return status().state == s ? 1.0 : 0.0; });
         }
         r.add_counter("bark_cluster_published", "Messages sent to other nodes.", {},
                       [status] { return static_cast<double>(status().published); });

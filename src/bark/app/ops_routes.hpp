@@ -12,15 +12,18 @@ class broker;
 namespace bark::chat {
 class chat_service;
 }
-namespace bark::cluster {
+namespace bark::broker {
 class cluster_bus;
 }
 namespace bark::store {
 class message_store;
 }
 
+namespace bark::http {
+class router;
+}  // namespace bark::http
+
 namespace bark::net {
-class http_router;
 class sockjs_registry;
 struct shared_state;
 }  // namespace bark::net
@@ -29,17 +32,17 @@ namespace bark::app {
 
 class ops_routes {
 public:
-    ops_routes(store::message_store& store, const std::unique_ptr<cluster::cluster_bus>& bus,
+    ops_routes(store::message_store& store, const std::unique_ptr<broker::cluster_bus>& bus,
                const broker::broker& broker, const chat::chat_service& chat);
 
     // Adds the three routes; they answer once start() ran.
-    void add_to(net::http_router& router);
+    void add_to(http::router& router);
     // Registers every metric (the server's state exists now; the loops do not run yet).
     void start(const net::shared_state& state, const net::sockjs_registry& sockjs);
 
 private:
     store::message_store& store_;
-    const std::unique_ptr<cluster::cluster_bus>& bus_;  // empty: one node
+    const std::unique_ptr<broker::cluster_bus>& bus_;  // empty: one node
     const broker::broker& broker_;
     const chat::chat_service& chat_;
     metrics::registry registry_;

@@ -544,20 +544,17 @@ std::string mint_hs256(std::string_view secret, const principal& p, std::int64_t
     return token;
 }
 
-std::optional<std::string> find_token(const stomp::frame* connect, const upgrade_credentials& upgrade) {
-    if (connect != nullptr) {
-        for (const std::string_view name : {"Authorization", "authorization"}) {
-            if (const auto v = connect->get(name)) {
-                if (auto t = bearer_token(*v)) return t;
-            }
-        }
-        if (const auto v = connect->get("passcode")) {
-            std::string_view t = trim_left(*v);
-            if (const auto rest = after_bearer(t, false)) t = *rest;
-            t = trim(t);
-            if (!t.empty()) return std::string(t);
-        }
+std::optional<std::string> find_token(const credentials& presented) {
+    for (const std::string& v : presented.authorization) {
+        if (auto t = bearer_token(v)) return t;
     }
+    if (presented.passcode) {
+        std::string_view t = trim_left(*presented.passcode);
+        if (const auto rest = after_bearer(t, false)) t = *rest;
+        t = trim(t);
+        if (!t.empty()) return std::string(t);
+    }
+    const upgrade_credentials& upgrade = presented.upgrade;
     if (upgrade.authorization) {
         if (auto t = bearer_token(*upgrade.authorization)) return t;
     }
@@ -570,12 +567,14 @@ std::optional<std::string> find_token(const stomp::frame* connect, const upgrade
 token_authenticator::token_authenticator(std::shared_ptr<const jwt_verifier> verifier, std::int64_t leeway_s)
     : verifier_(std::move(verifier)), leeway_s_(leeway_s) {}
 
-auth_outcome token_authenticator::authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const {
-    return check(find_token(&connect, upgrade));
+auth_outcome token_authenticator::authenticate(const credentials& presented) const {
+    return check(find_token(presented));
 }
 
 auth_outcome token_authenticator::authenticate_http(const upgrade_credentials& request) const {
-    return check(find_token(nullptr, request));
+    credentials presented;
+    presented.upgrade = request;
+    return check(find_token(presented));
 }
 
 auth_outcome token_authenticator::check(const std::optional<std::string>& token) const {

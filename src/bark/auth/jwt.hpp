@@ -22,9 +22,9 @@ enum class jwt_error {
 
 struct jwt_result {
     jwt_error error = jwt_error::invalid;
-    std::string reason;              // readable detail for logs and ERROR bodies (never the token)
-    std::optional<principal> who;    // set when error == none
-    std::int64_t expires_at_s = 0;   // the `exp` claim, seconds since the epoch
+    std::string reason;             // readable detail for logs and ERROR bodies (never the token)
+    std::optional<principal> who;   // set when error == none
+    std::int64_t expires_at_s = 0;  // the `exp` claim, seconds since the epoch
 };
 
 class jwt_verifier {
@@ -48,14 +48,14 @@ std::string mint_hs256(std::string_view secret, const principal& p, std::int64_t
 // `Authorization: Bearer <jwt>` header, its `passcode` header, the upgrade request's
 // `Authorization: Bearer <jwt>` header, the upgrade request's `Authorization=<jwt>` cookie.
 // nullopt when none is present.
-std::optional<std::string> find_token(const stomp::frame* connect, const upgrade_credentials& upgrade);
+std::optional<std::string> find_token(const credentials& presented);
 
-// The authenticator for CONNECT (and REST, with connect == nullptr semantics via find_token):
+// The authenticator for CONNECT and for REST requests (credentials without CONNECT headers):
 // ERROR codes token-missing, token-invalid, token-expired.
 class token_authenticator final : public authenticator {
 public:
     explicit token_authenticator(std::shared_ptr<const jwt_verifier> verifier, std::int64_t leeway_s = 60);
-    auth_outcome authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const override;
+    auth_outcome authenticate(const credentials& presented) const override;
     // The same check for an HTTP request's credentials (Bearer header or cookie).
     auth_outcome authenticate_http(const upgrade_credentials& request) const;
 

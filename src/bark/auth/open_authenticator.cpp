@@ -3,9 +3,9 @@
 
 namespace bark::auth {
 
-auth_outcome open_authenticator::authenticate(const stomp::frame& connect, const upgrade_credentials&) const {
+auth_outcome open_authenticator::authenticate(const credentials& presented) const {
     auth_outcome out;
-    const auto login = connect.get("login");
+    const auto& login = presented.login;
     out.who = principal{0, login && !login->empty() ? std::string(*login) : std::string("anonymous"), "USER"};
     return out;
 }

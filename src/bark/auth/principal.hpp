@@ -4,8 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include "bark/stomp/frame.hpp"
+#include <vector>
 
 namespace bark::auth {
 
@@ -21,6 +20,16 @@ struct upgrade_credentials {
     std::optional<std::string> cookie;         // the `Cookie` request header
 };
 
+// Everything a client presented: the CONNECT frame's login, passcode and Authorization headers
+// (none for a REST request) and the opening HTTP request's headers. The protocol session fills it;
+// authentication never sees a frame.
+struct credentials {
+    std::optional<std::string> login;        // CONNECT `login`
+    std::optional<std::string> passcode;     // CONNECT `passcode`
+    std::vector<std::string> authorization;  // CONNECT `Authorization`, then `authorization`, when present
+    upgrade_credentials upgrade;             // the HTTP request's headers
+};
+
 // A refused CONNECT: `code` becomes the ERROR frame's `message` header.
 struct auth_failure {
     std::string code;     // token-missing, token-invalid, token-expired
@@ -28,22 +37,22 @@ struct auth_failure {
 };
 
 struct auth_outcome {
-    std::optional<principal> who;  // set on success
-    auth_failure failure;          // meaningful when who is empty
+    std::optional<principal> who;               // set on success
+    auth_failure failure;                       // meaningful when who is empty
     std::optional<std::int64_t> expires_at_ms;  // when the credentials stop being valid, if they do
 };
 
 class authenticator {
 public:
     virtual ~authenticator() = default;
-    virtual auth_outcome authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const = 0;
+    virtual auth_outcome authenticate(const credentials& presented) const = 0;
 };
 
-// Accepts every CONNECT; the user name is the `login` header or "anonymous". Used until tokens are
-// required; swapping it for a token verifier is the only change authentication needs.
+// Accepts every CONNECT; the user name is the `login` header or "anonymous". For tests of the
+// protocol session; the server always verifies tokens (auth/jwt.hpp).
 class open_authenticator final : public authenticator {
 public:
-    auth_outcome authenticate(const stomp::frame& connect, const upgrade_credentials& upgrade) const override;
+    auth_outcome authenticate(const credentials& presented) const override;
 };
 
 }  // namespace bark::auth

@@ -1,16 +1,12 @@
 // Cross-loop delivery for the broker. Each shard is touched only by its own loop; the shared
-// message is handed to other loops with asio::post, which keeps FIFO order per loop.
+// message is handed to other loops through their event_loop, which keeps FIFO order per loop.
 #include "bark/broker/broker.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 namespace bark::broker {
 
-class broker::shard final : public stomp::broker_port {
+class broker::shard final : public broker_port, public delivery_target {
 public:
-    shard(broker& owner, std::size_t index, boost::asio::io_context& loop)
-        : owner_(owner), index_(index), loop_(loop) {}
+    shard(broker& owner, std::size_t index, event_loop& loop) : owner_(owner), index_(index), loop_(loop) {}
 
     bool subscribe(subscription& s, std::function<void()> ready) override {
         registry_.add(&s);
@@ -27,22 +23,22 @@ public:
     void publish(const shared_message_ptr& m) override { owner_.publish(index_, m); }
     std::string next_message_id() override { return owner_.next_message_id(); }
 
-    void deliver_here(const shared_message_ptr& m) { deliveries_.add(registry_.publish(m)); }
+    void deliver_here(const shared_message_ptr& m) override { deliveries_.add(registry_.publish(m)); }
     std::uint64_t deliveries() const { return deliveries_.get(); }
     bool has_subscriptions() const { return count_.load(std::memory_order_relaxed) != 0; }
     std::size_t count() const { return count_.load(std::memory_order_relaxed); }
-    boost::asio::io_context& loop() { return loop_; }
+    event_loop& loop() { return loop_; }
 
 private:
     broker& owner_;
     std::size_t index_;
-    boost::asio::io_context& loop_;
+    event_loop& loop_;
     registry registry_;                  // touched only on loop_
     std::atomic<std::size_t> count_{0};  // registry_.size(), readable from other loops
     metrics::counter deliveries_;        // messages handed to subscribers on this loop
 };
 
-broker::broker(const std::vector<boost::asio::io_context*>& loops) {
+broker::broker(const std::vector<event_loop*>& loops) {
     shards_.reserve(loops.size());
     for (std::size_t i = 0; i < loops.size(); ++i) {
         shards_.push_back(std::make_unique<shard>(*this, i, *loops[i]));
@@ -51,7 +47,9 @@ broker::broker(const std::vector<boost::asio::io_context*>& loops) {
 
 broker::~broker() = default;
 
-stomp::broker_port& broker::port(std::size_t loop) { return *shards_.at(loop); }
+broker_port& broker::port(std::size_t loop) {
+    return *shards_.at(loop);
+}
 
 void broker::publish(std::size_t from, const shared_message_ptr& m) {
     published_.add();
@@ -61,9 +59,11 @@ void broker::publish(std::size_t from, const shared_message_ptr& m) {
     deliver(from, m);
 }
 
-void broker::deliver_local(const shared_message_ptr& m) { deliver(shards_.size(), m); }
+void broker::deliver_local(const shared_message_ptr& m) {
+    deliver(shards_.size(), m);
+}
 
-void broker::attach(cluster::cluster_bus& bus, const std::string& node_id) {
+void broker::attach(cluster_bus& bus, const std::string& node_id) {
     bus_ = &bus;
     id_prefix_ = node_id + ":";
 }
@@ -74,7 +74,7 @@ void broker::deliver(std::size_t from, const shared_message_ptr& m) {
         if (i == from) {
             s.deliver_here(m);
         } else if (s.has_subscriptions()) {
-            boost::asio::post(s.loop(), [&s, m] { s.deliver_here(m); });
+            s.loop().post(s, m);
         }
     }
 }

@@ -10,26 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "bark/broker/broker_port.hpp"
+#include "bark/broker/cluster_bus.hpp"
+#include "bark/broker/event_loop.hpp"
 #include "bark/broker/registry.hpp"
-#include "bark/cluster/cluster_bus.hpp"
 #include "bark/core/metrics.hpp"
-#include "bark/stomp/session.hpp"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace bark::broker {
 
-class broker final : public cluster::local_sink {
+class broker final : public local_sink {
 public:
-    explicit broker(const std::vector<boost::asio::io_context*>& loops);
+    explicit broker(const std::vector<event_loop*>& loops);
     ~broker();
     broker(const broker&) = delete;
     broker& operator=(const broker&) = delete;
 
     // The port through which sessions of loop i reach the broker.
-    stomp::broker_port& port(std::size_t loop);
+    broker_port& port(std::size_t loop);
 
     // Publishes from loop `from` (or from outside any loop when from >= loops).
     void publish(std::size_t from, const shared_message_ptr& m);
@@ -38,7 +35,7 @@ public:
 
     // Joins a cluster: publishes and subscriptions go through `bus` from now on (before any
     // connection is accepted). message-ids get `node_id` and ':' in front, unique in the cluster.
-    void attach(cluster::cluster_bus& bus, const std::string& node_id);
+    void attach(cluster_bus& bus, const std::string& node_id);
 
     // A message for this node's subscribers only (from the cluster bus, any thread).
     void deliver_local(const shared_message_ptr& m) override;
@@ -56,8 +53,8 @@ private:
     std::vector<std::unique_ptr<shard>> shards_;
     std::atomic<std::uint64_t> next_id_{1};
     metrics::counter published_;
-    cluster::cluster_bus* bus_ = nullptr;  // set before the loops run; then read-only
-    std::string id_prefix_;                // "<node-id>:" in a cluster
+    cluster_bus* bus_ = nullptr;  // set before the loops run; then read-only
+    std::string id_prefix_;       // "<node-id>:" in a cluster
 };
 
 }  // namespace bark::broker

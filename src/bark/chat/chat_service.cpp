@@ -1,8 +1,8 @@
 // Chat handlers: validate, store, then broadcast from the store's completion.
 #include "bark/chat/chat_service.hpp"
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <limits>
 
 #include "bark/broker/broker.hpp"
@@ -20,7 +20,9 @@ std::int64_t now_ms() {
         .count();
 }
 
-std::string room_topic(std::int64_t room_id) { return "/sub/chat/" + std::to_string(room_id); }
+std::string room_topic(std::int64_t room_id) {
+    return "/sub/chat/" + std::to_string(room_id);
+}
 
 }  // namespace
 
@@ -54,8 +56,9 @@ void chat_service::register_routes(broker::pub_router& router) {
     router.add("/pub/chat/typing/{roomId}", [this](broker::pub_request&& r) { on_typing(std::move(r)); });
 }
 
-bool chat_service::may_subscribe(const auth::principal& p, std::string_view destination) const {
-    if (!broker::under(destination, "/sub/chat")) {
+std::optional<bool> chat_service::may_subscribe(const auth::principal& p, std::string_view destination,
+                                                std::function<void(bool)> decided) const {
+    if (!broker::under(destination, room_prefix)) {
         return true;
     }
     std::optional<std::int64_t> id;
@@ -67,22 +70,56 @@ bool chat_service::may_subscribe(const auth::principal& p, std::string_view dest
     if (!id) {
         return false;  // not a room topic bark knows
     }
-    const auto room = rooms_.find(*id);
-    return room && may_access(*room, p);
+    if (const auto known = rooms_.find_known(*id)) {
+        return may_access(*known, p);
+    }
+    if (rooms_.answers_at_once()) {
+        return false;
+    }
+    rooms_.find(*id, [p, decided = std::move(decided)](std::optional<store::room> room) {
+        decided(room && may_access(*room, p));
+    });
+    return std::nullopt;
 }
 
-std::optional<store::room> chat_service::room_for(const broker::pub_request& req) const {
+void chat_service::with_room(broker::pub_request&& req, room_step then) const {
     const auto id = parse_id(req.var("roomId").value_or(""));
-    const auto room = id ? rooms_.find(*id) : std::nullopt;
-    if (!room) {
+    if (!id) {
         req.reply(broker::app_error{"not-found", "no such room"});
-        return std::nullopt;
+        return;
     }
-    if (!may_access(*room, req.sender.who)) {
-        req.reply(broker::app_error{"forbidden", "you are not a participant of this room"});
-        return std::nullopt;
-    }
-    return room;
+    rooms_.find(*id, [req = std::move(req), then = std::move(then)](std::optional<store::room> room) mutable {
+        if (!room) {
+            req.reply(broker::app_error{"not-found", "no such room"});
+            return;
+        }
+        if (!may_access(*room, req.sender.who)) {
+            req.reply(broker::app_error{"forbidden", "you are not a participant of this room"});
+            return;
+        }
+        then(std::move(req), *room);
+    });
+}
+
+void chat_service::session_hooks(session::services& services) const {
+    services.may_subscribe = [this](const auth::principal& p, std::string_view d, std::function<void(bool)> decided) {
+        return may_subscribe(p, d, std::move(decided));
+    };
+    services.replay = [this](const auth::principal&, std::string_view d, std::int64_t after, broker::replay_sink sink) {
+        return replay(d, after, std::move(sink));
+    };
+}
+
+broker::room_history chat_service::history() const {
+    broker::room_history h;
+    h.keeps = [this](const std::string& d) { return keeps_history(d); };
+    h.head = [this](const std::string& d, std::function<void(std::optional<std::int64_t>)> done) {
+        newest_id(d, std::move(done));
+    };
+    h.replay = [this](const std::string& d, std::int64_t after, broker::replay_sink sink) {
+        return replay(d, after, std::move(sink));
+    };
+    return h;
 }
 
 void chat_service::on_send(broker::pub_request&& req) const {
@@ -91,15 +128,18 @@ void chat_service::on_send(broker::pub_request&& req) const {
         req.reply(broker::app_error{payload.err().code, payload.err().message});
         return;
     }
-    const auto room = room_for(req);
-    if (!room) {
-        return;
-    }
-    if (payload->room_id && *payload->room_id != room->room_id) {
+    with_room(std::move(req),
+              [this, payload = std::move(payload.value())](broker::pub_request&& r, const store::room& room) mutable {
+                  store_send(std::move(r), room, std::move(payload));
+              });
+}
+
+void chat_service::store_send(broker::pub_request&& req, const store::room& room, send_payload payload) const {
+    if (payload.room_id && *payload.room_id != room.room_id) {
         req.reply(broker::app_error{"room-mismatch", "roomId in the body differs from the destination's"});
         return;
     }
-    const std::size_t chars = count_chars(payload->text);
+    const std::size_t chars = count_chars(payload.text);
     if (chars == 0) {
         req.reply(broker::app_error{"empty-text", "messageText is empty"});
         return;
@@ -109,14 +149,14 @@ void chat_service::on_send(broker::pub_request&& req) const {
         return;
     }
     store::new_message m;
-    m.room_id = room->room_id;
+    m.room_id = room.room_id;
     m.sender_id = req.sender.who.user_id;
     m.sender_role = req.sender.who.role;
     m.sender_name = req.sender.who.username;
-    m.text = std::move(payload->text);
+    m.text = std::move(payload.text);
     m.send_at_ms = now_ms();
-    m.client_message_id = std::move(payload->client_message_id);
-    const store::room r = *room;
+    m.client_message_id = std::move(payload.client_message_id);
+    const store::room r = room;
     store_.append(std::move(m), [this, r, reply = std::move(req.reply)](result<store::append_result> res) {
         if (!res) {
             reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",
@@ -141,8 +181,8 @@ void chat_service::on_send(broker::pub_request&& req) const {
 }
 
 void chat_service::publish(std::string destination, std::string_view json, const broker::message_meta& meta) const {
-    broker_.publish(no_loop, broker::make_message(std::move(destination), broker_.next_message_id(),
-                                                  "application/json", json, meta));
+    broker_.publish(no_loop, broker::make_message(std::move(destination), broker_.next_message_id(), "application/json",
+                                                  json, meta));
 }
 
 void chat_service::broadcast(const store::message& m, std::int64_t previous_id) const {
@@ -155,12 +195,18 @@ void chat_service::broadcast(const store::message& m, std::int64_t previous_id) 
 void chat_service::notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const {
     json_writer w;
     w.begin_object()
-        .key("type").value("message")
-        .key("roomId").value(m.room_id)
-        .key("messageId").value(m.message_id)
-        .key("senderId").value(m.sender_id)
-        .key("preview").value(first_chars(m.text, preview_chars))
-        .key("unreadCount").value(unread)
+        .key("type")
+        .value("message")
+        .key("roomId")
+        .value(m.room_id)
+        .key("messageId")
+        .value(m.message_id)
+        .key("senderId")
+        .value(m.sender_id)
+        .key("preview")
+        .value(first_chars(m.text, preview_chars))
+        .key("unreadCount")
+        .value(unread)
         .end_object();
     broker::message_meta meta;
     meta.header_destination = "/user/queue/notifications";
@@ -173,13 +219,15 @@ void chat_service::on_read(broker::pub_request&& req) const {
         req.reply(broker::app_error{last.err().code, last.err().message});
         return;
     }
-    const auto room = room_for(req);
-    if (!room) {
-        return;
-    }
-    const std::int64_t room_id = room->room_id;
+    with_room(std::move(req), [this, last = last.value()](broker::pub_request&& r, const store::room& room) {
+        store_read(std::move(r), room, last);
+    });
+}
+
+void chat_service::store_read(broker::pub_request&& req, const store::room& room, std::int64_t last) const {
+    const std::int64_t room_id = room.room_id;
     const std::int64_t user_id = req.sender.who.user_id;
-    store_.mark_read(room_id, user_id, req.sender.who.role, last.value(),
+    store_.mark_read(room_id, user_id, req.sender.who.role, last,
                      [this, room_id, user_id, reply = std::move(req.reply)](result<std::int64_t> res) {
                          if (!res) {
                              reply(broker::app_error{"unavailable", "the read mark could not be stored"});
@@ -193,9 +241,12 @@ void chat_service::on_read(broker::pub_request&& req) const {
 void chat_service::publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const {
     json_writer w;
     w.begin_object()
-        .key("roomId").value(room_id)
-        .key("userId").value(user_id)
-        .key("lastReadMessageId").value(last_read_id)
+        .key("roomId")
+        .value(room_id)
+        .key("userId")
+        .value(user_id)
+        .key("lastReadMessageId")
+        .value(last_read_id)
         .end_object();
     publish(room_topic(room_id) + "/read", w.str());
 }
@@ -206,18 +257,19 @@ void chat_service::on_typing(broker::pub_request&& req) const {
         req.reply(broker::app_error{typing.err().code, typing.err().message});
         return;
     }
-    const auto room = room_for(req);
-    if (!room) {
-        return;
-    }
-    json_writer w;
-    w.begin_object()
-        .key("roomId").value(room->room_id)
-        .key("userId").value(req.sender.who.user_id)
-        .key("typing").value(typing.value())
-        .end_object();
-    publish(room_topic(room->room_id) + "/typing", w.str());
-    req.reply(std::nullopt);
+    with_room(std::move(req), [this, typing = typing.value()](broker::pub_request&& r, const store::room& room) {
+        json_writer w;
+        w.begin_object()
+            .key("roomId")
+            .value(room.room_id)
+            .key("userId")
+            .value(r.sender.who.user_id)
+            .key("typing")
+            .value(typing)
+            .end_object();
+        publish(room_topic(room.room_id) + "/typing", w.str());
+        r.reply(std::nullopt);
+    });
 }
 
 bool chat_service::publish_json(std::string_view destination, std::string_view json) const {
@@ -244,7 +296,7 @@ bool chat_service::publish_json(std::string_view destination, std::string_view j
     return true;
 }
 
-bool chat_service::replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const {
+bool chat_service::replay(std::string_view destination, std::int64_t after_id, broker::replay_sink sink) const {
     const auto id = room_in(room_topics_.front(), destination);  // the messages topic keeps history
     if (!id) {
         return false;
@@ -273,10 +325,10 @@ void chat_service::newest_id(std::string_view destination,
     });
 }
 
-void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const {
+void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, broker::replay_sink sink) const {
     store_.history(room_id, std::nullopt, after_id, replay_page_size,
                    [this, room_id, after_id, sink = std::move(sink)](result<store::page> res) mutable {
-                       stomp::replay_page page;
+                       broker::replay_page page;
                        if (!res) {
                            page.error = broker::app_error{"unavailable", "history could not be read"};
                            sink(std::move(page));

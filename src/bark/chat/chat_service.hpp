@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "bark/auth/principal.hpp"
+#include "bark/broker/cluster_bus.hpp"
 #include "bark/broker/pub_router.hpp"
+#include "bark/chat/chat_json.hpp"
 #include "bark/chat/room_directory.hpp"
 #include "bark/core/metrics.hpp"
 #include "bark/core/path_template.hpp"
-#include "bark/stomp/session.hpp"
+#include "bark/session/session.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::broker {
@@ -24,6 +26,10 @@ class broker;
 }
 
 namespace bark::chat {
+
+// Every destination of a room lies below this: /sub/chat/{roomId}, its /read and /typing. The
+// protocol sessions guard it (session::options::room_prefix) on the chat's behalf.
+inline constexpr std::string_view room_prefix = "/sub/chat";
 
 class chat_service {
 public:
@@ -33,10 +39,17 @@ public:
     void register_routes(broker::pub_router& router);
 
     // /sub/chat/{roomId}[/read|/typing] only for the room's participants; other /sub topics for all.
-    bool may_subscribe(const auth::principal& p, std::string_view destination) const;
+    // Decided now, or nullopt: `decided` runs later from a store thread (a room read from the store).
+    std::optional<bool> may_subscribe(const auth::principal& p, std::string_view destination,
+                                      std::function<void(bool)> decided) const;
+
+    // What the protocol sessions ask the chat: who may subscribe to a room, and catch-up replays.
+    void session_hooks(session::services& services) const;
+    // What a cluster bus reads to keep each room in order on every node.
+    broker::room_history history() const;
 
     // Replays /sub/chat/{roomId} after after_id into sink (pages of stored messages, in order).
-    bool replay(std::string_view destination, std::int64_t after_id, stomp::replay_sink sink) const;
+    bool replay(std::string_view destination, std::int64_t after_id, broker::replay_sink sink) const;
 
     // True for a topic that keeps history (/sub/chat/{roomId}).
     bool keeps_history(std::string_view destination) const;
@@ -61,13 +74,17 @@ private:
     void on_send(broker::pub_request&& req) const;
     void on_read(broker::pub_request&& req) const;
     void on_typing(broker::pub_request&& req) const;
-    // The room a /pub request names, if the sender may use it; otherwise replies with the error.
-    std::optional<store::room> room_for(const broker::pub_request& req) const;
+    // Runs then(req, room) once the room a /pub request names is found and the sender may use it
+    // (at once, or on a store thread for a room read from the store); otherwise replies the error.
+    using room_step = std::function<void(broker::pub_request&&, const store::room&)>;
+    void with_room(broker::pub_request&& req, room_step then) const;
+    void store_send(broker::pub_request&& req, const store::room& room, send_payload payload) const;
+    void store_read(broker::pub_request&& req, const store::room& room, std::int64_t last) const;
     // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
     void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
     void broadcast(const store::message& m, std::int64_t previous_id) const;
     void notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const;
-    void fetch_page(std::int64_t room_id, std::int64_t after_id, stomp::replay_sink sink) const;
+    void fetch_page(std::int64_t room_id, std::int64_t after_id, broker::replay_sink sink) const;
     // The room id when destination is topic with a valid id.
     static std::optional<std::int64_t> room_in(const path_template& topic, std::string_view destination);
 

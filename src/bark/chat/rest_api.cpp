@@ -12,25 +12,35 @@
 namespace bark::chat {
 namespace {
 
-namespace http = boost::beast::http;
-using net::error_answer;
-using net::http_answer;
-using net::http_reply;
-using net::http_request;
+using http::error_answer;
+using http_answer = http::answer;
+using http_reply = http::reply;
+using http_request = http::request;
 
 constexpr int default_page = 50;
 constexpr int max_page = 200;
 
-http_answer json_answer(unsigned status, std::string body) { return net::text_answer(status, "application/json", std::move(body)); }
+http_answer json_answer(unsigned status, std::string body) {
+    return http::text_answer(status, "application/json", std::move(body));
+}
 
 std::int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// The request's `Authorization` and `Cookie` headers, for token authentication.
+auth::upgrade_credentials credentials_of(const http_request& req) {
+    auth::upgrade_credentials c;
+    if (const auto v = req.header("Authorization")) c.authorization = std::string(*v);
+    if (const auto v = req.header("Cookie")) c.cookie = std::string(*v);
+    return c;
 }
 
 // The caller, or the 401 answer to send.
 std::optional<auth::principal> authenticate(const auth::token_authenticator& auth, const http_request& req,
                                             const http_reply& reply) {
-    auto outcome = auth.authenticate_http(net::credentials_of(req));
+    auto outcome = auth.authenticate_http(credentials_of(req));
     if (!outcome.who) {
         reply(error_answer(401, outcome.failure.code, outcome.failure.message));
         return std::nullopt;
@@ -69,20 +79,65 @@ std::optional<std::int64_t> parse_non_negative(std::string_view s) {
     return v;
 }
 
-// The room named by the path, if the caller may use it; otherwise answers 404 or 403.
-std::optional<store::room> room_of(const room_directory& rooms, const captures& vars, const auth::principal& who,
-                                   const http_reply& reply) {
+// Runs then(room) with the room named by the path if the caller may use it (at once, or on a store
+// thread when the room is read from the store); otherwise answers 404 or 403.
+void with_room(const room_directory& rooms, const captures& vars, const auth::principal& who, http_reply reply,
+               std::function<void(const store::room&, http_reply)> then) {
     const auto id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
-    const auto room = id ? rooms.find(*id) : std::nullopt;
-    if (!room) {
+    if (!id) {
         reply(error_answer(404, "not-found", "no such room"));
-        return std::nullopt;
+        return;
     }
-    if (!may_access(*room, who)) {
-        reply(error_answer(403, "forbidden", "you are not a participant of this room"));
-        return std::nullopt;
+    rooms.find(*id, [who, reply = std::move(reply), then = std::move(then)](std::optional<store::room> room) {
+        if (!room) {
+            reply(error_answer(404, "not-found", "no such room"));
+            return;
+        }
+        if (!may_access(*room, who)) {
+            reply(error_answer(403, "forbidden", "you are not a participant of this room"));
+            return;
+        }
+        then(*room, reply);
+    });
+}
+
+// The paging parameters of a history request, or the 400 answer to send.
+struct history_query {
+    std::optional<std::int64_t> before;
+    std::optional<std::int64_t> after;
+    int limit = default_page;
+    std::optional<http_answer> refusal;
+};
+
+history_query parse_history_query(std::string_view target) {
+    history_query q;
+    if (const auto b = query_param(target, "before")) {
+        q.before = parse_non_negative(*b);
+        if (!q.before) {
+            q.refusal = error_answer(400, "bad-request", "before must be a message id");
+            return q;
+        }
     }
-    return room;
+    if (const auto a = query_param(target, "after")) {
+        q.after = parse_non_negative(*a);
+        if (!q.after) {
+            q.refusal = error_answer(400, "bad-request", "after must be a message id");
+            return q;
+        }
+    }
+    if (q.before && q.after) {
+        q.refusal = error_answer(400, "bad-request", "use before or after, not both");
+        return q;
+    }
+    if (const auto l = query_param(target, "limit")) {
+        const auto n = parse_non_negative(*l);
+        if (!n || *n < 1) {
+            q.refusal = error_answer(400, "bad-request", "limit must be a positive integer");
+            return q;
+        }
+        q.limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
+    }
+    return q;
 }
 
 // A store failure behind a REST answer: 503 to the client, the cause in the log.
@@ -93,40 +148,40 @@ http_answer storage_error(const error& why, std::string_view route) {
 
 }  // namespace
 
-void add_rest_routes(net::http_router& router, const auth::token_authenticator& auth, store::message_store& store,
+void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
                      room_directory& rooms, const chat_service& chat, const rest_options& options) {
     // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
-    router.add(http::verb::post, "/api/chat/rooms",
-               [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
-                   const auto body = parse_room_request(req.body());
-                   if (!body) {
-                       reply(error_answer(400, body.err().code, body.err().message));
-                       return;
-                   }
-                   const bool allowed = who->role == "ADMIN" ||
-                                        (who->role == "USER" && who->user_id == body->customer_id) ||
-                                        (who->role == "SALON" && who->user_id == body->salon_id);
-                   if (!allowed) {
-                       reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
-                       return;
-                   }
-                   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count();
-                   store.create_room(body->customer_id, body->salon_id, now_ms,
-                                     [&rooms, reply = std::move(reply)](result<store::created_room> res) {
-                                         if (!res) {
-                                             reply(storage_error(res.err(), "POST /api/chat/rooms"));
-                                             return;
-                                         }
-                                         rooms.put(res->r);
-                                         json_writer w;
-                                         write_room(w, res->r);
-                                         reply(json_answer(res->created ? 201 : 200, w.take()));
-                                     });
-               });
+    router.add(
+        http::verb::post, "/api/chat/rooms",
+        [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who) return;
+            const auto body = parse_room_request(req.body);
+            if (!body) {
+                reply(error_answer(400, body.err().code, body.err().message));
+                return;
+            }
+            const bool allowed = who->role == "ADMIN" || (who->role == "USER" && who->user_id == body->customer_id) ||
+                                 (who->role == "SALON" && who->user_id == body->salon_id);
+            if (!allowed) {
+                reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
+                return;
+            }
+            const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+            store.create_room(body->customer_id, body->salon_id, now_ms,
+                              [&rooms, reply = std::move(reply)](result<store::created_room> res) {
+                                  if (!res) {
+                                      reply(storage_error(res.err(), "POST /api/chat/rooms"));
+                                      return;
+                                  }
+                                  rooms.put(res->r);
+                                  json_writer w;
+                                  write_room(w, res->r);
+                                  reply(json_answer(res->created ? 201 : 200, w.take()));
+                              });
+        });
 
     // GET /api/chat/rooms: the caller's rooms, latest activity first.
     router.add(http::verb::get, "/api/chat/rooms",
@@ -143,9 +198,12 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                                       w.begin_array();
                                       for (const auto& s : res.value()) {
                                           w.begin_object()
-                                              .key("roomId").value(s.r.room_id)
-                                              .key("customerId").value(s.r.customer_id)
-                                              .key("salonId").value(s.r.salon_id)
+                                              .key("roomId")
+                                              .value(s.r.room_id)
+                                              .key("customerId")
+                                              .value(s.r.customer_id)
+                                              .key("salonId")
+                                              .value(s.r.salon_id)
                                               .key("lastMessage");
                                           if (s.last) {
                                               write_message(w, *s.last);
@@ -160,80 +218,59 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                });
 
     // GET /api/chat/rooms/{roomId}/messages?before=ID|after=ID&limit=N
-    router.add(http::verb::get, "/api/chat/rooms/{roomId}/messages",
-               [&auth, &store, &rooms](const http_request& req, const captures& vars, http_reply reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
-                   const auto room = room_of(rooms, vars, *who, reply);
-                   if (!room) return;
-                   const std::string_view target = req.target();
-                   std::optional<std::int64_t> before;
-                   std::optional<std::int64_t> after;
-                   int limit = default_page;
-                   if (const auto b = query_param(target, "before")) {
-                       before = parse_non_negative(*b);
-                       if (!before) {
-                           reply(error_answer(400, "bad-request", "before must be a message id"));
-                           return;
-                       }
-                   }
-                   if (const auto a = query_param(target, "after")) {
-                       after = parse_non_negative(*a);
-                       if (!after) {
-                           reply(error_answer(400, "bad-request", "after must be a message id"));
-                           return;
-                       }
-                   }
-                   if (before && after) {
-                       reply(error_answer(400, "bad-request", "use before or after, not both"));
-                       return;
-                   }
-                   if (const auto l = query_param(target, "limit")) {
-                       const auto n = parse_non_negative(*l);
-                       if (!n || *n < 1) {
-                           reply(error_answer(400, "bad-request", "limit must be a positive integer"));
-                           return;
-                       }
-                       limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
-                   }
-                   store.history(room->room_id, before, after, limit, [reply = std::move(reply)](result<store::page> res) {
-                       if (!res) {
-                           reply(storage_error(res.err(), "GET /api/chat/rooms/{roomId}/messages"));
-                           return;
-                       }
-                       json_writer w;
-                       w.begin_object().key("messages").begin_array();
-                       for (const auto& m : res->messages) {
-                           write_message(w, m);
-                       }
-                       w.end_array().key("hasMore").value(res->has_more).end_object();
-                       reply(json_answer(200, w.take()));
-                   });
-               });
+    router.add(
+        http::verb::get, "/api/chat/rooms/{roomId}/messages",
+        [&auth, &store, &rooms](const http_request& req, const captures& vars, http_reply reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who) return;
+            with_room(
+                rooms, vars, *who, std::move(reply),
+                [&store, q = parse_history_query(req.target)](const store::room& room, const http_reply& respond) {
+                    if (q.refusal) {
+                        respond(*q.refusal);
+                        return;
+                    }
+                    store.history(room.room_id, q.before, q.after, q.limit, [respond](result<store::page> res) {
+                        if (!res) {
+                            respond(storage_error(res.err(), "GET /api/chat/rooms/{roomId}/messages"));
+                            return;
+                        }
+                        json_writer w;
+                        w.begin_object().key("messages").begin_array();
+                        for (const auto& m : res->messages) {
+                            write_message(w, m);
+                        }
+                        w.end_array().key("hasMore").value(res->has_more).end_object();
+                        respond(json_answer(200, w.take()));
+                    });
+                });
+        });
 
     // POST /api/chat/rooms/{roomId}/read {"lastReadMessageId":N} → 204, and the read event.
     router.add(http::verb::post, "/api/chat/rooms/{roomId}/read",
                [&auth, &store, &rooms, &chat](const http_request& req, const captures& vars, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   const auto room = room_of(rooms, vars, *who, reply);
-                   if (!room) return;
-                   const auto last = parse_read(req.body());
-                   if (!last) {
-                       reply(error_answer(400, last.err().code, last.err().message));
-                       return;
-                   }
-                   const std::int64_t room_id = room->room_id;
-                   const std::int64_t user_id = who->user_id;
-                   store.mark_read(room_id, user_id, who->role, last.value(),
-                                   [&chat, room_id, user_id, reply = std::move(reply)](result<std::int64_t> res) {
-                                       if (!res) {
-                                           reply(storage_error(res.err(), "POST /api/chat/rooms/{roomId}/read"));
-                                           return;
-                                       }
-                                       chat.publish_read(room_id, user_id, res.value());
-                                       reply(net::text_answer(204, "application/json", ""));
-                                   });
+                   with_room(rooms, vars, *who, std::move(reply),
+                             [&store, &chat, who = *who, last = parse_read(req.body)](const store::room& room,
+                                                                                      const http_reply& respond) {
+                                 if (!last) {
+                                     respond(error_answer(400, last.err().code, last.err().message));
+                                     return;
+                                 }
+                                 const std::int64_t room_id = room.room_id;
+                                 const std::int64_t user_id = who.user_id;
+                                 store.mark_read(
+                                     room_id, user_id, who.role, last.value(),
+                                     [&chat, room_id, user_id, respond](result<std::int64_t> res) {
+                                         if (!res) {
+                                             respond(storage_error(res.err(), "POST /api/chat/rooms/{roomId}/read"));
+                                             return;
+                                         }
+                                         chat.publish_read(room_id, user_id, res.value());
+                                         respond(http::text_answer(204, "application/json", ""));
+                                     });
+                             });
                });
 
     // POST /api/publish (ADMIN): what other backends push to clients.
@@ -245,7 +282,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                        reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
                        return;
                    }
-                   const auto body = parse_publish(req.body());
+                   const auto body = parse_publish(req.body);
                    if (!body) {
                        reply(error_answer(400, body.err().code, body.err().message));
                        return;
@@ -262,23 +299,23 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
 
     if (options.dev) {
         // POST /api/dev/login: a token for any identity, as a cookie the browser sends on upgrade.
-        router.add(http::verb::post, "/api/dev/login",
-                   [options](const http_request& req, const captures&, const http_reply& reply) {
-                       const auto body = parse_login(req.body());
-                       if (!body) {
-                           reply(error_answer(400, body.err().code, body.err().message));
-                           return;
-                       }
-                       const std::string token = auth::mint_hs256(
-                           options.dev_secret, auth::principal{body->user_id, body->username, body->role}, now_s(),
-                           options.dev_token_ttl_s);
-                       json_writer w;
-                       w.begin_object().key("token").value(token).end_object();
-                       auto a = json_answer(200, w.take());
-                       a.headers.emplace_back("Set-Cookie",
-                                              "Authorization=" + token + "; Path=/; HttpOnly; SameSite=Lax");
-                       reply(std::move(a));
-                   });
+        router.add(
+            http::verb::post, "/api/dev/login",
+            [options](const http_request& req, const captures&, const http_reply& reply) {
+                const auto body = parse_login(req.body);
+                if (!body) {
+                    reply(error_answer(400, body.err().code, body.err().message));
+                    return;
+                }
+                const std::string token =
+                    auth::mint_hs256(options.dev_secret, auth::principal{body->user_id, body->username, body->role},
+                                     now_s(), options.dev_token_ttl_s);
+                json_writer w;
+                w.begin_object().key("token").value(token).end_object();
+                auto a = json_answer(200, w.take());
+                a.headers.emplace_back("Set-Cookie", "Authorization=" + token + "; Path=/; HttpOnly; SameSite=Lax");
+                reply(std::move(a));
+            });
     }
 }
 

@@ -9,18 +9,18 @@
 #include "bark/auth/jwt.hpp"
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/room_directory.hpp"
-#include "bark/net/http_router.hpp"
+#include "bark/http/router.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::chat {
 
 struct rest_options {
-    bool dev = false;          // serve POST /api/dev/login
-    std::string dev_secret;    // HS256 secret that dev login tokens are minted with
+    bool dev = false;        // serve POST /api/dev/login
+    std::string dev_secret;  // HS256 secret that dev login tokens are minted with
     std::int64_t dev_token_ttl_s = std::int64_t{24} * 3600;
 };
 
-void add_rest_routes(net::http_router& router, const auth::token_authenticator& auth, store::message_store& store,
+void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
                      room_directory& rooms, const chat_service& chat, const rest_options& options);
 
 }  // namespace bark::chat

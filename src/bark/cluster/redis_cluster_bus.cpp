@@ -35,20 +35,6 @@ namespace bark::cluster {
 namespace asio = boost::asio;
 using clock = std::chrono::steady_clock;
 
-const char* to_string(bus_state s) {
-    switch (s) {
-        case bus_state::none:
-            return "none";
-        case bus_state::connecting:
-            return "connecting";
-        case bus_state::up:
-            return "up";
-        case bus_state::down:
-            return "down";
-    }
-    return "unknown";
-}
-
 result<redis_target> parse_redis_url(std::string_view url) {
     const error bad{"bad-url", "expected redis://[:PASSWORD@]HOST:PORT[/N]"};
     constexpr std::string_view scheme = "redis://";
@@ -545,7 +531,7 @@ private:
 
     void fill_from(const std::string& destination, std::uint64_t gen, std::int64_t after) {
         const bool started =
-            history_.replay(destination, after, [this, destination, gen](const stomp::replay_page& page) {
+            history_.replay(destination, after, [this, destination, gen](const broker::replay_page& page) {
                 std::lock_guard lock(mutex_);
                 const auto it = rooms_.find(destination);
                 if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;

@@ -17,22 +17,17 @@
 #include <optional>
 #include <string>
 
-#include "bark/cluster/cluster_bus.hpp"
+#include "bark/broker/broker_port.hpp"
+#include "bark/broker/cluster_bus.hpp"
 #include "bark/core/result.hpp"
-#include "bark/stomp/session.hpp"
 
 namespace bark::cluster {
 
-// What the bus reads from the store to keep rooms in order.
-struct room_history {
-    // True for a destination that keeps history (a room's messages topic).
-    std::function<bool(const std::string& destination)> keeps;
-    // Calls done (from any thread, maybe at once) with the destination's newest stored seq (0:
-    // none; nullopt: the store failed).
-    std::function<void(const std::string& destination, std::function<void(std::optional<std::int64_t>)> done)> head;
-    // The stored messages after `after`, in order, in pages (see stomp::replay_sink).
-    std::function<bool(const std::string& destination, std::int64_t after, stomp::replay_sink sink)> replay;
-};
+using broker::bus_state;
+using broker::bus_status;
+using broker::cluster_bus;
+using broker::local_sink;
+using broker::room_history;
 
 struct redis_bus_options {
     std::string url;                          // redis://[:PASSWORD@]HOST:PORT[/N]

@@ -15,19 +15,19 @@ public:
                    ctx.subprotocol) {}
 
     void on_data(std::string_view bytes) override { session_.on_data(bytes); }
-    void on_timer(stomp::clock::time_point now) override { session_.on_timer(now); }
-    std::optional<stomp::clock::time_point> next_deadline() const override { return session_.next_deadline(); }
+    void on_timer(session::clock::time_point now) override { session_.on_timer(now); }
+    std::optional<session::clock::time_point> next_deadline() const override { return session_.next_deadline(); }
     void on_closed() override { session_.on_closed(); }
     const std::string& id() const override { return session_.id(); }
 
 private:
-    stomp::session session_;
+    session::stomp_session session_;
 };
 
 // Echo and close: each message a connection receives is one on_data call.
 class test_endpoint final : public endpoint {
 public:
-    test_endpoint(shared_state& state, stomp::session_transport& transport, bool echo)
+    test_endpoint(shared_state& state, session::transport& transport, bool echo)
         : id_("test-" + std::to_string(state.next_session.fetch_add(1, std::memory_order_relaxed))),
           transport_(transport),
           echo_(echo) {
@@ -43,14 +43,14 @@ public:
             transport_.send(std::move(f));
         }
     }
-    void on_timer(stomp::clock::time_point) override {}
-    std::optional<stomp::clock::time_point> next_deadline() const override { return std::nullopt; }
+    void on_timer(session::clock::time_point) override {}
+    std::optional<session::clock::time_point> next_deadline() const override { return std::nullopt; }
     void on_closed() override { closed_ = true; }
     const std::string& id() const override { return id_; }
 
 private:
     std::string id_;
-    stomp::session_transport& transport_;
+    session::transport& transport_;
     bool echo_;
     bool closed_ = false;
 };

@@ -1,6 +1,6 @@
 // What runs over a connection, whatever carries it (WebSocket, SockJS over WebSocket or HTTP): the
 // STOMP session, or one of the SockJS test services (echo, close). Bytes in through on_data(),
-// bytes out through the `stomp::session_transport` it was made with. Calls happen on one loop.
+// bytes out through the `session::transport` it was made with. Calls happen on one loop.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "bark/auth/principal.hpp"
-#include "bark/stomp/session.hpp"
+#include "bark/session/session.hpp"
 
 namespace bark::net {
 
@@ -21,14 +21,14 @@ class endpoint {
 public:
     virtual ~endpoint() = default;
     virtual void on_data(std::string_view bytes) = 0;
-    virtual void on_timer(stomp::clock::time_point now) = 0;
-    virtual std::optional<stomp::clock::time_point> next_deadline() const = 0;
+    virtual void on_timer(session::clock::time_point now) = 0;
+    virtual std::optional<session::clock::time_point> next_deadline() const = 0;
     virtual void on_closed() = 0;  // the transport is gone; idempotent
     virtual const std::string& id() const = 0;
 };
 
 struct endpoint_context {
-    stomp::session_transport& transport;
+    session::transport& transport;
     std::size_t loop;                           // the loop the endpoint lives on
     auth::upgrade_credentials credentials;      // from the request that opened the connection
     std::optional<stomp::version> subprotocol;  // a `vXX.stomp` WebSocket subprotocol, if any

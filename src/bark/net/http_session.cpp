@@ -36,7 +36,7 @@ void http_session::do_read() {
     parser_.emplace();
     parser_->header_limit(max_request_header_bytes);
     parser_->body_limit(max_request_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(state_.cfg.http_idle_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(state_.transport.http_idle_timeout_ms));
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
@@ -76,7 +76,7 @@ void http_session::serve(http_request req) {
     }
     const bool head = req.method() == http::verb::head;
     // The reply keeps the session alive: no read is pending while a handler works.
-    state_.router.handle(req, [self = shared_from_this(), head](http_answer a) {
+    state_.router.handle(to_route_request(req), [self = shared_from_this(), head](http_answer a) {
         const auto ex = self->stream_.get_executor();
         boost::asio::post(ex, [self, head, a = std::move(a)]() mutable {
             if (head) {
@@ -137,7 +137,7 @@ void http_session::respond(http_answer answer) {
     }
     const bool keep_alive = res->keep_alive();
     response_ = std::move(res);
-    stream_.expires_after(std::chrono::milliseconds(state_.cfg.http_idle_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(state_.transport.http_idle_timeout_ms));
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
 }

@@ -13,7 +13,7 @@
 
 #include "bark/net/connection_slot.hpp"
 #include "bark/net/endpoint.hpp"
-#include "bark/net/http_router.hpp"
+#include "bark/net/http_types.hpp"
 #include "bark/net/request_rules.hpp"
 #include "bark/net/shared_state.hpp"
 

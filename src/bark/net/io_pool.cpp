@@ -3,14 +3,28 @@
 
 #include <pthread.h>
 
+#include <boost/asio/post.hpp>
+
 #include <string>
 
 namespace bark::net {
+
+class io_pool::posting_loop final : public broker::event_loop {
+public:
+    explicit posting_loop(boost::asio::io_context& io) : io_(io) {}
+    void post(broker::delivery_target& target, broker::shared_message_ptr m) override {
+        boost::asio::post(io_, [&target, m = std::move(m)] { target.deliver_here(m); });
+    }
+
+private:
+    boost::asio::io_context& io_;
+};
 
 io_pool::io_pool(std::size_t loops) {
     for (std::size_t i = 0; i < loops; ++i) {
         loops_.push_back(std::make_unique<boost::asio::io_context>(1));  // one thread per context
         guards_.emplace_back(loops_.back()->get_executor());
+        posting_.push_back(std::make_unique<posting_loop>(*loops_.back()));
     }
 }
 
@@ -27,6 +41,14 @@ std::vector<boost::asio::io_context*> io_pool::loops() {
     std::vector<boost::asio::io_context*> out;
     for (auto& l : loops_) {
         out.push_back(l.get());
+    }
+    return out;
+}
+
+std::vector<broker::event_loop*> io_pool::broker_loops() {
+    std::vector<broker::event_loop*> out;
+    for (auto& p : posting_) {
+        out.push_back(p.get());
     }
     return out;
 }

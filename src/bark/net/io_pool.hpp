@@ -10,6 +10,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "bark/broker/event_loop.hpp"
+
 namespace bark::net {
 
 class io_pool {
@@ -22,6 +24,8 @@ public:
     std::size_t size() const { return loops_.size(); }
     boost::asio::io_context& loop(std::size_t i) { return *loops_[i]; }
     std::vector<boost::asio::io_context*> loops();
+    // The loops as the broker posts to them (asio::post: FIFO per loop).
+    std::vector<broker::event_loop*> broker_loops();
 
     // Runs loop 0 on the calling thread and the others on their own; returns when all stopped.
     void run();
@@ -35,7 +39,9 @@ public:
 
 private:
     using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+    class posting_loop;
     std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+    std::vector<std::unique_ptr<posting_loop>> posting_;  // one per loop, for the broker
     std::vector<guard> guards_;
     std::vector<std::thread> threads_;
 };

@@ -32,7 +32,9 @@ boost::system::error_code listener::open(const tcp::endpoint& at) {
     return ec;
 }
 
-void listener::start() { do_accept(); }
+void listener::start() {
+    do_accept();
+}
 
 void listener::stop() {
     boost::system::error_code ignored;
@@ -76,13 +78,13 @@ void listener::do_accept() {
             });
             return;
         }
-        if (self->state_.open_connections.load(std::memory_order_relaxed) >= self->state_.cfg.max_connections) {
+        if (self->state_.open_connections.load(std::memory_order_relaxed) >= self->state_.transport.max_connections) {
             refuse(socket);
             self->state_.refused_connections.add();
             const auto now = std::chrono::steady_clock::now();
             if (now - self->last_refusal_log_ >= std::chrono::seconds(1)) {  // one line a second per loop
                 self->last_refusal_log_ = now;
-                log::warn("refusing connections: --max-connections {} reached", self->state_.cfg.max_connections);
+                log::warn("refusing connections: --max-connections {} reached", self->state_.transport.max_connections);
             }
         } else {
             socket.set_option(tcp::no_delay(true), ec);

@@ -1,5 +1,5 @@
-// What every connection of the server shares: configuration, the broker, the HTTP routes and the
-// session services. Read-only after start-up, except the counters.
+// What every connection of the server shares: transport options, the broker, the HTTP routes and
+// the session services. Read-only after start-up, except the counters.
 #pragma once
 
 #include <atomic>
@@ -7,12 +7,16 @@
 #include <unordered_set>
 #include <vector>
 
-#include "bark/app/config.hpp"
 #include "bark/core/metrics.hpp"
-#include "bark/stomp/session.hpp"
+#include "bark/net/transport_options.hpp"
+#include "bark/session/session.hpp"
 
 namespace bark::broker {
 class broker;
+}
+
+namespace bark::http {
+class router;
 }
 
 namespace boost::asio {
@@ -24,17 +28,16 @@ class context;
 
 namespace bark::net {
 
-class http_router;
 class sockjs_registry;
 class ws_session;
 struct sockjs_service;
 
 struct shared_state {
-    const app::config& cfg;
+    const transport_options& transport;
     broker::broker& broker;
-    const http_router& router;
-    stomp::session_options session_options;                        // parser limits, heart-beat offer, publish policy
-    stomp::session_services services;                              // /pub routes, authentication, subscribe checks
+    const bark::http::router& router;
+    session::options session_options;                              // parser limits, heart-beat offer, publish policy
+    session::services services;                                    // /pub routes, authentication, subscribe checks
     std::atomic<std::uint64_t> next_session{1};                    // session ids
     std::vector<boost::asio::io_context*> loops;                   // the event loops, by index
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
@@ -48,9 +51,9 @@ struct shared_state {
     // A graceful stop began: sessions read no more frames (what was accepted still completes) and
     // sessions opened from now on are closed with 1001 at once.
     std::atomic<bool> stopping{false};
-    metrics::counter slow_consumers_closed{};    // by a transport: send buffer full or writes blocked
-    metrics::counter refused_connections{};      // over --max-connections
-    stomp::session_counters session_counters{};  // frames, auth, rate limits
+    metrics::counter slow_consumers_closed{};  // by a transport: send buffer full or writes blocked
+    metrics::counter refused_connections{};    // over --max-connections
+    session::counters session_counters{};      // frames, auth, rate limits
 };
 
 }  // namespace bark::net

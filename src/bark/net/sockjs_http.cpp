@@ -315,7 +315,7 @@ bool serve_sockjs(const std::shared_ptr<http_session>& hs, http_request& req) {
     if (svc == nullptr) {
         return false;
     }
-    const auto& cfg = hs->state().cfg;
+    const auto& cfg = hs->state().transport;
     const auto origin = req[http::field::origin];
     if (!origin_allowed(origin, req[http::field::host], cfg.allowed_origins)) {
         log::info("sockjs request refused: origin {} not allowed", std::string(origin));

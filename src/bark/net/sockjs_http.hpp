@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "bark/net/http_router.hpp"
+#include "bark/net/http_types.hpp"
 
 namespace bark::net {
 

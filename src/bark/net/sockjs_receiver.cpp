@@ -158,7 +158,7 @@ void http_receiver::write_more() {
     writing_.swap(queued_);
     queued_.clear();
     write_pending_ = true;
-    stream_.expires_after(std::chrono::milliseconds(state_.cfg.send_time_limit_ms));
+    stream_.expires_after(std::chrono::milliseconds(state_.transport.send_time_limit_ms));
     asio::async_write(stream_, asio::buffer(writing_),
                       beast::bind_front_handler(&http_receiver::on_write, shared_from_this()));
 }

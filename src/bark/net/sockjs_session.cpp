@@ -29,7 +29,7 @@ void sockjs_session::start(auth::upgrade_credentials credentials) {
     endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials), std::nullopt});
     log::info("sockjs open session={} loop={}", endpoint_->id(), loop_);
     if (state_.stopping.load(std::memory_order_relaxed)) {
-        close(stomp::close_code::going_away, "server shutting down");
+        close(session::close_code::going_away, "server shutting down");
     }
     arm_timer();
 }
@@ -109,7 +109,7 @@ void sockjs_session::send(broker::outbound_frame&& f) {
     pending_bytes_ += m.size();
     pending_.push_back(std::move(m));
     const std::size_t queued = pending_bytes_ + (receiver_ ? receiver_->bytes_queued() : 0);
-    if (queued > state_.cfg.send_buffer_bytes) {
+    if (queued > state_.transport.send_buffer_bytes) {
         state_.slow_consumers_closed.add();
         pending_.clear();
         pending_bytes_ = 0;
@@ -136,7 +136,7 @@ void sockjs_session::close(std::uint16_t code, std::string_view reason) {
     schedule_flush();
 }
 
-stomp::session_transport::poster sockjs_session::make_poster() {
+session::transport::poster sockjs_session::make_poster() {
     return [weak = weak_from_this(), ex = timer_.get_executor()](std::function<void()> fn) {
         asio::post(ex, [weak, fn = std::move(fn)] {
             const auto self = weak.lock();
@@ -180,7 +180,7 @@ void sockjs_session::flush() {
 void sockjs_session::deliver(std::string_view frame) {
     receiver_->send_frame(frame);
     last_frame_ = clock::now();
-    if (!receiver_->streaming() || receiver_->bytes_sent() >= state_.cfg.sockjs_stream_bytes) {
+    if (!receiver_->streaming() || receiver_->bytes_sent() >= state_.transport.sockjs_stream_bytes) {
         if (receiver_->streaming()) {
             receiver_->end();  // the client opens the next one; the browser frees the old one's memory
         }
@@ -211,8 +211,8 @@ void sockjs_session::arm_timer() {
     if (endpoint_ && !endpoint_closed_) {
         deadline = endpoint_->next_deadline();
     }
-    const auto due = receiver_ ? last_frame_ + std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms)
-                               : idle_since_ + std::chrono::milliseconds(state_.cfg.sockjs_disconnect_delay_ms);
+    const auto due = receiver_ ? last_frame_ + std::chrono::milliseconds(state_.transport.sockjs_heartbeat_ms)
+                               : idle_since_ + std::chrono::milliseconds(state_.transport.sockjs_disconnect_delay_ms);
     deadline = deadline ? std::min(*deadline, due) : due;
     if (*deadline >= timer_at_) {
         return;
@@ -229,10 +229,10 @@ void sockjs_session::on_timer(boost::system::error_code ec) {
     timer_at_ = clock::time_point::max();
     const auto now = clock::now();
     if (receiver_) {
-        if (now - last_frame_ >= std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms)) {
+        if (now - last_frame_ >= std::chrono::milliseconds(state_.transport.sockjs_heartbeat_ms)) {
             deliver(sockjs::heartbeat_frame);
         }
-    } else if (now - idle_since_ >= std::chrono::milliseconds(state_.cfg.sockjs_disconnect_delay_ms)) {
+    } else if (now - idle_since_ >= std::chrono::milliseconds(state_.transport.sockjs_disconnect_delay_ms)) {
         forget("no receiving request within the disconnect delay");
         return;
     }

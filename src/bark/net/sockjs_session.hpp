@@ -35,7 +35,7 @@ public:
     virtual std::size_t bytes_queued() const = 0;  // bytes not written yet
 };
 
-class sockjs_session final : public std::enable_shared_from_this<sockjs_session>, public stomp::session_transport {
+class sockjs_session final : public std::enable_shared_from_this<sockjs_session>, public session::transport {
 public:
     sockjs_session(shared_state& state, std::size_t loop, const sockjs_service& service, std::string key);
     ~sockjs_session();

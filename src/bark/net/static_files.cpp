@@ -173,8 +173,8 @@ std::optional<std::vector<static_file>> load_static_files(const fs::path& root, 
     return files;
 }
 
-http_answer static_answer(const static_file& f, std::string_view if_none_match) {
-    http_answer a;
+bark::http::answer static_answer(const static_file& f, std::string_view if_none_match) {
+    bark::http::answer a;
     a.content_type = f.content_type;
     // no-cache: the browser revalidates every time, so a rebuilt page is seen at once.
     a.headers.emplace_back("Cache-Control", "no-cache");
@@ -189,12 +189,12 @@ http_answer static_answer(const static_file& f, std::string_view if_none_match) 
     return a;
 }
 
-void add_static_routes(http_router& router, const std::vector<static_file>& files) {
+void add_static_routes(bark::http::router& router, const std::vector<static_file>& files) {
     for (const auto& file : files) {
         auto f = std::make_shared<const static_file>(file);
-        router.add(http::verb::get, f->url_path,
-                   [f](const http_request& req, const captures&, const http_reply& reply) {
-                       reply(static_answer(*f, req[http::field::if_none_match]));
+        router.add(bark::http::verb::get, f->url_path,
+                   [f](const bark::http::request& req, const captures&, const bark::http::reply& reply) {
+                       reply(static_answer(*f, req.header("If-None-Match").value_or("")));
                    });
     }
 }

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "bark/net/http_router.hpp"
+#include "bark/http/router.hpp"
 
 namespace bark::net {
 
@@ -37,10 +37,10 @@ std::optional<std::vector<static_file>> load_static_files(const std::filesystem:
 
 // One exact GET (and HEAD) route per file: 200 with the bytes, or 304 when If-None-Match names
 // the file's ETag.
-void add_static_routes(http_router& router, const std::vector<static_file>& files);
+void add_static_routes(bark::http::router& router, const std::vector<static_file>& files);
 
 // The answer to a GET of f whose If-None-Match header is if_none_match (empty when absent).
-http_answer static_answer(const static_file& f, std::string_view if_none_match);
+bark::http::answer static_answer(const static_file& f, std::string_view if_none_match);
 
 // Content-Type by extension; `charset=utf-8` on text types; application/octet-stream otherwise.
 std::string content_type_for(std::string_view filename);

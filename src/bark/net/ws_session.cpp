@@ -53,7 +53,7 @@ ws_session::~ws_session() {
 }
 
 void ws_session::go_away() {
-    close(stomp::close_code::going_away, "server shutting down");
+    close(session::close_code::going_away, "server shutting down");
 }
 
 void ws_session::run(const http_request& req, std::string subprotocol) {
@@ -70,7 +70,7 @@ void ws_session::run(const http_request& req, std::string subprotocol) {
             res.set(http::field::sec_websocket_protocol, p);
         }
     }));
-    ws_.read_message_max(4 * state_.cfg.max_frame_bytes);
+    ws_.read_message_max(4 * state_.transport.max_frame_bytes);
     ws_.auto_fragment(false);
     ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
@@ -173,7 +173,7 @@ void ws_session::send(broker::outbound_frame&& f) {
         }
         queued_binary_ = queued_binary_ || !f.utf8;
     }
-    if (queued_.size() > state_.cfg.send_buffer_bytes) {
+    if (queued_.size() > state_.transport.send_buffer_bytes) {
         state_.slow_consumers_closed.add();
         abort("slow-consumer: send buffer full");
         return;
@@ -266,7 +266,7 @@ void ws_session::start_close() {
                     });
 }
 
-stomp::session_transport::poster ws_session::make_poster() {
+session::transport::poster ws_session::make_poster() {
     return [weak = weak_from_this(), ex = ws_.get_executor()](std::function<void()> fn) {
         asio::post(ex, [weak, fn = std::move(fn)] {
             const auto self = weak.lock();
@@ -283,11 +283,11 @@ void ws_session::arm_timer() {
     }
     std::optional<clock::time_point> deadline = endpoint_ ? endpoint_->next_deadline() : std::nullopt;
     if (sockjs_ && !closing_) {
-        const auto beat = last_write_ + std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms);
+        const auto beat = last_write_ + std::chrono::milliseconds(state_.transport.sockjs_heartbeat_ms);
         deadline = deadline ? std::min(*deadline, beat) : beat;
     }
     if (writing_) {
-        const auto limit = write_started_ + std::chrono::milliseconds(state_.cfg.send_time_limit_ms);
+        const auto limit = write_started_ + std::chrono::milliseconds(state_.transport.send_time_limit_ms);
         deadline = deadline ? std::min(*deadline, limit) : limit;
     }
     if (!deadline || *deadline >= timer_at_) {
@@ -304,13 +304,13 @@ void ws_session::on_timer(beast::error_code ec) {
     }
     timer_at_ = clock::time_point::max();
     const auto now = clock::now();
-    if (writing_ && now - write_started_ >= std::chrono::milliseconds(state_.cfg.send_time_limit_ms)) {
+    if (writing_ && now - write_started_ >= std::chrono::milliseconds(state_.transport.send_time_limit_ms)) {
         state_.slow_consumers_closed.add();
         abort("slow-consumer: write blocked");
         return;
     }
     if (sockjs_ && !writing_ && !closing_ && queued_.empty() &&
-        now - last_write_ >= std::chrono::milliseconds(state_.cfg.sockjs_heartbeat_ms)) {
+        now - last_write_ >= std::chrono::milliseconds(state_.transport.sockjs_heartbeat_ms)) {
         writing_buffer_.assign(sockjs::heartbeat_frame);
         start_write(false);
     }

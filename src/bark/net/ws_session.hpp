@@ -21,13 +21,13 @@
 
 #include "bark/net/connection_slot.hpp"
 #include "bark/net/endpoint.hpp"
-#include "bark/net/http_router.hpp"
+#include "bark/net/http_types.hpp"
 #include "bark/net/shared_state.hpp"
-#include "bark/stomp/session.hpp"
+#include "bark/session/session.hpp"
 
 namespace bark::net {
 
-class ws_session final : public std::enable_shared_from_this<ws_session>, public stomp::session_transport {
+class ws_session final : public std::enable_shared_from_this<ws_session>, public session::transport {
 public:
     // `sockjs`: frames wrapped as SockJS frames, messages received as SockJS JSON arrays.
     ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,

@@ -1,29 +1,42 @@
-// The cluster bus: how a node's broker reaches the subscribers of other nodes. Implementations:
-// none (one node: the broker delivers everything itself) and redis (Redis Pub/Sub; see
-// redis_cluster_bus.hpp). The broker hands every publish to the bus and tells it when a
+// The cluster bus: how a node's broker reaches the subscribers of other nodes. The broker owns this
+// interface; implementations live in cluster/ (redis_cluster_bus.hpp: Redis Pub/Sub). Without one
+// (a single node) the broker delivers everything itself. The broker hands every publish to the bus and tells it when a
 // destination gets its first local subscriber and loses its last; the bus hands messages from
 // other nodes back through the local_sink, exactly like local publishes.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "bark/broker/broker_port.hpp"
 #include "bark/broker/shared_message.hpp"
 
 namespace bark::metrics {
 class histogram;
 }  // namespace bark::metrics
 
-namespace bark::cluster {
+namespace bark::broker {
 
 // Where the bus delivers messages to this node's subscribers (every event loop that has any).
 class local_sink {
 public:
-    virtual void deliver_local(const broker::shared_message_ptr& m) = 0;
+    virtual void deliver_local(const shared_message_ptr& m) = 0;
 
 protected:
     ~local_sink() = default;
+};
+
+// What the bus reads from the store to keep rooms in order.
+struct room_history {
+    // True for a destination that keeps history (a room's messages topic).
+    std::function<bool(const std::string& destination)> keeps;
+    // Calls done (from any thread, maybe at once) with the destination's newest stored seq (0:
+    // none; nullopt: the store failed).
+    std::function<void(const std::string& destination, std::function<void(std::optional<std::int64_t>)> done)> head;
+    // The stored messages after `after`, in order, in pages (see replay_sink).
+    std::function<bool(const std::string& destination, std::int64_t after, replay_sink sink)> replay;
 };
 
 enum class bus_state { none, connecting, up, down };
@@ -48,7 +61,7 @@ public:
     // Sends m (published on this node, from any thread) to the other nodes. True: the broker
     // delivers it here now. False: the bus delivers it here itself, through the sink, when its
     // turn comes (a room's stored messages, which every node delivers in messageId order).
-    virtual bool publish(const broker::shared_message_ptr& m) = 0;
+    virtual bool publish(const shared_message_ptr& m) = 0;
 
     // One more / one fewer local subscription to destination (exact or pattern), from any thread.
     // True: messages other nodes publish to it reach this node already (or the bus is down: local
@@ -65,4 +78,4 @@ public:
     virtual void stop() = 0;
 };
 
-}  // namespace bark::cluster
+}  // namespace bark::broker

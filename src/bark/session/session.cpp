@@ -1,6 +1,6 @@
 // STOMP protocol session: version negotiation, heart-beats, subscriptions, ACKs, transactions and
 // the routing of SEND frames. Protocol faults end in fail(): one ERROR frame, then close.
-#include "bark/stomp/session.hpp"
+#include "bark/session/session.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -14,11 +14,17 @@
 #include "bark/stomp/escaping.hpp"
 #include "bark/stomp/heart_beat.hpp"
 
-namespace bark::stomp {
+namespace bark::session {
+
+using stomp::encode;
+using stomp::escape_header;
+using stomp::header;
+using stomp::parse_error;
+using stomp::parse_heart_beat;
+
 namespace {
 
 constexpr std::string_view sub_prefix = "/sub";
-constexpr std::string_view chat_prefix = "/sub/chat";
 constexpr std::string_view pub_prefix = "/pub";
 constexpr std::string_view user_queue_prefix = "/user/queue";
 constexpr std::string_view user_errors = "/user/queue/errors";
@@ -26,10 +32,23 @@ constexpr std::string_view user_errors = "/user/queue/errors";
 // Headers of a SEND that are the protocol's own and not passed on to subscribers.
 bool is_reserved_header(std::string_view name) {
     static constexpr std::string_view reserved[] = {
-        "destination", "transaction", "receipt", "content-length", "content-type", "message-id", "subscription",
-        "ack", "id", "login", "passcode", "Authorization", "authorization", "host", "heart-beat",
+        "destination",   "transaction", "receipt",    "content-length", "content-type", "message-id",
+        "subscription",  "ack",         "id",         "login",          "passcode",     "Authorization",
+        "authorization", "host",        "heart-beat",
     };
     return std::find(std::begin(reserved), std::end(reserved), name) != std::end(reserved);
+}
+
+// What CONNECT presents to authentication, beside the opening request's headers.
+auth::credentials credentials_of(const frame& connect, const auth::upgrade_credentials& upgrade) {
+    auth::credentials c;
+    if (const auto v = connect.get("login")) c.login = std::string(*v);
+    if (const auto v = connect.get("passcode")) c.passcode = std::string(*v);
+    for (const std::string_view name : {"Authorization", "authorization"}) {
+        if (const auto v = connect.get(name)) c.authorization.emplace_back(*v);
+    }
+    c.upgrade = upgrade;
+    return c;
 }
 
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
@@ -76,9 +95,13 @@ std::uint32_t agree(std::uint32_t ours, std::uint32_t theirs) {
 
 }  // namespace
 
-session::session(std::string id, const session_options& options, const session_services& services,
-                 session_transport& transport, broker_port& broker, auth::upgrade_credentials credentials,
-                 std::optional<version> subprotocol)
+bool stomp_session::in_rooms(std::string_view destination) const {
+    return !options_.room_prefix.empty() && broker::under(destination, options_.room_prefix);
+}
+
+stomp_session::stomp_session(std::string id, const options& options, const services& services, transport& transport,
+                             broker::broker_port& broker, auth::upgrade_credentials credentials,
+                             std::optional<version> subprotocol)
     : id_(std::move(id)),
       options_(options),
       services_(services),
@@ -94,9 +117,11 @@ session::session(std::string id, const session_options& options, const session_s
       send_tokens_(2.0 * options.limits.max_send_rate),
       tokens_at_(started_) {}
 
-session::~session() { on_closed(); }
+stomp_session::~stomp_session() {
+    on_closed();
+}
 
-void session::on_data(std::string_view bytes) {
+void stomp_session::on_data(std::string_view bytes) {
     if (state_ == state::closing || state_ == state::closed) {
         return;
     }
@@ -107,7 +132,7 @@ void session::on_data(std::string_view bytes) {
     }
 }
 
-std::optional<clock::time_point> session::next_deadline() const {
+std::optional<clock::time_point> stomp_session::next_deadline() const {
     using std::chrono::milliseconds;
     switch (state_) {
         case state::awaiting_connect:
@@ -131,7 +156,7 @@ std::optional<clock::time_point> session::next_deadline() const {
     }
 }
 
-void session::on_timer(clock::time_point now) {
+void stomp_session::on_timer(clock::time_point now) {
     using std::chrono::milliseconds;
     if (state_ == state::awaiting_connect) {
         if (now >= started_ + milliseconds(options_.limits.connect_timeout_ms)) {
@@ -161,7 +186,7 @@ void session::on_timer(clock::time_point now) {
     }
 }
 
-void session::on_closed() {
+void stomp_session::on_closed() {
     if (state_ == state::closed) {
         return;
     }
@@ -175,16 +200,57 @@ void session::on_closed() {
     pending_subs_.clear();
     pending_acks_.clear();
     transactions_.clear();
+    permission_.reset();
+    held_frames_.clear();
 }
 
-bool session::on_frame(frame&& f) {
+bool stomp_session::on_frame(frame&& f) {
     if (services_.counters != nullptr) {
         services_.counters->frames_in[static_cast<std::size_t>(f.cmd)].add();
+    }
+    if (permission_) {
+        // Frames keep their order: those after a SUBSCRIBE wait for its permission.
+        held_bytes_ += f.body.size() + 64;
+        for (const auto& h : f.headers) {
+            held_bytes_ += h.name.size() + h.value.size();
+        }
+        if (held_bytes_ > options_.limits.max_held_frame_bytes) {
+            return fail("too-many-frames", "too many frames sent while a subscription waits for its permission", &f);
+        }
+        held_frames_.push_back(std::move(f));
+        return true;
     }
     return handle(f);
 }
 
-bool session::handle(frame& f) {
+void stomp_session::on_permission(std::uint64_t ticket, bool allowed) {
+    if (!permission_ || permission_->ticket != ticket || state_ != state::connected) {
+        return;  // the session ended meanwhile
+    }
+    frame subscribe = std::move(permission_->subscribe);
+    permission_.reset();
+    if (!allowed) {
+        const std::string destination(subscribe.get("destination").value_or(""));
+        fail("forbidden", "you may not subscribe to " + destination, &subscribe, close_code::policy_violation);
+        return;
+    }
+    permitted_ = true;
+    const bool go_on = handle_subscribe(subscribe);
+    permitted_ = false;
+    held_bytes_ = 0;
+    while (go_on && !permission_ && !held_frames_.empty() && state_ == state::connected) {
+        frame f = std::move(held_frames_.front());
+        held_frames_.pop_front();
+        if (!handle(f)) {
+            break;
+        }
+    }
+    if (state_ != state::connected) {
+        held_frames_.clear();
+    }
+}
+
+bool stomp_session::handle(frame& f) {
     if (state_ == state::closing || state_ == state::closed) {
         return false;
     }
@@ -222,7 +288,7 @@ bool session::handle(frame& f) {
     }
 }
 
-bool session::handle_connect(frame& f) {
+bool stomp_session::handle_connect(frame& f) {
     const auto v = negotiate(f.get("accept-version"), subprotocol_);
     if (!v) {
         frame err;
@@ -247,7 +313,7 @@ bool session::handle_connect(frame& f) {
         client_send = parsed->cx;
         client_recv = parsed->cy;
     }
-    const auto outcome = services_.authenticator->authenticate(f, credentials_);
+    const auto outcome = services_.authenticator->authenticate(credentials_of(f, credentials_));
     if (!outcome.who) {
         // The reason only: never the token.
         log::info("session={} refused: {}", id_, outcome.failure.code);
@@ -263,10 +329,11 @@ bool session::handle_connect(frame& f) {
     principal_ = *outcome.who;
     errors_key_ = "/user/" + std::to_string(principal_.user_id) + "/queue/errors";
     if (outcome.expires_at_ms) {
-        const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
-        expires_at_ = clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *outcome.expires_at_ms - wall_now));
+        const auto wall_now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        expires_at_ =
+            clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *outcome.expires_at_ms - wall_now));
     }
     version_ = *v;
     parser_.set_version(version_);
@@ -292,7 +359,7 @@ bool session::handle_connect(frame& f) {
     return true;
 }
 
-bool session::handle_send(frame& f) {
+bool stomp_session::handle_send(frame& f) {
     const auto dest = f.get("destination");
     if (!dest) {
         return fail("missing-header", "SEND needs a destination header", &f);
@@ -307,7 +374,7 @@ bool session::handle_send(frame& f) {
     const std::string destination(*dest);
     const bool to_sub = broker::under(destination, sub_prefix);
     const bool to_pub = broker::under(destination, pub_prefix);
-    if (to_sub && (!options_.allow_client_publish || broker::under(destination, chat_prefix))) {
+    if (to_sub && (!options_.allow_client_publish || in_rooms(destination))) {
         return fail("send-not-allowed", "clients may not send to " + destination, &f);
     }
     if ((to_sub || to_pub) && !take_send_token()) {
@@ -328,8 +395,8 @@ bool session::handle_send(frame& f) {
             }
         }
         const auto ct = f.get("content-type");
-        broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain",
-                                             f.body, {std::move(extra), {}, 0}));
+        broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain", f.body,
+                                             {std::move(extra), {}, 0}));
         send_receipt(f);
         return true;
     }
@@ -359,7 +426,7 @@ bool session::handle_send(frame& f) {
     return fail("invalid-destination", "bark has no destination " + destination, &f);
 }
 
-void session::finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result) {
+void stomp_session::finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result) {
     if (state_ != state::connected) {
         return;
     }
@@ -375,7 +442,7 @@ void session::finish_pub(std::optional<std::string> receipt, std::optional<broke
     }
 }
 
-void session::send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt) {
+void stomp_session::send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt) {
     if (user_subs_.empty()) {
         return;
     }
@@ -398,7 +465,7 @@ void session::send_user_error(const broker::app_error& e, std::optional<std::str
     }
 }
 
-bool session::handle_subscribe(frame& f) {
+bool stomp_session::handle_subscribe(frame& f) {
     const auto dest = f.get("destination");
     if (!dest) {
         return fail("missing-header", "SUBSCRIBE needs a destination header", &f);
@@ -416,7 +483,8 @@ bool session::handle_subscribe(frame& f) {
     const bool valid = broker::is_valid_destination(destination);
     const bool to_user = valid && broker::under(destination, user_queue_prefix);
     if (!valid || (!broker::under(destination, sub_prefix) && !to_user) ||
-        (pattern && (to_user || broker::may_match_below(destination, chat_prefix)))) {
+        (pattern &&
+         (to_user || (!options_.room_prefix.empty() && broker::may_match_below(destination, options_.room_prefix))))) {
         return fail("invalid-destination", "cannot subscribe to " + destination, &f);
     }
     broker::ack_mode mode = broker::ack_mode::auto_;
@@ -437,8 +505,19 @@ bool session::handle_subscribe(frame& f) {
                     "at most " + std::to_string(options_.limits.max_subscriptions) + " subscriptions per connection",
                     &f);
     }
-    if (!to_user && services_.may_subscribe && !services_.may_subscribe(principal_, destination)) {
-        return fail("forbidden", "you may not subscribe to " + destination, &f, close_code::policy_violation);
+    if (!to_user && !permitted_ && services_.may_subscribe) {
+        const std::uint64_t ticket = next_ticket_++;
+        const auto allowed = services_.may_subscribe(principal_, destination, [post = post_, this, ticket](bool ok) {
+            post([this, ticket, ok] { on_permission(ticket, ok); });
+        });
+        if (!allowed) {
+            // Decided later (the rule reads the store): this frame and those after it wait.
+            permission_ = pending_permission{ticket, f};
+            return true;
+        }
+        if (!*allowed) {
+            return fail("forbidden", "you may not subscribe to " + destination, &f, close_code::policy_violation);
+        }
     }
     std::optional<std::int64_t> replay_after;
     if (const auto lm = f.get("last-message-id")) {
@@ -496,16 +575,16 @@ bool session::handle_subscribe(frame& f) {
     return true;
 }
 
-bool session::on_subscribed(broker::subscription* s, std::uint64_t ticket, pending_subscribe p) {
+bool stomp_session::on_subscribed(broker::subscription* s, std::uint64_t ticket, pending_subscribe p) {
     if (p.replay_after) {
         // The catch-up reads the store only now: whatever is committed later arrives live.
-        const bool started = services_.replay &&
-                             services_.replay(principal_, p.destination, *p.replay_after,
-                                              [post = post_, this, s, ticket](replay_page page) {
-                                                  post([this, s, ticket, page = std::move(page)]() mutable {
-                                                      on_replay_page(s, ticket, std::move(page));
-                                                  });
-                                              });
+        const bool started =
+            services_.replay && services_.replay(principal_, p.destination, *p.replay_after,
+                                                 [post = post_, this, s, ticket](broker::replay_page page) {
+                                                     post([this, s, ticket, page = std::move(page)]() mutable {
+                                                         on_replay_page(s, ticket, std::move(page));
+                                                     });
+                                                 });
         if (!started) {
             replays_.erase(s);
             frame cause;
@@ -524,7 +603,7 @@ bool session::on_subscribed(broker::subscription* s, std::uint64_t ticket, pendi
     return true;
 }
 
-bool session::handle_unsubscribe(frame& f) {
+bool stomp_session::handle_unsubscribe(frame& f) {
     std::optional<std::string_view> id = f.get("id");
     if (!id && version_ == version::v1_0) {
         id = f.get("destination");
@@ -543,7 +622,7 @@ bool session::handle_unsubscribe(frame& f) {
     return true;
 }
 
-bool session::handle_ack(frame& f, bool ack) {
+bool stomp_session::handle_ack(frame& f, bool ack) {
     const std::string_view what = ack ? "ACK" : "NACK";
     // Find the pending delivery the frame names.
     auto found = pending_acks_.end();
@@ -562,9 +641,8 @@ bool session::handle_ack(frame& f, bool ack) {
             return fail("missing-header", std::string(what) + " needs a message-id header", &f);
         }
         const auto sub = f.get("subscription");
-        found = std::find_if(pending_acks_.begin(), pending_acks_.end(), [&](const pending_ack& p) {
-            return p.message_id == *mid && (!sub || p.sub->id == *sub);
-        });
+        found = std::find_if(pending_acks_.begin(), pending_acks_.end(),
+                             [&](const pending_ack& p) { return p.message_id == *mid && (!sub || p.sub->id == *sub); });
     }
     if (found == pending_acks_.end()) {
         return fail("unknown-ack", std::string(what) + " names no message waiting for acknowledgement", &f);
@@ -576,8 +654,7 @@ bool session::handle_ack(frame& f, bool ack) {
     broker::subscription* sub = found->sub;
     const std::uint64_t upto = found->ack_id;
     if (sub->ack == broker::ack_mode::client) {
-        std::erase_if(pending_acks_,
-                      [&](const pending_ack& p) { return p.sub == sub && p.ack_id <= upto; });
+        std::erase_if(pending_acks_, [&](const pending_ack& p) { return p.sub == sub && p.ack_id <= upto; });
     } else {
         pending_acks_.erase(found);
     }
@@ -585,7 +662,7 @@ bool session::handle_ack(frame& f, bool ack) {
     return true;
 }
 
-bool session::hold_in_transaction(frame& f, std::string_view tx) {
+bool stomp_session::hold_in_transaction(frame& f, std::string_view tx) {
     const auto it = transactions_.find(std::string(tx));
     if (it == transactions_.end()) {
         return fail("unknown-transaction", "no open transaction named " + std::string(tx), &f);
@@ -603,7 +680,7 @@ bool session::hold_in_transaction(frame& f, std::string_view tx) {
     return true;
 }
 
-bool session::handle_transaction(frame& f) {
+bool stomp_session::handle_transaction(frame& f) {
     const auto tx = f.get("transaction");
     if (!tx) {
         return fail("missing-header", std::string(to_string(f.cmd)) + " needs a transaction header", &f);
@@ -638,7 +715,7 @@ bool session::handle_transaction(frame& f) {
     return true;
 }
 
-bool session::handle_disconnect(frame& f) {
+bool stomp_session::handle_disconnect(frame& f) {
     transactions_.clear();
     send_receipt(f);
     state_ = state::closing;
@@ -646,7 +723,7 @@ bool session::handle_disconnect(frame& f) {
     return false;
 }
 
-void session::forget_subscription(broker::subscription* s) {
+void stomp_session::forget_subscription(broker::subscription* s) {
     std::erase(user_subs_, s);
     broker_.unsubscribe(*s);
     replays_.erase(s);
@@ -654,7 +731,7 @@ void session::forget_subscription(broker::subscription* s) {
     std::erase_if(pending_acks_, [s](const pending_ack& p) { return p.sub == s; });
 }
 
-bool session::take_send_token() {
+bool stomp_session::take_send_token() {
     const std::uint32_t rate = options_.limits.max_send_rate;
     if (rate == 0) {
         return true;
@@ -670,7 +747,7 @@ bool session::take_send_token() {
     return true;
 }
 
-void session::on_replay_page(broker::subscription* s, std::uint64_t ticket, replay_page page) {
+void stomp_session::on_replay_page(broker::subscription* s, std::uint64_t ticket, broker::replay_page page) {
     const auto it = replays_.find(s);
     if (state_ != state::connected || it == replays_.end() || it->second.ticket != ticket) {
         return;  // unsubscribed (or resubscribed) meanwhile
@@ -698,7 +775,7 @@ void session::on_replay_page(broker::subscription* s, std::uint64_t ticket, repl
     }
 }
 
-void session::deliver(const broker::shared_message_ptr& m, broker::subscription& s) {
+void stomp_session::deliver(const broker::shared_message_ptr& m, broker::subscription& s) {
     if (state_ != state::connected) {
         return;
     }
@@ -722,7 +799,7 @@ void session::deliver(const broker::shared_message_ptr& m, broker::subscription&
     deliver_now(m, s);
 }
 
-void session::deliver_now(const broker::shared_message_ptr& m, broker::subscription& s) {
+void stomp_session::deliver_now(const broker::shared_message_ptr& m, broker::subscription& s) {
     if (services_.counters != nullptr) {
         services_.counters->frames_out[static_cast<std::size_t>(command::message)].add();
     }
@@ -748,7 +825,7 @@ void session::deliver_now(const broker::shared_message_ptr& m, broker::subscript
     last_sent_ = clock::now();
 }
 
-bool session::fail(std::string_view code, std::string_view body, const frame* cause, std::uint16_t ws_code) {
+bool stomp_session::fail(std::string_view code, std::string_view body, const frame* cause, std::uint16_t ws_code) {
     frame err;
     err.cmd = command::error;
     err.add("message", std::string(code));
@@ -765,7 +842,7 @@ bool session::fail(std::string_view code, std::string_view body, const frame* ca
     return false;
 }
 
-void session::send_receipt(const frame& f) {
+void stomp_session::send_receipt(const frame& f) {
     if (const auto r = f.get("receipt")) {
         frame out;
         out.cmd = command::receipt;
@@ -774,13 +851,13 @@ void session::send_receipt(const frame& f) {
     }
 }
 
-void session::count_slow_consumer() {
+void stomp_session::count_slow_consumer() {
     if (services_.counters != nullptr) {
         services_.counters->slow_consumers.add();
     }
 }
 
-void session::send_frame(const frame& f) {
+void stomp_session::send_frame(const frame& f) {
     if (services_.counters != nullptr) {
         services_.counters->frames_out[static_cast<std::size_t>(f.cmd)].add();
     }
@@ -791,4 +868,4 @@ void session::send_frame(const frame& f) {
     last_sent_ = clock::now();
 }
 
-}  // namespace bark::stomp
+}  // namespace bark::session

@@ -1,0 +1,89 @@
+// Start-up steps that read the config and can fail with one line.
+#include "bark/app/startup.hpp"
+
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "bark/app/version.hpp"
+#include "bark/chat/chat_service.hpp"
+
+namespace bark::app {
+
+int exit_code_of(const error& e) {
+    return e.code == "usage" ? 2 : 1;
+}
+
+result<boost::asio::ip::address> listen_address(const config& cfg) {
+    boost::system::error_code ec;
+    const std::string host = cfg.listen_host == "localhost" ? "127.0.0.1" : cfg.listen_host;
+    const auto address = boost::asio::ip::make_address(host, ec);
+    if (ec) {
+        return error{"usage", "--listen: '" + cfg.listen_host + "' is not an IP address"};
+    }
+    return address;
+}
+
+result<token_keys> load_token_keys(const config& cfg) {
+    token_keys keys;
+    if (!cfg.jwt_public_key.empty()) {
+        std::ifstream in(cfg.jwt_public_key);
+        std::stringstream pem;
+        pem << in.rdbuf();
+        if (!in) {
+            return error{"usage", "--jwt-public-key: cannot read " + cfg.jwt_public_key};
+        }
+        std::string why;
+        keys.verifier = auth::jwt_verifier::from_public_key_pem(pem.str(), why);
+        if (!keys.verifier) {
+            return error{"usage", "--jwt-public-key: " + why};
+        }
+        return keys;
+    }
+    keys.secret = cfg.jwt_secret;
+    if (keys.secret.empty() && cfg.dev) {
+        unsigned char raw[32];
+        if (RAND_bytes(raw, sizeof raw) != 1) {
+            return error{"system", "--dev: no randomness for a JWT secret"};
+        }
+        static constexpr char hex[] = "0123456789abcdef";
+        for (const unsigned char b : raw) {
+            keys.secret.push_back(hex[b >> 4]);
+            keys.secret.push_back(hex[b & 0xf]);
+        }
+    }
+    if (keys.secret.empty()) {
+        return error{"usage", "no --jwt-secret or --jwt-public-key given (--dev makes a random secret)"};
+    }
+    keys.verifier = auth::jwt_verifier::hs256(keys.secret);
+    return keys;
+}
+
+net::transport_options transport_options_of(const config& cfg) {
+    net::transport_options t;
+    t.allowed_origins = cfg.allowed_origins;
+    t.max_frame_bytes = cfg.max_frame_bytes;
+    t.send_buffer_bytes = cfg.send_buffer_bytes;
+    t.send_time_limit_ms = cfg.send_time_limit_ms;
+    t.http_idle_timeout_ms = cfg.http_idle_timeout_ms;
+    t.max_connections = cfg.max_connections;
+    t.sockjs_heartbeat_ms = cfg.sockjs_heartbeat_ms;
+    t.sockjs_disconnect_delay_ms = cfg.sockjs_disconnect_delay_ms;
+    t.sockjs_stream_bytes = cfg.sockjs_stream_bytes;
+    return t;
+}
+
+session::options session_options_of(const config& cfg) {
+    session::options o;
+    o.limits.parser.max_frame_bytes = cfg.max_frame_bytes;
+    o.limits.heartbeat_send_ms = cfg.heartbeat_send_ms;
+    o.limits.heartbeat_recv_ms = cfg.heartbeat_recv_ms;
+    o.limits.max_send_rate = cfg.max_send_rate;
+    o.allow_client_publish = cfg.allow_client_publish;
+    o.room_prefix = std::string(chat::room_prefix);
+    o.server_name = "bark/" + std::string(version_string);
+    return o;
+}
+
+}  // namespace bark::app

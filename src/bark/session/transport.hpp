@@ -1,0 +1,38 @@
+// The connection under a STOMP session, as the session sees it: WebSocket, SockJS and TCP
+// transports implement it in net/. Calls are made on the connection's loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "bark/broker/shared_message.hpp"
+
+namespace bark::session {
+
+// Close codes the session asks for (WebSocket's; other transports map them).
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t policy_violation = 1008;
+}  // namespace close_code
+
+class transport {
+public:
+    // Runs a function on the connection's loop, or drops it once the connection is gone. The
+    // poster is self-contained: it may be copied and called from any thread, even after the
+    // transport itself is destroyed.
+    using poster = std::function<void(std::function<void()>)>;
+
+    // Queues a frame for writing (may close the connection as a slow consumer, later).
+    virtual void send(broker::outbound_frame&& f) = 0;
+    // Closes once every queued frame is written. Never re-enters the session synchronously.
+    virtual void close(std::uint16_t code, std::string_view reason) = 0;
+    virtual poster make_poster() = 0;
+
+protected:
+    ~transport() = default;
+};
+
+}  // namespace bark::session
