@@ -1,5 +1,6 @@
-// The Redis cluster bus: interest counting, the two Redis connections, and the room sequencer.
-// Locking: mutex_ guards the channels, the rooms and the dedup table; sink calls are made under
+// The Redis cluster bus: interest counting, the two Redis connections, and what drives the room
+// sequencer (room_sequencer.hpp): its store reads and its gap check, on the bus thread.
+// Locking: mutex_ guards the channels, the sequencer and the dedup table; sink calls are made under
 // it so that a room's releases keep their order whichever thread triggers them (the sink only
 // posts to event loops). The outbound queue has its own lock: publishing never waits for the rest.
 #include "bark/cluster/redis_cluster_bus.hpp"
@@ -15,7 +16,6 @@
 #include <charconv>
 #include <chrono>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -26,6 +26,7 @@
 #include <pthread.h>
 
 #include "bark/cluster/redis_connection.hpp"
+#include "bark/cluster/room_sequencer.hpp"
 #include "bark/cluster/wire.hpp"
 #include "bark/core/log.hpp"
 #include "bark/core/metrics.hpp"
@@ -102,16 +103,6 @@ struct channel {
     std::vector<std::function<void()>> readies;  // waiting for the subscription to be active
 };
 
-// A room topic this node has subscribers for: what it has released, and what waits for its turn.
-struct room_state {
-    std::uint64_t generation = 0;                                // tells store replies for an older state apart
-    bool live = false;                                           // false: reading the room's head first
-    std::int64_t last = 0;                                       // newest seq released
-    std::map<std::int64_t, broker::shared_message_ptr> waiting;  // by seq
-    clock::time_point waiting_since;                             // when the oldest gap opened
-    bool filling = false;                                        // a read from the store is under way
-};
-
 class redis_cluster_bus final : public cluster_bus {
 public:
     redis_cluster_bus(redis_bus_options options, redis_target target, asio::ip::tcp::endpoint server, local_sink& sink,
@@ -125,7 +116,8 @@ public:
           timer_(io_),
           pub_retry_(io_),
           sub_retry_(io_),
-          work_(asio::make_work_guard(io_)) {
+          work_(asio::make_work_guard(io_)),
+          sequencer_(make_sequencer_hooks(), options_.gap_wait) {
         std::random_device rd;
         origin_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
         if (origin_ == 0) origin_ = 1;
@@ -160,7 +152,7 @@ public:
         if (first) asio::post(io_, [this] { flush(); });
         if (m->seq == 0) return true;
         std::lock_guard lock(mutex_);
-        offer(m);
+        sequencer_.offer(m, clock::now());
         return false;
     }
 
@@ -172,21 +164,11 @@ public:
         ch.pattern = pattern;
         ch.destination = destination;
         if (++ch.count == 1) asio::post(io_, [this, k = key(pattern, name)] { sync(k); });
-        room_state* room = nullptr;
-        if (!pattern) {
-            auto [it, created] = rooms_.try_emplace(destination);
-            room = &it->second;
-            if (created) {
-                if (history_.keeps && history_.keeps(destination)) {
-                    room->generation = ++generation_;
-                    read_head(destination, *room);
-                } else {
-                    rooms_.erase(it);  // no history: nothing to keep in order
-                    room = nullptr;
-                }
-            }
+        // A room that keeps history is kept in order here while it has local subscribers.
+        if (!pattern && !sequencer_.tracks(destination) && history_.keeps && history_.keeps(destination)) {
+            sequencer_.add_room(destination);
         }
-        const bool room_ready = room == nullptr || room->live;
+        const bool room_ready = pattern || sequencer_.ready(destination);
         if (room_ready && (ch.state == channel::redis::active || !sub_up_)) return true;
         ch.readies.push_back(std::move(ready));
         return false;
@@ -198,7 +180,7 @@ public:
         const auto it = channels_.find(key(pattern, name));
         if (it == channels_.end()) return;
         if (--it->second.count > 0) return;
-        if (!pattern) rooms_.erase(destination);
+        if (!pattern) sequencer_.remove_room(destination);
         if (!stopped_) asio::post(io_, [this, k = it->first] { sync(k); });
     }
 
@@ -398,11 +380,8 @@ private:
             ch.state = channel::redis::active;
             again = ch.count == 0;
             if (!ch.pattern) {
-                const auto room = rooms_.find(ch.destination);
-                if (room != rooms_.end() && room->second.live) {
-                    fill(ch.destination, room->second);  // a resubscription: fetch what passed meanwhile
-                }
-                if (room != rooms_.end() && !room->second.live) return;  // readies run once its head is read
+                sequencer_.catch_up(ch.destination);            // a resubscription: fetch what passed meanwhile
+                if (!sequencer_.ready(ch.destination)) return;  // readies run once its head is read
             }
             ready.swap(ch.readies);
         }
@@ -418,8 +397,7 @@ private:
             active_channels_ = 0;
             for (auto& [k, ch] : channels_) {
                 ch.state = channel::redis::idle;
-                const auto room = ch.pattern ? rooms_.end() : rooms_.find(ch.destination);
-                if (room == rooms_.end() || room->second.live) {
+                if (ch.pattern || sequencer_.ready(ch.destination)) {
                     for (auto& f : ch.readies) ready.push_back(std::move(f));
                     ch.readies.clear();
                 }
@@ -443,76 +421,36 @@ private:
         seen = e->number;
         if (last_number_.size() > 4096) last_number_.clear();  // nodes that restarted many times
         received_.fetch_add(1, std::memory_order_relaxed);
-        if (e->message->seq == 0) {
-            sink_.deliver_local(e->message);
-        } else {
-            offer(e->message);
-        }
+        sequencer_.offer(e->message, clock::now());  // a message that is not stored passes straight through
     }
 
-    // ---- the room sequencer (mutex_ held) ------------------------------------------------------
+    // ---- the room sequencer's side effects -----------------------------------------------------
 
-    void offer(const broker::shared_message_ptr& m) {
-        const auto it = rooms_.find(m->destination);
-        if (it == rooms_.end()) {
-            sink_.deliver_local(m);  // no local subscriber keeps this room in order
-            return;
-        }
-        room_state& r = it->second;
-        if (!r.live) {
-            r.waiting.emplace(m->seq, m);
-            return;
-        }
-        if (m->seq <= r.last) return;  // released already
-        if (r.waiting.empty()) r.waiting_since = clock::now();
-        r.waiting.emplace(m->seq, m);
-        release(r);
-    }
-
-    // Releases the waiting messages whose predecessor has been released, in order.
-    void release(room_state& r) {
-        while (!r.waiting.empty()) {
-            auto first = r.waiting.begin();
-            const broker::shared_message_ptr& m = first->second;
-            if (m->seq <= r.last) {
-                r.waiting.erase(first);
-                continue;
-            }
-            if (m->prev_seq > r.last) break;  // a gap: its predecessor has not come yet
-            sink_.deliver_local(m);
-            r.last = m->seq;
-            r.waiting.erase(first);
-            r.waiting_since = clock::now();
-        }
-    }
-
-    // Reads the room's newest seq; the room goes live from there. The store is called from the
-    // bus thread, without the lock: its reply may come at once.
-    void read_head(const std::string& destination, const room_state& r) {
-        asio::post(io_, [this, destination, gen = r.generation] {
-            history_.head(destination, [this, destination, gen](std::optional<std::int64_t> head) {
-                on_head(destination, gen, head);
+    // Releases go to the sink; store reads run on the bus thread, without the lock (their answers
+    // may come at once), and come back under it.
+    sequencer_hooks make_sequencer_hooks() {
+        sequencer_hooks h;
+        h.release = [this](const broker::shared_message_ptr& m) { sink_.deliver_local(m); };
+        h.read_head = [this](const std::string& destination, std::uint64_t gen) {
+            asio::post(io_, [this, destination, gen] {
+                history_.head(destination, [this, destination, gen](std::optional<std::int64_t> head) {
+                    on_head(destination, gen, head);
+                });
             });
-        });
+        };
+        if (history_.replay) {
+            h.read_after = [this](const std::string& destination, std::uint64_t gen, std::int64_t after) {
+                asio::post(io_, [this, destination, gen, after] { fill_from(destination, gen, after); });
+            };
+        }
+        return h;
     }
 
     void on_head(const std::string& destination, std::uint64_t gen, std::optional<std::int64_t> head) {
         std::vector<std::function<void()>> ready;
         {
             std::lock_guard lock(mutex_);
-            const auto it = rooms_.find(destination);
-            if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;
-            room_state& r = it->second;
-            r.live = true;
-            // What arrived meanwhile and is not past the head was committed before the read.
-            const std::int64_t start = head.value_or(r.waiting.empty() ? 0 : r.waiting.begin()->second->prev_seq);
-            while (!r.waiting.empty() && r.waiting.begin()->first <= start) {
-                sink_.deliver_local(r.waiting.begin()->second);
-                r.waiting.erase(r.waiting.begin());
-            }
-            r.last = start;
-            r.waiting_since = clock::now();
-            release(r);
+            if (stopped_ || !sequencer_.head_read(destination, gen, head, clock::now())) return;
             const auto ch = channels_.find(key(false, prefix_ + destination));
             if (ch != channels_.end() && (ch->second.state == channel::redis::active || !sub_up_)) {
                 ready.swap(ch->second.readies);
@@ -521,45 +459,16 @@ private:
         for (auto& f : ready) f();
     }
 
-    // Reads the room's messages after the last released one from the store and releases them.
-    void fill(const std::string& destination, room_state& r) {
-        if (r.filling || !history_.replay) return;
-        r.filling = true;
-        const std::uint64_t gen = r.generation;
-        asio::post(io_, [this, destination, gen, after = r.last] { fill_from(destination, gen, after); });
-    }
-
     void fill_from(const std::string& destination, std::uint64_t gen, std::int64_t after) {
         const bool started =
             history_.replay(destination, after, [this, destination, gen](const broker::replay_page& page) {
                 std::lock_guard lock(mutex_);
-                const auto it = rooms_.find(destination);
-                if (stopped_ || it == rooms_.end() || it->second.generation != gen) return;
-                room_state& r = it->second;
-                for (const auto& m : page.messages) {
-                    if (m->seq > r.last) {
-                        sink_.deliver_local(m);
-                        r.last = m->seq;
-                    }
-                }
-                release(r);
-                if (page.done || page.error) {
-                    r.filling = false;
-                    // Still a gap after reading the store: its messages are not there (a store not
-                    // shared by the nodes, or a failed read). Release the rest in order.
-                    for (auto& [seq, m] : r.waiting) {
-                        if (seq > r.last) {
-                            sink_.deliver_local(m);
-                            r.last = seq;
-                        }
-                    }
-                    r.waiting.clear();
-                }
+                if (stopped_) return;
+                sequencer_.stored(destination, gen, page.messages, page.done || page.error.has_value(), clock::now());
             });
         if (!started) {
             std::lock_guard lock(mutex_);
-            const auto it = rooms_.find(destination);
-            if (it != rooms_.end() && it->second.generation == gen) it->second.filling = false;
+            sequencer_.read_failed(destination, gen);
         }
     }
 
@@ -569,12 +478,7 @@ private:
             if (ec) return;
             {
                 std::lock_guard lock(mutex_);
-                const auto now = clock::now();
-                for (auto& [destination, r] : rooms_) {
-                    if (r.live && !r.waiting.empty() && now - r.waiting_since >= options_.gap_wait) {
-                        fill(destination, r);
-                    }
-                }
+                sequencer_.check_gaps(clock::now());
             }
             arm_gap_timer();
         });
@@ -639,10 +543,9 @@ private:
     std::vector<outbound> outbound_;  // publishes waiting for the bus thread
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, channel> channels_;             // by key(pattern, redis name)
-    std::unordered_map<std::string, room_state> rooms_;             // room topics with local subscribers
+    std::unordered_map<std::string, channel> channels_;  // by key(pattern, redis name)
+    room_sequencer sequencer_;                           // the room topics with local subscribers that keep history
     std::unordered_map<std::uint64_t, std::uint64_t> last_number_;  // newest number seen per origin
-    std::uint64_t generation_ = 0;
     std::uint64_t active_channels_ = 0;
     bool pub_up_ = false;
     bool sub_up_ = false;
