@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(
-  build-essential cmake ccache pkg-config clang libclang-rt-14-dev
+  build-essential cmake ccache pkg-config clang libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
