@@ -7,8 +7,7 @@
 #include <cstdlib>
 
 #include "bark/core/log.hpp"
-#include "bark/net/going_away.hpp"
-#include "bark/net/io_pool.hpp"
+#include "bark/net/front_door.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::app {
@@ -22,11 +21,7 @@ void stop_gracefully(net::io_pool& pool, store::message_store& store, net::share
     // 5 s for the closes, within the 10 s a stop may take in all.
     const auto deadline =
         std::min(std::chrono::steady_clock::now() + std::chrono::seconds(5), began + std::chrono::seconds(9));
-    net::close_every_session(pool, state, sockjs, deadline);
-    // SockJS sessions outlive their close frame (a client may poll once more to read it): give the
-    // receivers a moment to write it, then stop.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    pool.stop();
+    net::close_every_session_and_stop(pool, state, sockjs, deadline);
 }
 
 void stop_deadline::arm(std::chrono::milliseconds limit) {

@@ -2,12 +2,6 @@
 // others; the behaviour lives in the layers (chat hooks, cluster setup, graceful stop).
 #include "bark/app/server.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
-
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -29,17 +23,15 @@
 #include "bark/core/log.hpp"
 #include "bark/http/router.hpp"
 #include "bark/net/endpoint.hpp"
+#include "bark/net/front_door.hpp"
 #include "bark/net/io_pool.hpp"
-#include "bark/net/listener.hpp"
 #include "bark/net/shared_state.hpp"
 #include "bark/net/sockjs_registry.hpp"
 #include "bark/net/static_files.hpp"
-#include "bark/net/tls_terminator.hpp"
+#include "bark/net/tls_context.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::app {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -80,22 +72,6 @@ std::vector<net::sockjs_service> sockjs_services_of(const config& cfg, setup_not
     return services;
 }
 
-// One listener per loop on one port (SO_REUSEPORT); port 0 picks a port that all of them share.
-result<std::vector<std::shared_ptr<net::listener>>> bind_listeners(net::io_pool& pool, net::shared_state& state,
-                                                                   const config& cfg, asio::ip::tcp::endpoint& at) {
-    std::vector<std::shared_ptr<net::listener>> listeners;
-    for (std::size_t i = 0; i < pool.size(); ++i) {
-        auto l = std::make_shared<net::listener>(pool.loop(i), state, i);
-        if (const auto err = l->open(at)) {
-            return error{"system", "cannot listen on " + cfg.listen_host + ":" + std::to_string(at.port()) + ": " +
-                                       err.message()};
-        }
-        at = l->local_endpoint();
-        listeners.push_back(std::move(l));
-    }
-    return listeners;
-}
-
 }  // namespace
 
 int run_server(const config& cfg) {
@@ -107,11 +83,12 @@ int run_server(const config& cfg) {
     }
 
     // What the config names: the address, the token keys, TLS, the store and its rooms.
-    const auto address = listen_address(cfg);
-    if (!address) return fail_start(address.err());
+    if (!net::valid_listen_host(cfg.listen_host)) {
+        return fail_start({"usage", "--listen: '" + cfg.listen_host + "' is not an IP address"});
+    }
     const auto keys = load_token_keys(cfg);
     if (!keys) return fail_start(keys.err());
-    std::shared_ptr<asio::ssl::context> tls;
+    std::shared_ptr<boost::asio::ssl::context> tls;
     if (!cfg.tls_cert.empty()) {
         auto loaded = net::load_tls_context(cfg.tls_cert, cfg.tls_key);
         if (!loaded) return fail_start({"usage", loaded.err().message});
@@ -159,46 +136,36 @@ int run_server(const config& cfg) {
     state.services.counters = &state.session_counters;
     state.tls = tls.get();
 
-    asio::ip::tcp::endpoint at(address.value(), cfg.listen_port);
-    auto bound = bind_listeners(pool, state, cfg, at);
-    if (!bound) return fail_start(bound.err());
-    std::vector<std::shared_ptr<net::listener>> listeners = std::move(bound.value());
+    auto opened_door = net::front_door::open(pool, state, cfg.listen_host, cfg.listen_port);
+    if (!opened_door) return fail_start(opened_door.err());
+    std::unique_ptr<net::front_door> door = std::move(opened_door.value());
     for (const auto& [level, text] : notes) {
         log::at(level, "{}", text);
     }
     if (!cfg.cluster_url.empty()) {
-        auto joined = join_cluster(cfg, at.port(), broker, chat, rooms, *store);
+        auto joined = join_cluster(cfg, door->port(), broker, chat, rooms, *store);
         if (!joined) return fail_start(joined.err());
         bus = std::move(joined.value());
     }
     ops.start(state, sockjs_sessions);  // after the bus: its metrics are registered only if there is one
 
     // Signals are caught before the first connection is accepted, so a stop is always graceful.
-    auto signals = std::make_unique<asio::signal_set>(pool.loop(0), SIGINT, SIGTERM);
     std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
     stop_deadline deadline;
-    signals->async_wait([&](const boost::system::error_code& err, int sig) {
-        if (err) {
-            return;
-        }
+    door->on_stop_signal([&](int sig) {
         state.stopping.store(true, std::memory_order_relaxed);  // before the log line, which clients may wait for
         log::info("signal {}: stopping", sig);
         deadline.arm(std::chrono::milliseconds(9500));
-        for (std::size_t i = 0; i < listeners.size(); ++i) {
-            asio::post(pool.loop(i), [l = listeners[i]] { l->stop(); });
-        }
+        door->stop_accepting();
         stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
     });
-    std::signal(SIGPIPE, SIG_IGN);
-    for (auto& l : listeners) {
-        l->start();
-    }
+    door->start();
     if (cfg.allowed_origins.size() == 1 && cfg.allowed_origins.front() == "*") {
         log::warn("--allowed-origins is *: any web page may open connections here");
     }
     log::info("bark {} on {} loops", version_string, pool.size());
-    std::printf("bark listening on %s://%s:%u\n", tls ? "https" : "http", at.address().to_string().c_str(),
-                static_cast<unsigned>(at.port()));
+    std::printf("bark listening on %s://%s:%u\n", tls ? "https" : "http", door->address().c_str(),
+                static_cast<unsigned>(door->port()));
     std::fflush(stdout);
 
     pool.run();
@@ -211,8 +178,7 @@ int run_server(const config& cfg) {
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.
-    signals.reset();
-    listeners.clear();
+    door->close();
     sockjs_sessions.clear();
     pool.shutdown();
     deadline.disarm();

@@ -15,16 +15,6 @@ int exit_code_of(const error& e) {
     return e.code == "usage" ? 2 : 1;
 }
 
-result<boost::asio::ip::address> listen_address(const config& cfg) {
-    boost::system::error_code ec;
-    const std::string host = cfg.listen_host == "localhost" ? "127.0.0.1" : cfg.listen_host;
-    const auto address = boost::asio::ip::make_address(host, ec);
-    if (ec) {
-        return error{"usage", "--listen: '" + cfg.listen_host + "' is not an IP address"};
-    }
-    return address;
-}
-
 result<token_keys> load_token_keys(const config& cfg) {
     token_keys keys;
     if (!cfg.jwt_public_key.empty()) {

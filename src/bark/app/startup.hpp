@@ -1,12 +1,10 @@
 // The pieces of a server start that can fail, each a function returning a value or the one line
-// to print: the listen address, the token keys, the settings each layer takes from the config.
+// to print: the token keys, and the settings each layer takes from the config.
 // A failed start prints exactly one line and exits with 2 (a bad option) or 1 (the system).
 #pragma once
 
 #include <memory>
 #include <string>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "bark/app/config.hpp"
 #include "bark/auth/jwt.hpp"
@@ -18,9 +16,6 @@ namespace bark::app {
 
 // The exit status for a start that failed with e: 2 for a bad option ("usage"), else 1.
 int exit_code_of(const error& e);
-
-// --listen's host as an IP address.
-result<boost::asio::ip::address> listen_address(const config& cfg);
 
 // How tokens are checked: a public key, a secret, or (--dev only) a random secret.
 struct token_keys {

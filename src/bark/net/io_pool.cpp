@@ -3,6 +3,8 @@
 
 #include <pthread.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
 #include <string>
@@ -20,10 +22,14 @@ private:
     boost::asio::io_context& io_;
 };
 
-io_pool::io_pool(std::size_t loops) {
+struct io_pool::guards {
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> each;
+};
+
+io_pool::io_pool(std::size_t loops) : guards_(std::make_unique<guards>()) {
     for (std::size_t i = 0; i < loops; ++i) {
         loops_.push_back(std::make_unique<boost::asio::io_context>(1));  // one thread per context
-        guards_.emplace_back(loops_.back()->get_executor());
+        guards_->each.emplace_back(loops_.back()->get_executor());
         posting_.push_back(std::make_unique<posting_loop>(*loops_.back()));
     }
 }
@@ -69,13 +75,13 @@ void io_pool::run() {
 }
 
 void io_pool::release() {
-    for (auto& g : guards_) {
+    for (auto& g : guards_->each) {
         g.reset();
     }
 }
 
 void io_pool::shutdown() {
-    guards_.clear();
+    guards_->each.clear();
     loops_.clear();
 }
 

@@ -7,10 +7,11 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "bark/broker/event_loop.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace bark::net {
 
@@ -38,11 +39,11 @@ public:
     void shutdown();
 
 private:
-    using guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
     class posting_loop;
+    struct guards;  // keep the loops running while they have nothing to do
     std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
     std::vector<std::unique_ptr<posting_loop>> posting_;  // one per loop, for the broker
-    std::vector<guard> guards_;
+    std::unique_ptr<guards> guards_;                      // destroyed before the loops
     std::vector<std::thread> threads_;
 };
 

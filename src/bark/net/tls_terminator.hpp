@@ -13,6 +13,7 @@
 
 #include "bark/core/result.hpp"
 #include "bark/net/connection_slot.hpp"
+#include "bark/net/tls_context.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -21,11 +22,6 @@ class context;
 namespace bark::net {
 
 struct shared_state;
-
-// A server context from a PEM certificate chain and private key: TLS 1.2 and 1.3 only. The error
-// names the file that could not be used and why.
-result<std::shared_ptr<boost::asio::ssl::context>> load_tls_context(const std::string& cert_file,
-                                                                    const std::string& key_file);
 
 // Runs the TLS side of an accepted connection: handshake (10 s at most), then relays between the
 // TLS stream and a new HTTP session on the same loop. `slot` counts the connection until both
