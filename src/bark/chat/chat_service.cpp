@@ -8,6 +8,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/destination.hpp"
 #include "bark/chat/chat_json.hpp"
+#include "bark/domain/room_access.hpp"
 
 namespace bark::chat {
 namespace {
@@ -111,13 +112,15 @@ void chat_service::on_send(broker::pub_request&& req) const {
     store::new_message m;
     m.room_id = room->room_id;
     m.sender_id = req.sender.who.user_id;
-    m.sender_role = req.sender.who.role;
+    m.sender_role = std::string(domain::role_name(req.sender.who.role));
     m.sender_name = req.sender.who.username;
     m.text = std::move(payload->text);
     m.send_at_ms = now_ms();
     m.client_message_id = std::move(payload->client_message_id);
     const store::room r = *room;
-    store_.append(std::move(m), [this, r, reply = std::move(req.reply)](result<store::append_result> res) {
+    // The sender's own message is no news to its side of the room.
+    const auto sender_side = domain::participant_in({r.customer_id, r.salon_id}, req.sender.who.as_user());
+    store_.append(std::move(m), [this, r, sender_side, reply = std::move(req.reply)](result<store::append_result> res) {
         if (!res) {
             reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",
                                     "the message could not be stored"});
@@ -127,12 +130,10 @@ void chat_service::on_send(broker::pub_request&& req) const {
             stored_.add();
             const store::message& stored = res->stored;
             broadcast(stored, res->previous_id);
-            const bool customer_sent = stored.sender_role == "USER" && stored.sender_id == r.customer_id;
-            const bool salon_sent = stored.sender_role == "SALON" && stored.sender_id == r.salon_id;
-            if (!customer_sent) {
+            if (sender_side != domain::participant::customer) {
                 notify(stored, r.customer_id, res->customer_unread);
             }
-            if (!salon_sent) {
+            if (sender_side != domain::participant::salon) {
                 notify(stored, r.salon_id, res->salon_unread);
             }
         }
@@ -179,7 +180,7 @@ void chat_service::on_read(broker::pub_request&& req) const {
     }
     const std::int64_t room_id = room->room_id;
     const std::int64_t user_id = req.sender.who.user_id;
-    store_.mark_read(room_id, user_id, req.sender.who.role, last.value(),
+    store_.mark_read(room_id, user_id, domain::role_name(req.sender.who.role), last.value(),
                      [this, room_id, user_id, reply = std::move(req.reply)](result<std::int64_t> res) {
                          if (!res) {
                              reply(broker::app_error{"unavailable", "the read mark could not be stored"});

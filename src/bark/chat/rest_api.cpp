@@ -8,6 +8,7 @@
 
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/log.hpp"
+#include "bark/domain/room_access.hpp"
 
 namespace bark::chat {
 namespace {
@@ -105,10 +106,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                        reply(error_answer(400, body.err().code, body.err().message));
                        return;
                    }
-                   const bool allowed = who->role == "ADMIN" ||
-                                        (who->role == "USER" && who->user_id == body->customer_id) ||
-                                        (who->role == "SALON" && who->user_id == body->salon_id);
-                   if (!allowed) {
+                   if (!domain::may_read({body->customer_id, body->salon_id}, who->as_user())) {
                        reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
                        return;
                    }
@@ -133,7 +131,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                [&auth, &store](const http_request& req, const captures&, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   store.rooms_of(who->user_id, who->role, max_page,
+                   store.rooms_of(who->user_id, domain::role_name(who->role), max_page,
                                   [reply = std::move(reply)](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
                                           reply(storage_error(res.err(), "GET /api/chat/rooms"));
@@ -225,7 +223,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    }
                    const std::int64_t room_id = room->room_id;
                    const std::int64_t user_id = who->user_id;
-                   store.mark_read(room_id, user_id, who->role, last.value(),
+                   store.mark_read(room_id, user_id, domain::role_name(who->role), last.value(),
                                    [&chat, room_id, user_id, reply = std::move(reply)](result<std::int64_t> res) {
                                        if (!res) {
                                            reply(storage_error(res.err(), "POST /api/chat/rooms/{roomId}/read"));
@@ -241,7 +239,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                [&auth, &chat](const http_request& req, const captures&, const http_reply& reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   if (who->role != "ADMIN") {
+                   if (who->role != domain::role::admin) {
                        reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
                        return;
                    }

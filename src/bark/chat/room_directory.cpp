@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "bark/domain/room_access.hpp"
+
 namespace bark::chat {
 
 void room_directory::load(const std::vector<store::room>& rooms) {
@@ -37,8 +39,7 @@ std::optional<store::room> room_directory::find(std::int64_t room_id) const {
 }
 
 bool may_access(const store::room& r, const auth::principal& p) {
-    return p.role == "ADMIN" || (p.role == "USER" && p.user_id == r.customer_id) ||
-           (p.role == "SALON" && p.user_id == r.salon_id);
+    return domain::may_read({r.customer_id, r.salon_id}, p.as_user());
 }
 
 }  // namespace bark::chat
