@@ -24,6 +24,7 @@ namespace {
 
 using namespace bark::store;
 using bark::result;
+using bark::domain::role;
 
 struct store_backend {
     std::string name;  // test-name suffix
@@ -114,8 +115,8 @@ protected:
         return wait_for<append_result>([&](auto done) { store_->append(std::move(m), done); });
     }
 
-    result<std::int64_t> read_up_to(std::int64_t room_id, std::int64_t user, std::string_view role, std::int64_t id) {
-        return wait_for<std::int64_t>([&](auto done) { store_->mark_read(room_id, user, role, id, done); });
+    result<std::int64_t> read_up_to(std::int64_t room_id, std::int64_t user, role user_role, std::int64_t id) {
+        return wait_for<std::int64_t>([&](auto done) { store_->mark_read(room_id, user, user_role, id, done); });
     }
 
     result<page> history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
@@ -123,8 +124,9 @@ protected:
         return wait_for<page>([&](auto done) { store_->history(room_id, before, after, limit, done); });
     }
 
-    std::vector<room_summary> rooms_of(std::int64_t user, std::string_view role, int limit = 100) {
-        auto r = wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, role, limit, done); });
+    std::vector<room_summary> rooms_of(std::int64_t user, role user_role, int limit = 100) {
+        auto r =
+            wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, user_role, limit, done); });
         EXPECT_TRUE(r.ok());
         return r.ok() ? r.value() : std::vector<room_summary>{};
     }
@@ -236,7 +238,7 @@ TEST_P(message_store_conformance, append_to_a_missing_room_is_not_found) {
     auto h = history(424242, std::nullopt, std::nullopt, 10);
     ASSERT_FALSE(h.ok());
     EXPECT_EQ(h.err().code, "not-found");
-    auto mr = read_up_to(424242, 1, "USER", 1);
+    auto mr = read_up_to(424242, 1, role::user, 1);
     ASSERT_FALSE(mr.ok());
     EXPECT_EQ(mr.err().code, "not-found");
 }
@@ -296,46 +298,46 @@ TEST_P(message_store_conformance, unread_counts_follow_messages_and_read_marks) 
     EXPECT_EQ(m5->salon_unread, 4);
 
     // The salon reads up to m2: m3 is its own, m4 and m5 remain.
-    auto mark = read_up_to(id, 10, "SALON", m2->stored.message_id);
+    auto mark = read_up_to(id, 10, role::salon, m2->stored.message_id);
     ASSERT_TRUE(mark.ok());
     EXPECT_EQ(mark.value(), m2->stored.message_id);
-    auto salon_rooms = rooms_of(10, "SALON");
+    auto salon_rooms = rooms_of(10, role::salon);
     ASSERT_EQ(salon_rooms.size(), 1U);
     EXPECT_EQ(salon_rooms[0].unread, 2);
 
     // Never backwards.
-    auto back = read_up_to(id, 10, "SALON", m1->stored.message_id);
+    auto back = read_up_to(id, 10, role::salon, m1->stored.message_id);
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back.value(), m2->stored.message_id);
-    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 2);
+    EXPECT_EQ(rooms_of(10, role::salon)[0].unread, 2);
 
     auto m6 = send(msg(id, 1, "USER", "c3"));
     EXPECT_EQ(m6->customer_unread, 3);
     EXPECT_EQ(m6->salon_unread, 3);
 
     // The customer reads everything.
-    auto all = read_up_to(id, 1, "USER", m6->stored.message_id);
+    auto all = read_up_to(id, 1, role::user, m6->stored.message_id);
     ASSERT_TRUE(all.ok());
     EXPECT_EQ(all.value(), m6->stored.message_id);
-    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+    EXPECT_EQ(rooms_of(1, role::user)[0].unread, 0);
 
     // A non-participant keeps no mark: the answer is its own value and nothing changes.
-    auto stranger = read_up_to(id, 7, "USER", 1);
+    auto stranger = read_up_to(id, 7, role::user, 1);
     ASSERT_TRUE(stranger.ok());
     EXPECT_EQ(stranger.value(), 1);
-    auto admin = read_up_to(id, 99, "ADMIN", m6->stored.message_id);
+    auto admin = read_up_to(id, 99, role::admin, m6->stored.message_id);
     ASSERT_TRUE(admin.ok());
     EXPECT_EQ(admin.value(), m6->stored.message_id);
-    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 3);
+    EXPECT_EQ(rooms_of(10, role::salon)[0].unread, 3);
 
     auto m7 = send(msg(id, 10, "SALON", "s2"));
     EXPECT_EQ(m7->customer_unread, 1);
     EXPECT_EQ(m7->salon_unread, 3);
 
     // A mark past the newest message covers the messages with ids up to it.
-    auto ahead = read_up_to(id, 1, "USER", m7->stored.message_id + 1'000'000);
+    auto ahead = read_up_to(id, 1, role::user, m7->stored.message_id + 1'000'000);
     ASSERT_TRUE(ahead.ok());
-    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+    EXPECT_EQ(rooms_of(1, role::user)[0].unread, 0);
     auto m8 = send(msg(id, 10, "SALON", "s3"));
     EXPECT_EQ(m8->customer_unread, 0);
 }
@@ -438,7 +440,7 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     room b = make_room(1, 11, 200);
     room c = make_room(2, 10, 300);
 
-    auto mine = rooms_of(1, "USER");
+    auto mine = rooms_of(1, role::user);
     ASSERT_EQ(mine.size(), 2U);
     EXPECT_EQ(mine[0].r.room_id, b.room_id);
     EXPECT_EQ(mine[1].r.room_id, a.room_id);
@@ -450,7 +452,7 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     auto s2 = send(msg(a.room_id, 10, "SALON", "second", "", 401));
     ASSERT_TRUE(s1.ok() && s2.ok());
 
-    mine = rooms_of(1, "USER");
+    mine = rooms_of(1, role::user);
     ASSERT_EQ(mine.size(), 2U);
     EXPECT_EQ(mine[0].r.room_id, a.room_id);
     ASSERT_TRUE(mine[0].last.has_value());
@@ -460,31 +462,31 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     EXPECT_EQ(mine[0].unread, 2);
     EXPECT_EQ(mine[1].r.room_id, b.room_id);
 
-    auto salon = rooms_of(10, "SALON");
+    auto salon = rooms_of(10, role::salon);
     ASSERT_EQ(salon.size(), 2U);
     EXPECT_EQ(salon[0].r.room_id, a.room_id);
     EXPECT_EQ(salon[0].unread, 0);  // its own messages
     EXPECT_EQ(salon[1].r.room_id, c.room_id);
 
-    auto admin = rooms_of(99, "ADMIN");
+    auto admin = rooms_of(99, role::admin);
     ASSERT_EQ(admin.size(), 3U);
     EXPECT_EQ(admin[0].r.room_id, a.room_id);
     EXPECT_EQ(admin[1].r.room_id, c.room_id);
     EXPECT_EQ(admin[2].r.room_id, b.room_id);
     for (const auto& s : admin) EXPECT_EQ(s.unread, 0);
 
-    auto limited = rooms_of(99, "ADMIN", 1);
+    auto limited = rooms_of(99, role::admin, 1);
     ASSERT_EQ(limited.size(), 1U);
     EXPECT_EQ(limited[0].r.room_id, a.room_id);
 
     // A message in b moves it to the top.
     ASSERT_TRUE(send(msg(b.room_id, 1, "USER", "up", "", 500)).ok());
-    mine = rooms_of(1, "USER");
+    mine = rooms_of(1, role::user);
     EXPECT_EQ(mine[0].r.room_id, b.room_id);
     EXPECT_EQ(mine[0].unread, 0);
 
-    EXPECT_TRUE(rooms_of(1, "SALON").empty());   // user 1 is no salon
-    EXPECT_TRUE(rooms_of(555, "USER").empty());  // no rooms
+    EXPECT_TRUE(rooms_of(1, role::salon).empty());   // user 1 is no salon
+    EXPECT_TRUE(rooms_of(555, role::user).empty());  // no rooms
 }
 
 TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinct_increasing_ids) {

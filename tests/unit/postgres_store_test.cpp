@@ -25,6 +25,7 @@ namespace {
 
 using namespace bark::store;
 using bark::result;
+using bark::domain::role;
 using bark::test::pg_test_server;
 
 template <class T, class Start>
@@ -111,7 +112,7 @@ TEST_F(postgres_store, reopen_finds_rooms_messages_and_marks_and_ids_continue) {
             ASSERT_TRUE(a.ok());
             last_id = a->stored.message_id;
         }
-        auto mark = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, "SALON", last_id - 2, d); });
+        auto mark = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, role::salon, last_id - 2, d); });
         ASSERT_TRUE(mark.ok());
         s->close();
     }
@@ -136,7 +137,7 @@ TEST_F(postgres_store, reopen_finds_rooms_messages_and_marks_and_ids_continue) {
     EXPECT_EQ(p->messages[0].text, "m4");
     EXPECT_EQ(p->messages[0].client_message_id, "k4");
 
-    auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, "SALON", 10, d); });
+    auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, role::salon, 10, d); });
     ASSERT_TRUE(salon.ok());
     ASSERT_EQ(salon->size(), 1U);
     EXPECT_EQ(salon.value()[0].unread, 2);  // the mark survived
@@ -150,7 +151,7 @@ TEST_F(postgres_store, reopen_finds_rooms_messages_and_marks_and_ids_continue) {
     auto next = wait_for<append_result>([&](auto d) { s->append(msg(room_id, 1, "USER", "new"), d); });
     ASSERT_TRUE(next.ok());
     EXPECT_GT(next->stored.message_id, last_id);
-    auto back = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, "SALON", 1, d); });
+    auto back = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, role::salon, 1, d); });
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(back.value(), last_id - 2);  // never backwards, across restarts too
 }

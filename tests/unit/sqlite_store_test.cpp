@@ -25,6 +25,7 @@ namespace {
 
 using namespace bark::store;
 using bark::result;
+using bark::domain::role;
 
 template <class T, class Start>
 result<T> wait_for(Start start) {
@@ -120,7 +121,7 @@ TEST_F(sqlite_store, reopen_after_close_finds_rooms_messages_and_marks_and_ids_c
             ASSERT_TRUE(a.ok());
             last_id = a->stored.message_id;
         }
-        auto mark = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, "SALON", last_id - 2, d); });
+        auto mark = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, role::salon, last_id - 2, d); });
         ASSERT_TRUE(mark.ok());
         s->close();
     }
@@ -139,11 +140,11 @@ TEST_F(sqlite_store, reopen_after_close_finds_rooms_messages_and_marks_and_ids_c
         EXPECT_EQ(p->messages[0].message_id, last_id);
         EXPECT_EQ(p->messages[0].text, "m4");
 
-        auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, "SALON", 10, d); });
+        auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, role::salon, 10, d); });
         ASSERT_TRUE(salon.ok());
         ASSERT_EQ(salon->size(), 1U);
         EXPECT_EQ(salon.value()[0].unread, 2);
-        auto back = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, "SALON", 1, d); });
+        auto back = wait_for<std::int64_t>([&](auto d) { s->mark_read(room_id, 10, role::salon, 1, d); });
         EXPECT_EQ(back.value(), last_id - 2);  // the mark survived, and does not move back
 
         auto retry = wait_for<append_result>([&](auto d) { s->append(msg(room_id, 1, "USER", "again", "k4"), d); });

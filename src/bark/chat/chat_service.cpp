@@ -180,7 +180,7 @@ void chat_service::on_read(broker::pub_request&& req) const {
     }
     const std::int64_t room_id = room->room_id;
     const std::int64_t user_id = req.sender.who.user_id;
-    store_.mark_read(room_id, user_id, domain::role_name(req.sender.who.role), last.value(),
+    store_.mark_read(room_id, user_id, req.sender.who.role, last.value(),
                      [this, room_id, user_id, reply = std::move(req.reply)](result<std::int64_t> res) {
                          if (!res) {
                              reply(broker::app_error{"unavailable", "the read mark could not be stored"});

@@ -131,7 +131,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                [&auth, &store](const http_request& req, const captures&, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   store.rooms_of(who->user_id, domain::role_name(who->role), max_page,
+                   store.rooms_of(who->user_id, who->role, max_page,
                                   [reply = std::move(reply)](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
                                           reply(storage_error(res.err(), "GET /api/chat/rooms"));
@@ -223,7 +223,7 @@ void add_rest_routes(net::http_router& router, const auth::token_authenticator& 
                    }
                    const std::int64_t room_id = room->room_id;
                    const std::int64_t user_id = who->user_id;
-                   store.mark_read(room_id, user_id, domain::role_name(who->role), last.value(),
+                   store.mark_read(room_id, user_id, who->role, last.value(),
                                    [&chat, room_id, user_id, reply = std::move(reply)](result<std::int64_t> res) {
                                        if (!res) {
                                            reply(storage_error(res.err(), "POST /api/chat/rooms/{roomId}/read"));

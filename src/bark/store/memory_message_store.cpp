@@ -75,9 +75,15 @@ memory_message_store::room_state* memory_message_store::find_room(std::int64_t r
     return &rooms_[static_cast<std::size_t>(room_id - 1)];
 }
 
-memory_message_store::mark* memory_message_store::mark_of(room_state& rs, std::int64_t user_id, std::string_view role) {
-    if (role == "USER" && user_id == rs.r.customer_id) return &rs.customer;
-    if (role == "SALON" && user_id == rs.r.salon_id) return &rs.salon;
+memory_message_store::mark* memory_message_store::mark_of(room_state& rs, domain::participant side) {
+    switch (side) {
+        case domain::participant::customer:
+            return &rs.customer;
+        case domain::participant::salon:
+            return &rs.salon;
+        case domain::participant::none:
+            break;
+    }
     return nullptr;
 }
 
@@ -157,7 +163,7 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
                     stored.message_id);
             }
             // The sender's own mark does not count its message; a mark set past this id already covers it.
-            mark* own = mark_of(*rs, stored.sender_id, stored.sender_role);
+            mark* own = mark_of(*rs, sender_side(rs->r.parties(), stored.sender_id, stored.sender_role));
             for (mark* mk : {&rs->customer, &rs->salon}) {
                 if (mk != own && mk->last_read < stored.message_id) ++mk->unread;
             }
@@ -172,7 +178,7 @@ void memory_message_store::append(new_message m, callback<append_result> done) {
     complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
 }
 
-void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
+void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role,
                                      std::int64_t last_read_message_id, callback<std::int64_t> done) {
     if (!enter()) return done(closed_error());
     std::lock_guard order(write_order_);  // ids and the completion queue in the same order
@@ -180,13 +186,14 @@ void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id,
         std::lock_guard lock(mutex_);
         room_state* rs = find_room(room_id);
         if (!rs) return no_room(room_id);
-        mark* mk = mark_of(*rs, user_id, role);
+        mark* mk = mark_of(*rs, domain::participant_in(rs->r.parties(), {role, user_id}));
         if (!mk) return last_read_message_id;
         if (last_read_message_id > mk->last_read) {
             mk->last_read = last_read_message_id;
             const auto& ms = rs->messages;
+            const std::string_view role_name = domain::role_name(role);
             mk->unread = std::count_if(first_after(ms, last_read_message_id), ms.end(), [&](const message& m) {
-                return !(m.sender_id == user_id && m.sender_role == role);
+                return !(m.sender_id == user_id && m.sender_role == role_name);
             });
         }
         return mk->last_read;
@@ -223,16 +230,16 @@ void memory_message_store::history(std::int64_t room_id, std::optional<std::int6
     leave();
 }
 
-void memory_message_store::rooms_of(std::int64_t user_id, std::string_view role, int limit,
+void memory_message_store::rooms_of(std::int64_t user_id, domain::role role, int limit,
                                     callback<std::vector<room_summary>> done) {
     if (!enter()) return done(closed_error());
     std::vector<room_summary> out;
     {
         std::lock_guard lock(mutex_);
         for (auto& rs : rooms_) {
-            if (role == "ADMIN") {
+            if (domain::reads_every_room(role)) {
                 out.push_back(summarize(rs, nullptr));
-            } else if (mark* mk = mark_of(rs, user_id, role)) {
+            } else if (mark* mk = mark_of(rs, domain::participant_in(rs.r.parties(), {role, user_id}))) {
                 out.push_back(summarize(rs, mk));
             }
         }

@@ -34,11 +34,11 @@ public:
     result<std::vector<room>> load_rooms() override;
     void get_room(std::int64_t room_id, callback<std::optional<room>> done) override;
     void append(new_message m, callback<append_result> done) override;
-    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role, std::int64_t last_read_message_id,
+    void mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role, std::int64_t last_read_message_id,
                    callback<std::int64_t> done) override;
     void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
                  callback<page> done) override;
-    void rooms_of(std::int64_t user_id, std::string_view role, int limit,
+    void rooms_of(std::int64_t user_id, domain::role role, int limit,
                   callback<std::vector<room_summary>> done) override;
     // Refuses new work, then waits until every operation already inside the store has completed.
     // Must not be called from a completion.
@@ -71,8 +71,8 @@ private:
 
     // The room with this id, or null. Caller holds mutex_.
     room_state* find_room(std::int64_t room_id);
-    // The read mark of the participant (user_id, role) of `rs`, or null for a non-participant.
-    static mark* mark_of(room_state& rs, std::int64_t user_id, std::string_view role);
+    // The read mark of side `side` of `rs`, or null for none.
+    static mark* mark_of(room_state& rs, domain::participant side);
     // The summary of a room as seen by the holder of `m` (null: no mark, unread 0).
     static room_summary summarize(const room_state& rs, const mark* m);
 

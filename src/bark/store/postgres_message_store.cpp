@@ -310,11 +310,16 @@ message read_message(const query& q, int row, int first = 0) {
     return m;
 }
 
-// The participant ('customer' or 'salon') that (user_id, role) is in a room, or empty.
-std::string_view participant_of(std::int64_t customer_id, std::int64_t salon_id, std::int64_t user_id,
-                                std::string_view role) {
-    if (role == "USER" && user_id == customer_id) return "customer";
-    if (role == "SALON" && user_id == salon_id) return "salon";
+// The read_marks.participant of a side of a room ('customer' or 'salon'); empty for none.
+std::string_view participant_name(domain::participant side) {
+    switch (side) {
+        case domain::participant::customer:
+            return "customer";
+        case domain::participant::salon:
+            return "salon";
+        case domain::participant::none:
+            break;
+    }
     return {};
 }
 
@@ -368,8 +373,8 @@ result<append_result> append_tx(connection& c, const new_message& m) {
                    ? "SELECT 0, participant, unread FROM read_marks WHERE room_id = $1"
                    : "WITH rm AS (SELECT customer_id, salon_id, last_message_id FROM rooms WHERE room_id = $1::bigint "
                      "FOR UPDATE), "
-                     "p AS (SELECT CASE WHEN $3::text = 'USER' AND $2::bigint = customer_id THEN 'customer' "
-                     "WHEN $3::text = 'SALON' AND $2::bigint = salon_id THEN 'salon' ELSE '' END AS who FROM rm), "
+                     "p AS (SELECT CASE WHEN customer_id = $8::bigint THEN 'customer' "
+                     "WHEN salon_id = $9::bigint THEN 'salon' ELSE '' END AS who FROM rm), "
                      "m AS (INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
                      "client_message_id) SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::bigint, "
                      "$7::text FROM rm RETURNING message_id), "
@@ -388,6 +393,17 @@ result<append_result> append_tx(connection& c, const new_message& m) {
         } else {
             q.bind(m.client_message_id);
         }
+        // The sender's side (`p`) is domain::participant_in, evaluated where the room row is read:
+        // $8 and $9 are the sender's id on the side its role takes, NULL (matching nothing) elsewhere.
+        const auto role = domain::parse_role(m.sender_role);
+        const auto side = role ? domain::side_of(*role) : domain::participant::none;
+        for (const auto each : {domain::participant::customer, domain::participant::salon}) {
+            if (side == each) {
+                q.bind(m.sender_id);
+            } else {
+                q.bind_null();
+            }
+        }
     }
     if (!q.run()) return q.err();
     for (int i = 0; i < q.rows(); ++i) {
@@ -402,12 +418,13 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     return ar;
 }
 
-result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int64_t user_id, const std::string& role,
+result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                   std::int64_t last_read) {
     auto pair = room_pair(c, room_id);
     if (!pair) return pair.err();
     if (!pair.value()) return no_room(room_id);
-    const auto who = participant_of(pair.value()->first, pair.value()->second, user_id, role);
+    const auto who =
+        participant_name(domain::participant_in({pair.value()->first, pair.value()->second}, {role, user_id}));
     if (who.empty()) return last_read;
     {
         // Moves forward only: no row updated means the stored mark is already at or past it.
@@ -416,7 +433,9 @@ result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int6
                 "WHERE room_id = $2 AND message_id > $1 AND NOT (sender_id = $3 AND sender_role = $4)) "
                 "WHERE room_id = $2 AND participant = $5 AND last_read_message_id < $1 "
                 "RETURNING last_read_message_id");
-        if (!q.bind(last_read).bind(room_id).bind(user_id).bind(role).bind(who).run()) return q.err();
+        if (!q.bind(last_read).bind(room_id).bind(user_id).bind(domain::role_name(role)).bind(who).run()) {
+            return q.err();
+        }
         if (q.rows() > 0) return q.i64(0, 0);
     }
     query q(c, "SELECT last_read_message_id FROM read_marks WHERE room_id = $1 AND participant = $2");
@@ -472,10 +491,10 @@ result<page> history_q(connection& c, std::int64_t room_id, std::optional<std::i
     return p;
 }
 
-result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id, std::string_view role, int limit) {
+result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id, domain::role role, int limit) {
     std::vector<room_summary> out;
-    const bool admin = role == "ADMIN";
-    if (!admin && role != "USER" && role != "SALON") return out;
+    const bool admin = domain::reads_every_room(role);
+    const auto side = domain::side_of(role);
 #define BARK_SUMMARY_SELECT(UNREAD)                                                              \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD  \
     ", "                                                                                         \
@@ -485,15 +504,15 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
 #define BARK_SUMMARY_ORDER " ORDER BY r.last_activity_ms DESC, r.last_message_id DESC, r.room_id DESC LIMIT "
     // Latest activity first; ties: newest last message, then newest room (as the memory store
     // orders). ADMIN: $1 is the limit. Others: $1 user id, $2 its participant name, $3 limit.
-    query q(c, admin            ? BARK_SUMMARY_SELECT("0") BARK_SUMMARY_ORDER "$1"
-               : role == "USER" ? BARK_SUMMARY_SELECT("COALESCE(rm.unread, 0)") BARK_SUMMARY_MARK
+    query q(c, admin                                   ? BARK_SUMMARY_SELECT("0") BARK_SUMMARY_ORDER "$1"
+               : side == domain::participant::customer ? BARK_SUMMARY_SELECT("COALESCE(rm.unread, 0)") BARK_SUMMARY_MARK
                    "WHERE r.customer_id = $1" BARK_SUMMARY_ORDER "$3"
-                                : BARK_SUMMARY_SELECT("COALESCE(rm.unread, 0)") BARK_SUMMARY_MARK
+                                                       : BARK_SUMMARY_SELECT("COALESCE(rm.unread, 0)") BARK_SUMMARY_MARK
                    "WHERE r.salon_id = $1" BARK_SUMMARY_ORDER "$3");
 #undef BARK_SUMMARY_SELECT
 #undef BARK_SUMMARY_MARK
 #undef BARK_SUMMARY_ORDER
-    if (!admin) q.bind(user_id).bind(role == "USER" ? "customer" : "salon");
+    if (!admin) q.bind(user_id).bind(participant_name(side));
     if (!q.bind(std::int64_t{std::max(limit, 0)}).run()) return q.err();
     out.reserve(static_cast<std::size_t>(q.rows()));
     for (int i = 0; i < q.rows(); ++i) {

@@ -246,11 +246,16 @@ message read_message(const query& q, int first = 0) {
     return m;
 }
 
-// The participant ('customer' or 'salon') that (user_id, role) is in a room, or empty.
-std::string_view participant_of(std::int64_t customer_id, std::int64_t salon_id, std::int64_t user_id,
-                                std::string_view role) {
-    if (role == "USER" && user_id == customer_id) return "customer";
-    if (role == "SALON" && user_id == salon_id) return "salon";
+// The read_marks.participant of a side of a room ('customer' or 'salon'); empty for none.
+std::string_view participant_name(domain::participant side) {
+    switch (side) {
+        case domain::participant::customer:
+            return "customer";
+        case domain::participant::salon:
+            return "salon";
+        case domain::participant::none:
+            break;
+    }
     return {};
 }
 
@@ -356,7 +361,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
             query q(c,
                     "UPDATE read_marks SET unread = unread + 1 WHERE room_id = ? AND participant <> ? "
                     "AND last_read_message_id < ?");
-            q.bind(m.room_id).bind(participant_of(customer_id, salon_id, m.sender_id, m.sender_role));
+            q.bind(m.room_id).bind(participant_name(sender_side({customer_id, salon_id}, m.sender_id, m.sender_role)));
             if (!q.bind(ar.stored.message_id).run()) return q.err();
         }
     }
@@ -364,12 +369,13 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     return ar;
 }
 
-result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int64_t user_id, const std::string& role,
+result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                   std::int64_t last_read) {
     auto pair = room_pair(c, room_id);
     if (!pair) return pair.err();
     if (!pair.value()) return no_room(room_id);
-    const auto who = participant_of(pair.value()->first, pair.value()->second, user_id, role);
+    const auto who =
+        participant_name(domain::participant_in({pair.value()->first, pair.value()->second}, {role, user_id}));
     if (who.empty()) return last_read;
 
     std::int64_t stored = 0;
@@ -384,7 +390,9 @@ result<std::int64_t> mark_read_tx(connection& c, std::int64_t room_id, std::int6
             "UPDATE read_marks SET last_read_message_id = ?1, unread = (SELECT count(*) FROM messages "
             "WHERE room_id = ?2 AND message_id > ?1 AND NOT (sender_id = ?3 AND sender_role = ?4)) "
             "WHERE room_id = ?2 AND participant = ?5");
-    if (!q.bind(last_read).bind(room_id).bind(user_id).bind(role).bind(who).run()) return q.err();
+    if (!q.bind(last_read).bind(room_id).bind(user_id).bind(domain::role_name(role)).bind(who).run()) {
+        return q.err();
+    }
     return last_read;
 }
 
@@ -437,12 +445,12 @@ result<page> history_q(connection& c, std::int64_t room_id, std::optional<std::i
     return p;
 }
 
-result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id, std::string_view role, int limit) {
+result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id, domain::role role, int limit) {
     std::vector<room_summary> out;
-    const bool admin = role == "ADMIN";
-    if (!admin && role != "USER" && role != "SALON") return out;
-        // Latest activity first; ties: newest last message, then newest room (as the memory store orders).
-        // ?1 user id, ?2 its participant name, ?3 limit (ADMIN binds all three and uses only ?3).
+    const bool admin = domain::reads_every_room(role);
+    const auto side = domain::side_of(role);
+    // Latest activity first; ties: newest last message, then newest room (as the memory store orders).
+    // ?1 user id, ?2 its participant name, ?3 limit (ADMIN binds all three and uses only ?3).
 #define BARK_SUMMARY_SELECT(UNREAD)                                                              \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD  \
     ", "                                                                                         \
@@ -450,16 +458,16 @@ result<std::vector<room_summary>> rooms_of_q(connection& c, std::int64_t user_id
     "m.client_message_id FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
 #define BARK_SUMMARY_MARK "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = ?2 "
 #define BARK_SUMMARY_ORDER " ORDER BY r.last_activity_ms DESC, r.last_message_id DESC, r.room_id DESC LIMIT ?3"
-    const char* sql = admin            ? BARK_SUMMARY_SELECT("0") BARK_SUMMARY_ORDER
-                      : role == "USER" ? BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
+    const char* sql = admin                                   ? BARK_SUMMARY_SELECT("0") BARK_SUMMARY_ORDER
+                      : side == domain::participant::customer ? BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
                           "WHERE r.customer_id = ?1" BARK_SUMMARY_ORDER
-                                       : BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
+                                                              : BARK_SUMMARY_SELECT("rm.unread") BARK_SUMMARY_MARK
                           "WHERE r.salon_id = ?1" BARK_SUMMARY_ORDER;
 #undef BARK_SUMMARY_SELECT
 #undef BARK_SUMMARY_MARK
 #undef BARK_SUMMARY_ORDER
     query q(c, sql);
-    q.bind(user_id).bind(role == "USER" ? "customer" : "salon").bind(std::max(limit, 0));
+    q.bind(user_id).bind(participant_name(side)).bind(std::max(limit, 0));
     while (q.next()) {
         room_summary s;
         s.r = room{q.i64(0), q.i64(1), q.i64(2), q.i64(3)};
