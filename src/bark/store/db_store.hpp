@@ -2,6 +2,7 @@
 // and every write and read runs on the store's writer and reader threads (store_threads.hpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,12 @@ namespace bark::store {
 
 template <class Connection>
 class store_threads;
+
+// How much work may wait for a store's threads; beyond it, more is refused as "overloaded".
+struct queue_limits {
+    std::size_t max_queued_writes = 100'000;  // writes waiting for the writer
+    std::size_t max_queued_reads = 100'000;   // reads waiting for the reader
+};
 
 // A backend's queries, each run on the connection of the thread that owns it.
 template <class Connection>
@@ -71,5 +78,12 @@ private:
     const store_queries<Connection> q_;
     std::unique_ptr<store_threads<Connection>> threads_;
 };
+
+// The backends' connections, each with its cached prepared statements: defined in its store's
+// .cpp, which instantiates db_store for it.
+class sqlite_connection;
+class postgres_connection;
+extern template class db_store<sqlite_connection>;
+extern template class db_store<postgres_connection>;
 
 }  // namespace bark::store

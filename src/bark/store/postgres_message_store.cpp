@@ -283,13 +283,9 @@ result<created_room> create_room_tx(connection& c, std::int64_t customer_id, std
 }
 
 result<append_result> append_tx(connection& c, const new_message& m) {
-    append_result ar;
-    auto earlier = sql::earlier_copy<query>(c, m);
-    if (!earlier) return earlier.err();
-    if (earlier.value()) {
-        ar.stored = std::move(*earlier.value());
-        ar.duplicate = true;
-    }
+    auto begun = sql::begin_append<query>(c, m);
+    if (!begun) return begun;
+    append_result& ar = begun.value();
     // One round trip: the room (no row: no room, nothing inserted), the message, the room's last
     // message, and unread + 1 for the participant that did not send it (unless its mark is already
     // past the new id). Rows `k` did not update are read from the statement's snapshot, where they
@@ -338,53 +334,13 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     }
     if (q.failed()) return q.err();
     if (!ar.duplicate && !inserted) return sql::no_room(m.room_id);
-    return ar;
+    return begun;
 }
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Open and close
+// Batches and threads
 // ---------------------------------------------------------------------------------------------
-
-int postgres_message_store::schema_version() {
-    return static_cast<int>(migrations.size());
-}
-
-std::string postgres_message_store::redact(const std::string& url) {
-    std::string out = url;
-    // postgres://user:password@host...: the userinfo ends at the last '@' before the path or query.
-    const auto scheme = out.find("://");
-    if (scheme != std::string::npos) {
-        const auto start = scheme + 3;
-        const auto end = std::min(out.find_first_of("/?", start), out.size());
-        const auto at = out.rfind('@', end == 0 ? 0 : end - 1);
-        if (at != std::string::npos && at >= start) {
-            const auto colon = out.find(':', start);
-            if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
-        }
-    }
-    // ...?password=secret&...
-    for (auto p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
-        if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&' && out[p - 1] != ' ')) continue;
-        const auto value = p + 9;
-        const auto end = std::min(out.find_first_of("& ", value), out.size());
-        out.replace(value, end - value, "***");
-    }
-    return out;
-}
-
-result<std::unique_ptr<postgres_message_store>> postgres_message_store::open(const std::string& url,
-                                                                             postgres_options options) {
-    auto w = connect(url, options);
-    if (!w) return w.err();
-    if (auto e = migrate(*w.value())) {
-        return error{e->code, "postgres " + redact(url) + ": " + e->message};
-    }
-    auto r = connect(url, options);
-    if (!r) return r.err();
-    return std::unique_ptr<postgres_message_store>(
-        new postgres_message_store(std::move(w.value()), std::move(r.value()), options));
-}
 
 namespace {
 
@@ -456,39 +412,65 @@ std::optional<error> run_batch(connection& c, write_batch& batch) {
     return batch_error;
 }
 
+// A batch's writes each take a subtransaction id; past 64 in one transaction PostgreSQL's
+// snapshots overflow to pg_subtrans, and a long batch also lengthens the version chains of the
+// rows every append updates (the room, its read marks). No gathering wait (unlike SQLite's): the
+// commit round trip itself lets the next batch grow.
 store_thread_options thread_options(const postgres_options& o) {
-    store_thread_options t;
-    t.max_queued_writes = o.max_queued_writes;
-    t.max_queued_reads = o.max_queued_reads;
-    // A batch's writes each take a subtransaction id; past 64 in one transaction PostgreSQL's
-    // snapshots overflow to pg_subtrans, and a long batch also lengthens the version chains of the
-    // rows every append updates (the room, its read marks). No gathering wait (unlike SQLite's):
-    // the commit round trip itself lets the next batch grow.
-    t.max_batch_writes = 64;
-    t.writer_name = "bark-pg-write";
-    t.reader_name = "bark-pg-read";
-    return t;
+    return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
 }
 
-result<unit> ping_q(connection& c) {
-    query q(c, "SELECT 1");
-    if (q.run()) return unit{};
-    return q.err();
-}
-
-const store_queries<connection> queries{
-    create_room_tx,       append_tx,           sql::mark_read<query>, sql::load_rooms<query>,
-    sql::get_room<query>, sql::history<query>, sql::rooms_of<query>,  ping_q};
+const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx);
 
 }  // namespace
 
 template class db_store<postgres_connection>;
 
-postgres_message_store::postgres_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
-                                               postgres_options options)
-    : db_store(queries, std::make_unique<store_threads<connection>>(
-                            std::move(writer), std::move(reader), thread_options(options), run_batch,
-                            // A failed reconnect fails the read's query with the reason.
-                            [](connection& c) { c.ensure(); })) {}
+// ---------------------------------------------------------------------------------------------
+// Open and close
+// ---------------------------------------------------------------------------------------------
+
+int postgres_message_store::schema_version() {
+    return static_cast<int>(migrations.size());
+}
+
+std::string postgres_message_store::redact(const std::string& url) {
+    std::string out = url;
+    // postgres://user:password@host...: the userinfo ends at the last '@' before the path or query.
+    const auto scheme = out.find("://");
+    if (scheme != std::string::npos) {
+        const auto start = scheme + 3;
+        const auto end = std::min(out.find_first_of("/?", start), out.size());
+        const auto at = out.rfind('@', end == 0 ? 0 : end - 1);
+        if (at != std::string::npos && at >= start) {
+            const auto colon = out.find(':', start);
+            if (colon < at) out.replace(colon + 1, at - colon - 1, "***");
+        }
+    }
+    // ...?password=secret&...
+    for (auto p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+        if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&' && out[p - 1] != ' ')) continue;
+        const auto value = p + 9;
+        const auto end = std::min(out.find_first_of("& ", value), out.size());
+        out.replace(value, end - value, "***");
+    }
+    return out;
+}
+
+result<std::unique_ptr<postgres_message_store>> postgres_message_store::open(const std::string& url,
+                                                                             postgres_options options) {
+    auto w = connect(url, options);
+    if (!w) return w.err();
+    if (auto e = migrate(*w.value())) {
+        return error{e->code, "postgres " + redact(url) + ": " + e->message};
+    }
+    auto r = connect(url, options);
+    if (!r) return r.err();
+    auto threads = std::make_unique<store_threads<connection>>(
+        std::move(w.value()), std::move(r.value()), thread_options(options), run_batch,
+        // A failed reconnect fails the read's query with the reason.
+        [](connection& c) { c.ensure(); });
+    return std::unique_ptr<postgres_message_store>(new postgres_message_store(queries, std::move(threads)));
+}
 
 }  // namespace bark::store

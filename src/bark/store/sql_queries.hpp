@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bark/domain/room_access.hpp"
+#include "bark/store/db_store.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::store::sql {
@@ -181,18 +182,23 @@ result<created_room> create_room(Connection& c, std::int64_t customer_id, std::i
     return created_room{room{room_id.value(), customer_id, salon_id, now_ms}, true};
 }
 
-// The message that `m` repeats (same room, sender and client_message_id), if it was stored
-// before; nullopt for none, and for a message without a client_message_id.
+// The start of appending `m`: when m repeats a stored message (same room, sender and
+// client_message_id), that message, marked duplicate; otherwise an empty result for the backend
+// to fill as it inserts m.
 template <class Query, class Connection>
-result<std::optional<message>> earlier_copy(Connection& c, const new_message& m) {
-    if (m.client_message_id.empty()) return std::optional<message>{};
+result<append_result> begin_append(Connection& c, const new_message& m) {
+    append_result ar;
+    if (m.client_message_id.empty()) return ar;
     Query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS
                " FROM messages WHERE room_id = $1 AND sender_id = $2 "
                "AND sender_role = $3 AND client_message_id = $4");
     q.bind(m.room_id).bind(m.sender_id).bind(m.sender_role).bind(m.client_message_id);
-    if (q.next()) return std::optional(read_message(q));
+    if (q.next()) {
+        ar.stored = read_message(q);
+        ar.duplicate = true;
+    }
     if (q.failed()) return q.err();
-    return std::optional<message>{};
+    return ar;
 }
 
 // Moves the read mark of (user_id, role) in room `room_id` forward to `last_read`, recounting its
@@ -307,6 +313,27 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
     }
     if (q.failed()) return q.err();
     return out;
+}
+
+template <class Query, class Connection>
+result<unit> ping(Connection& c) {
+    Query q(c, "SELECT 1");
+    if (q.next()) return unit{};
+    return q.failed() ? q.err() : error{"storage", "SELECT 1 returned no row"};
+}
+
+// A backend's queries: its own create_room and append, and the shared others.
+template <class Query, class Connection>
+store_queries<Connection> queries(decltype(store_queries<Connection>::create_room) create_room,
+                                  decltype(store_queries<Connection>::append) append) {
+    return {create_room,
+            append,
+            mark_read<Query, Connection>,
+            load_rooms<Query, Connection>,
+            get_room<Query, Connection>,
+            history<Query, Connection>,
+            rooms_of<Query, Connection>,
+            ping<Query, Connection>};
 }
 
 }  // namespace bark::store::sql

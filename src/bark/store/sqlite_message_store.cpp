@@ -282,20 +282,68 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     if (!parties) return parties.err();
     if (!parties.value()) return sql::no_room(m.room_id);
 
-    append_result ar;
-    auto earlier = sql::earlier_copy<query>(c, m);
-    if (!earlier) return earlier.err();
-    if (earlier.value()) {
-        ar.stored = std::move(*earlier.value());
-        ar.duplicate = true;
-    } else if (auto e = insert_message(c, m, *parties.value(), ar)) {
-        return *e;
+    auto ar = sql::begin_append<query>(c, m);
+    if (!ar) return ar;
+    if (!ar->duplicate) {
+        if (auto e = insert_message(c, m, *parties.value(), ar.value())) return *e;
     }
-    if (auto e = read_unread(c, m.room_id, ar)) return *e;
+    if (auto e = read_unread(c, m.room_id, ar.value())) return *e;
     return ar;
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Batches and threads
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+using write_batch = store_threads<connection>::batch;
+
+// Runs a batch in one transaction, each write under its own savepoint so that a failing write
+// fails alone. Transaction control runs through cached statements: once per batch or per write.
+std::optional<error> run_batch(connection& c, write_batch& batch) {
+    auto control = [&c](const char* sql) -> std::optional<error> {
+        query q(c, sql);
+        if (!q.run()) return q.err();
+        return std::nullopt;
+    };
+    std::optional<error> batch_error = control("BEGIN IMMEDIATE");
+    if (batch_error) return batch_error;
+    for (auto& op : batch) {
+        if ((batch_error = control("SAVEPOINT op"))) break;
+        if (!op->apply(c)) {
+            // Undo just this op; the transaction and the other ops stay.
+            if ((batch_error = control("ROLLBACK TO op"))) break;
+        }
+        if ((batch_error = control("RELEASE op"))) break;
+        if (sqlite3_get_autocommit(c.db())) {
+            // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
+            batch_error = error{"storage", "sqlite: the transaction was rolled back: " + c.last_error().message};
+            break;
+        }
+    }
+    if (!batch_error) batch_error = control("COMMIT");
+    if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
+    return batch_error;
+}
+
+// A commit writes every page it touched into the WAL, however few rows changed: under a steady
+// stream of writes, letting a small batch grow for a moment saves most of it.
+store_thread_options thread_options(const sqlite_options& o) {
+    return {.queues = o,
+            .gather_writes = 64,
+            .gather_wait = std::chrono::microseconds(500),
+            .writer_name = "bark-db-write",
+            .reader_name = "bark-db-read"};
+}
+
+const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx);
+
+}  // namespace
+
+template class db_store<sqlite_connection>;
 
 // ---------------------------------------------------------------------------------------------
 // Open and close
@@ -334,72 +382,9 @@ result<std::unique_ptr<sqlite_message_store>> sqlite_message_store::open(const s
 
     auto r = open_connection(path, true, options.busy_timeout_ms);
     if (!r) return r.err();
-    return std::unique_ptr<sqlite_message_store>(
-        new sqlite_message_store(std::move(w.value()), std::move(r.value()), options));
+    auto threads = std::make_unique<store_threads<connection>>(std::move(w.value()), std::move(r.value()),
+                                                               thread_options(options), run_batch);
+    return std::unique_ptr<sqlite_message_store>(new sqlite_message_store(queries, std::move(threads)));
 }
-
-namespace {
-
-using write_batch = store_threads<connection>::batch;
-
-// Runs a batch in one transaction, each write under its own savepoint so that a failing write
-// fails alone. Transaction control runs through cached statements: once per batch or per write.
-std::optional<error> run_batch(connection& c, write_batch& batch) {
-    auto control = [&c](const char* sql) -> std::optional<error> {
-        query q(c, sql);
-        if (!q.run()) return q.err();
-        return std::nullopt;
-    };
-    std::optional<error> batch_error = control("BEGIN IMMEDIATE");
-    if (batch_error) return batch_error;
-    for (auto& op : batch) {
-        if ((batch_error = control("SAVEPOINT op"))) break;
-        if (!op->apply(c)) {
-            // Undo just this op; the transaction and the other ops stay.
-            if ((batch_error = control("ROLLBACK TO op"))) break;
-        }
-        if ((batch_error = control("RELEASE op"))) break;
-        if (sqlite3_get_autocommit(c.db())) {
-            // Some errors (disk full, I/O) make SQLite roll back the whole transaction.
-            batch_error = error{"storage", "sqlite: the transaction was rolled back: " + c.last_error().message};
-            break;
-        }
-    }
-    if (!batch_error) batch_error = control("COMMIT");
-    if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
-    return batch_error;
-}
-
-store_thread_options thread_options(const sqlite_options& o) {
-    store_thread_options t;
-    t.max_queued_writes = o.max_queued_writes;
-    t.max_queued_reads = o.max_queued_reads;
-    // A commit writes every page it touched into the WAL, however few rows changed: under a
-    // steady stream of writes, letting a small batch grow for a moment saves most of it.
-    t.gather_writes = 64;
-    t.gather_wait = std::chrono::microseconds(500);
-    t.writer_name = "bark-db-write";
-    t.reader_name = "bark-db-read";
-    return t;
-}
-
-result<unit> ping_q(connection& c) {
-    query q(c, "SELECT 1");
-    if (q.next()) return unit{};
-    return q.failed() ? q.err() : error{"storage", "sqlite: SELECT 1 returned nothing"};
-}
-
-const store_queries<connection> queries{
-    create_room_tx,       append_tx,           sql::mark_read<query>, sql::load_rooms<query>,
-    sql::get_room<query>, sql::history<query>, sql::rooms_of<query>,  ping_q};
-
-}  // namespace
-
-template class db_store<sqlite_connection>;
-
-sqlite_message_store::sqlite_message_store(std::unique_ptr<connection> writer, std::unique_ptr<connection> reader,
-                                           sqlite_options options)
-    : db_store(queries, std::make_unique<store_threads<connection>>(std::move(writer), std::move(reader),
-                                                                    thread_options(options), run_batch)) {}
 
 }  // namespace bark::store
