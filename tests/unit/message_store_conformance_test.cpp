@@ -1,17 +1,18 @@
 // The message store conformance suite: every implementation of bark::store::message_store must
-// pass it. A backend is a name and a function that opens a fresh, empty store whose files (if any)
-// live in a temporary directory; to test a new implementation, add it to backends().
+// pass it. A backend is a name, a function that opens a fresh, empty store whose files (if any)
+// live in a temporary directory, and for a store on a database, how to reach that database from
+// outside the store; to test a new implementation, add it to backends().
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,44 +20,75 @@
 
 #include "bark/store/message_store.hpp"
 #include "pg_test_server.hpp"
+#include "store_test_support.hpp"
 
 namespace {
 
-using namespace bark::store;
-using bark::result;
-using bark::domain::role;
+using namespace bark::test;  // the store tests' helpers, bark::store, result and role
+
+// A store under test and, when it keeps a database, SQL run on that database from outside it: the
+// first column of the first row as a number (0: none). `sql` is null for a store without one.
+struct opened_store {
+    std::unique_ptr<message_store> store;
+    std::function<std::int64_t(const std::string& sql)> sql;
+};
 
 struct store_backend {
     std::string name;  // test-name suffix
     // Opens a fresh, empty store; `dir` is an empty temporary directory removed after the test.
-    std::function<result<std::unique_ptr<message_store>>(const std::filesystem::path& dir)> open;
+    std::function<result<opened_store>(const std::filesystem::path& dir)> open;
+    // The statements, in the backend's SQL, after which every update of room `room_id`'s row fails
+    // with "doomed room"; null for a store without a database (and so without write batches).
+    std::function<std::vector<std::string>(std::int64_t room_id)> doom_room;
 };
 
 void PrintTo(const store_backend& b, std::ostream* os) { *os << b.name; }
 
 std::vector<store_backend> backends() {
     return {
-        {"memory", [](const std::filesystem::path&) { return open_store("memory:"); }},
-        {"sqlite", [](const std::filesystem::path& dir) { return open_store("sqlite:" + (dir / "bark.db").string()); }},
+        {"memory",
+         [](const std::filesystem::path&) -> result<opened_store> {
+             auto s = open_store("memory:");
+             if (!s) return s.err();
+             return opened_store{std::move(s.value()), nullptr};
+         },
+         nullptr},
+        {"sqlite",
+         [](const std::filesystem::path& dir) -> result<opened_store> {
+             const std::string path = (dir / "bark.db").string();
+             auto s = open_store("sqlite:" + path);
+             if (!s) return s.err();
+             return opened_store{std::move(s.value()),
+                                 [path](const std::string& sql) { return sqlite_sql(path, sql); }};
+         },
+         [](std::int64_t room_id) -> std::vector<std::string> {
+             return {"CREATE TRIGGER doom BEFORE UPDATE ON rooms WHEN NEW.room_id = " + std::to_string(room_id) +
+                     " BEGIN SELECT RAISE(ABORT, 'doomed room'); END"};
+         }},
         // A fresh database on the process's throw-away server.
         {"postgres",
-         [](const std::filesystem::path&) -> result<std::unique_ptr<message_store>> {
-             auto server = bark::test::pg_test_server::get();
+         [](const std::filesystem::path&) -> result<opened_store> {
+             auto server = pg_test_server::get();
              if (!server) return server.err();
              auto url = server.value()->create_database();
              if (!url) return url.err();
-             return open_store(url.value());
+             auto s = open_store(url.value());
+             if (!s) return s.err();
+             const std::string db = url.value().substr(url.value().rfind('/') + 1);
+             return opened_store{std::move(s.value()), [server = server.value(), db](const std::string& sql) {
+                                     auto r = server->sql(db, sql);
+                                     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
+                                     return r.ok() && !r->empty() ? std::stoll(r.value()) : std::int64_t{0};
+                                 }};
+         },
+         [](std::int64_t room_id) -> std::vector<std::string> {
+             return {
+                 "CREATE FUNCTION doom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 "RAISE EXCEPTION 'doomed room'; END $$",
+                 "CREATE TRIGGER doom BEFORE UPDATE ON rooms FOR EACH ROW WHEN (NEW.room_id = " +
+                     std::to_string(room_id) + ") EXECUTE FUNCTION doom()"};
          }},
     };
-}
-
-// Runs an asynchronous store call and waits for its completion.
-template <class T, class Start>
-result<T> wait_for(Start start) {
-    std::promise<result<T>> done;
-    auto got = done.get_future();
-    start([&done](result<T> r) { done.set_value(std::move(r)); });
-    return got.get();
 }
 
 // Counts completions and waits until a number of them have run.
@@ -85,30 +117,21 @@ private:
 class message_store_conformance : public testing::TestWithParam<store_backend> {
 protected:
     void SetUp() override {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "bark-store-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        auto s = GetParam().open(dir_);
+        ASSERT_FALSE(dir_.path().empty());
+        auto s = GetParam().open(dir_.path());
         ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
-        store_ = std::move(s.value());
+        store_ = std::move(s->store);
+        sql_ = std::move(s->sql);
     }
     void TearDown() override {
         if (store_) store_->close();
         store_.reset();
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
     }
 
     room make_room(std::int64_t customer, std::int64_t salon, std::int64_t now_ms = 1000) {
         auto r = wait_for<created_room>([&](auto done) { store_->create_room(customer, salon, now_ms, done); });
         EXPECT_TRUE(r.ok());
         return r.ok() ? r->r : room{};
-    }
-
-    static new_message msg(std::int64_t room_id, std::int64_t sender, std::string role, std::string text,
-                           std::string client_id = "", std::int64_t at_ms = 2000) {
-        return new_message{room_id, sender, std::move(role), "name-" + std::to_string(sender), std::move(text), at_ms,
-                           std::move(client_id)};
     }
 
     result<append_result> send(new_message m) {
@@ -152,8 +175,12 @@ protected:
         return out;
     }
 
-    std::filesystem::path dir_;              // the test's temporary directory
-    std::unique_ptr<message_store> store_;   // the store under test
+    // Write transactions the store has committed (each counted once in its batch sizes).
+    std::uint64_t transactions() const { return store_->stats()->batch_writes.count(); }
+
+    temp_dir dir_;                                             // the test's temporary directory
+    std::unique_ptr<message_store> store_;                     // the store under test
+    std::function<std::int64_t(const std::string& sql)> sql_;  // SQL on its database (null: none)
 };
 
 TEST_P(message_store_conformance, create_room_returns_existing_room_for_the_same_pair) {
@@ -582,6 +609,49 @@ TEST_P(message_store_conformance, close_runs_every_pending_completion_before_ret
     auto late = send(msg(r.room_id, 1, "USER", "late"));
     ASSERT_FALSE(late.ok());
     EXPECT_EQ(late.err().code, "closed");
+}
+
+// A batch's writes share one transaction, each under its own savepoint: a write that fails (its
+// room is missing, or a trigger refuses it after its INSERT) fails alone, and the savepoint undoes
+// what it did.
+TEST_P(message_store_conformance, one_failing_write_in_a_batch_fails_alone) {
+    if (!GetParam().doom_room) GTEST_SKIP() << "a store without a database has no write batches";
+    const auto good = make_room(1, 10, 0).room_id;
+    const auto doomed = make_room(2, 10, 0).room_id;
+    // A trigger makes appends to `doomed` fail after their INSERT: the savepoint must undo it.
+    for (const auto& statement : GetParam().doom_room(doomed)) sql_(statement);
+    ASSERT_FALSE(HasFailure());
+
+    writer_gate gate(*store_, good);
+    const auto before = transactions();
+    std::vector<std::optional<result<append_result>>> got(5);
+    std::atomic<int> completions{0};
+    const std::vector<new_message> batch = {msg(good, 1, "USER", "a"), msg(424242, 1, "USER", "no room"),
+                                            msg(doomed, 2, "USER", "trigger"), msg(good, 10, "SALON", "b"),
+                                            msg(good, 1, "USER", "c")};
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        store_->append(batch[i], [&got, &completions, i](result<append_result> r) {
+            got[i].emplace(std::move(r));
+            completions.fetch_add(1);
+        });
+    }
+    gate.open();
+    store_->close();
+    ASSERT_EQ(completions.load(), 5);
+    EXPECT_EQ(transactions(), before + 1);  // the five writes were one transaction
+
+    EXPECT_TRUE(got[0]->ok());
+    ASSERT_FALSE(got[1]->ok());
+    EXPECT_EQ(got[1]->err().code, "not-found");
+    ASSERT_FALSE(got[2]->ok());
+    EXPECT_EQ(got[2]->err().code, "storage");
+    EXPECT_NE(got[2]->err().message.find("doomed room"), std::string::npos) << got[2]->err().message;
+    EXPECT_TRUE(got[3]->ok());
+    ASSERT_TRUE(got[4]->ok());
+    EXPECT_EQ(got[4]->value().salon_unread, 3);  // gate, a, c
+
+    EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(good)), 4);
+    EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(doomed)), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, message_store_conformance, testing::ValuesIn(backends()),
