@@ -119,7 +119,7 @@ void chat_service::on_send(broker::pub_request&& req) const {
     m.client_message_id = std::move(payload->client_message_id);
     const store::room r = *room;
     // The sender's own message is no news to its side of the room.
-    const auto sender_side = domain::participant_in({r.customer_id, r.salon_id}, req.sender.who.as_user());
+    const auto sender_side = domain::participant_in(r.parties(), req.sender.who.as_user());
     store_.append(std::move(m), [this, r, sender_side, reply = std::move(req.reply)](result<store::append_result> res) {
         if (!res) {
             reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",

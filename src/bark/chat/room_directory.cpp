@@ -39,7 +39,7 @@ std::optional<store::room> room_directory::find(std::int64_t room_id) const {
 }
 
 bool may_access(const store::room& r, const auth::principal& p) {
-    return domain::may_read({r.customer_id, r.salon_id}, p.as_user());
+    return domain::may_read(r.parties(), p.as_user());
 }
 
 }  // namespace bark::chat
