@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto r = chat::parse_login(input)) {
         check(r->user_id >= 0);
         check(!r->username.empty() && r->username.size() <= 256 && valid_utf8(r->username));
-        check(r->role == "USER" || r->role == "SALON" || r->role == "ADMIN");
+        check(bark::domain::parse_role(bark::domain::role_name(r->role)) == r->role);
     } else {
         check_error(r.err(), false);
     }

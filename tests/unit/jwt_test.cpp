@@ -34,6 +34,8 @@ using bark::auth::mint_hs256;
 using bark::auth::principal;
 using bark::auth::token_authenticator;
 using bark::auth::upgrade_credentials;
+using bark::domain::role;
+using bark::domain::role_name;
 
 constexpr std::int64_t now = 1'700'000'000;
 constexpr std::string_view secret = "test-secret-0123456789";
@@ -270,19 +272,19 @@ TEST(jwt_hs256, rfc7515_a1_signature_is_accepted) {
 }
 
 TEST(jwt_hs256, minted_token_verifies) {
-    const principal p{7, "bob", "SALON"};
+    const principal p{7, "bob", role::salon};
     const std::string token = mint_hs256(secret, p, now, 600);
     const jwt_result r = hs_verify(token);
     ASSERT_EQ(r.error, jwt_error::none) << r.reason;
     ASSERT_TRUE(r.who);
     EXPECT_EQ(r.who->user_id, 7);
     EXPECT_EQ(r.who->username, "bob");
-    EXPECT_EQ(r.who->role, "SALON");
+    EXPECT_EQ(role_name(r.who->role), "SALON");
     EXPECT_EQ(r.expires_at_s, now + 600);
 }
 
 TEST(jwt_hs256, minted_token_escapes_the_username) {
-    const principal p{1, "a\"b\\c\n\x01 \xc3\xa9", "ADMIN"};
+    const principal p{1, "a\"b\\c\n\x01 \xc3\xa9", role::admin};
     const jwt_result r = hs_verify(mint_hs256(secret, p, now, 600));
     ASSERT_EQ(r.error, jwt_error::none) << r.reason;
     EXPECT_EQ(r.who->username, p.username);
@@ -293,11 +295,11 @@ TEST(jwt_hs256, hand_built_token_verifies) {
     ASSERT_EQ(r.error, jwt_error::none) << r.reason;
     EXPECT_EQ(r.who->user_id, 42);
     EXPECT_EQ(r.who->username, "alice");
-    EXPECT_EQ(r.who->role, "USER");
+    EXPECT_EQ(role_name(r.who->role), "USER");
 }
 
 TEST(jwt_hs256, tampering_any_part_is_refused) {
-    const std::string token = mint_hs256(secret, {7, "bob", "USER"}, now, 600);
+    const std::string token = mint_hs256(secret, {7, "bob", role::user}, now, 600);
     const auto dot1 = token.find('.');
     const auto dot2 = token.rfind('.');
     for (const std::size_t pos : {std::size_t{3}, dot1 + 5, dot2 + 5, token.size() - 2}) {
@@ -308,7 +310,7 @@ TEST(jwt_hs256, tampering_any_part_is_refused) {
 }
 
 TEST(jwt_hs256, wrong_secret_is_refused) {
-    const std::string token = mint_hs256("another-secret", {7, "bob", "USER"}, now, 600);
+    const std::string token = mint_hs256("another-secret", {7, "bob", role::user}, now, 600);
     const jwt_result r = hs_verify(token);
     EXPECT_EQ(r.error, jwt_error::invalid);
     EXPECT_EQ(r.reason, "bad signature");
@@ -808,13 +810,13 @@ TEST(token_authenticator, outcome_codes) {
     EXPECT_EQ(invalid.failure.code, "token-invalid");
     EXPECT_EQ(invalid.failure.message.find("not-a-token"), std::string::npos);
 
-    const std::string old = mint_hs256(secret, {3, "carol", "USER"}, real_now() - 7200, 3600);
+    const std::string old = mint_hs256(secret, {3, "carol", role::user}, real_now() - 7200, 3600);
     const auth_outcome expired = auth.authenticate(presented({{"Authorization", "Bearer " + old}}, none));
     EXPECT_FALSE(expired.who);
     EXPECT_EQ(expired.failure.code, "token-expired");
 
     const std::int64_t t = real_now();
-    const std::string fresh = mint_hs256(secret, {3, "carol", "USER"}, t, 3600);
+    const std::string fresh = mint_hs256(secret, {3, "carol", role::user}, t, 3600);
     const auth_outcome ok = auth.authenticate(presented({{"Authorization", "Bearer " + fresh}}, none));
     ASSERT_TRUE(ok.who) << ok.failure.message;
     EXPECT_EQ(ok.who->username, "carol");
@@ -830,11 +832,11 @@ TEST(token_authenticator, outcome_codes) {
 
 TEST(token_authenticator, http_requests) {
     const token_authenticator auth(jwt_verifier::hs256(std::string(secret)));
-    const std::string fresh = mint_hs256(secret, {9, "dave", "ADMIN"}, real_now(), 600);
+    const std::string fresh = mint_hs256(secret, {9, "dave", role::admin}, real_now(), 600);
     EXPECT_EQ(auth.authenticate_http(upgrade_with(std::nullopt, std::nullopt)).failure.code, "token-missing");
     const auth_outcome by_header = auth.authenticate_http(upgrade_with("Bearer " + fresh, std::nullopt));
     ASSERT_TRUE(by_header.who);
-    EXPECT_EQ(by_header.who->role, "ADMIN");
+    EXPECT_EQ(role_name(by_header.who->role), "ADMIN");
     const auth_outcome by_cookie = auth.authenticate_http(upgrade_with(std::nullopt, "x=1; Authorization=" + fresh));
     ASSERT_TRUE(by_cookie.who);
     EXPECT_EQ(by_cookie.who->username, "dave");
@@ -846,7 +848,7 @@ TEST(token_authenticator, rs256_key_refuses_an_hs256_token) {
     std::shared_ptr<const jwt_verifier> v = pem_verifier(test_keys().rsa.get());
     ASSERT_TRUE(v);
     const token_authenticator auth(v);
-    const std::string forged = mint_hs256(public_pem(test_keys().rsa.get()), {1, "eve", "ADMIN"}, real_now(), 600);
+    const std::string forged = mint_hs256(public_pem(test_keys().rsa.get()), {1, "eve", role::admin}, real_now(), 600);
     EXPECT_EQ(auth.authenticate_http(upgrade_with("Bearer " + forged, std::nullopt)).failure.code, "token-invalid");
 }
 

@@ -1,17 +1,18 @@
 // The message store conformance suite: every implementation of bark::store::message_store must
-// pass it. A backend is a name and a function that opens a fresh, empty store whose files (if any)
-// live in a temporary directory; to test a new implementation, add it to backends().
+// pass it. A backend is a name, a function that opens a fresh, empty store whose files (if any)
+// live in a temporary directory, and for a store on a database, how to reach that database from
+// outside the store; to test a new implementation, add it to backends().
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,43 +20,75 @@
 
 #include "bark/store/message_store.hpp"
 #include "pg_test_server.hpp"
+#include "store_test_support.hpp"
 
 namespace {
 
-using namespace bark::store;
-using bark::result;
+using namespace bark::test;  // the store tests' helpers, bark::store, result and role
+
+// A store under test and, when it keeps a database, SQL run on that database from outside it: the
+// first column of the first row as a number (0: none). `sql` is null for a store without one.
+struct opened_store {
+    std::unique_ptr<message_store> store;
+    std::function<std::int64_t(const std::string& sql)> sql;
+};
 
 struct store_backend {
     std::string name;  // test-name suffix
     // Opens a fresh, empty store; `dir` is an empty temporary directory removed after the test.
-    std::function<result<std::unique_ptr<message_store>>(const std::filesystem::path& dir)> open;
+    std::function<result<opened_store>(const std::filesystem::path& dir)> open;
+    // The statements, in the backend's SQL, after which every update of room `room_id`'s row fails
+    // with "doomed room"; null for a store without a database (and so without write batches).
+    std::function<std::vector<std::string>(std::int64_t room_id)> doom_room;
 };
 
 void PrintTo(const store_backend& b, std::ostream* os) { *os << b.name; }
 
 std::vector<store_backend> backends() {
     return {
-        {"memory", [](const std::filesystem::path&) { return open_store("memory:"); }},
-        {"sqlite", [](const std::filesystem::path& dir) { return open_store("sqlite:" + (dir / "bark.db").string()); }},
+        {"memory",
+         [](const std::filesystem::path&) -> result<opened_store> {
+             auto s = open_store("memory:");
+             if (!s) return s.err();
+             return opened_store{std::move(s.value()), nullptr};
+         },
+         nullptr},
+        {"sqlite",
+         [](const std::filesystem::path& dir) -> result<opened_store> {
+             const std::string path = (dir / "bark.db").string();
+             auto s = open_store("sqlite:" + path);
+             if (!s) return s.err();
+             return opened_store{std::move(s.value()),
+                                 [path](const std::string& sql) { return sqlite_sql(path, sql); }};
+         },
+         [](std::int64_t room_id) -> std::vector<std::string> {
+             return {"CREATE TRIGGER doom BEFORE UPDATE ON rooms WHEN NEW.room_id = " + std::to_string(room_id) +
+                     " BEGIN SELECT RAISE(ABORT, 'doomed room'); END"};
+         }},
         // A fresh database on the process's throw-away server.
         {"postgres",
-         [](const std::filesystem::path&) -> result<std::unique_ptr<message_store>> {
-             auto server = bark::test::pg_test_server::get();
+         [](const std::filesystem::path&) -> result<opened_store> {
+             auto server = pg_test_server::get();
              if (!server) return server.err();
              auto url = server.value()->create_database();
              if (!url) return url.err();
-             return open_store(url.value());
+             auto s = open_store(url.value());
+             if (!s) return s.err();
+             const std::string db = url.value().substr(url.value().rfind('/') + 1);
+             return opened_store{std::move(s.value()), [server = server.value(), db](const std::string& sql) {
+                                     auto r = server->sql(db, sql);
+                                     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
+                                     return r.ok() && !r->empty() ? std::stoll(r.value()) : std::int64_t{0};
+                                 }};
+         },
+         [](std::int64_t room_id) -> std::vector<std::string> {
+             return {
+                 "CREATE FUNCTION doom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 "RAISE EXCEPTION 'doomed room'; END $$",
+                 "CREATE TRIGGER doom BEFORE UPDATE ON rooms FOR EACH ROW WHEN (NEW.room_id = " +
+                     std::to_string(room_id) + ") EXECUTE FUNCTION doom()"};
          }},
     };
-}
-
-// Runs an asynchronous store call and waits for its completion.
-template <class T, class Start>
-result<T> wait_for(Start start) {
-    std::promise<result<T>> done;
-    auto got = done.get_future();
-    start([&done](result<T> r) { done.set_value(std::move(r)); });
-    return got.get();
 }
 
 // Counts completions and waits until a number of them have run.
@@ -84,18 +117,15 @@ private:
 class message_store_conformance : public testing::TestWithParam<store_backend> {
 protected:
     void SetUp() override {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "bark-store-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        auto s = GetParam().open(dir_);
+        ASSERT_FALSE(dir_.path().empty());
+        auto s = GetParam().open(dir_.path());
         ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
-        store_ = std::move(s.value());
+        store_ = std::move(s->store);
+        sql_ = std::move(s->sql);
     }
     void TearDown() override {
         if (store_) store_->close();
         store_.reset();
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
     }
 
     room make_room(std::int64_t customer, std::int64_t salon, std::int64_t now_ms = 1000) {
@@ -104,27 +134,33 @@ protected:
         return r.ok() ? r->r : room{};
     }
 
-    static new_message msg(std::int64_t room_id, std::int64_t sender, std::string role, std::string text,
-                           std::string client_id = "", std::int64_t at_ms = 2000) {
-        return new_message{room_id, sender, std::move(role), "name-" + std::to_string(sender), std::move(text), at_ms,
-                           std::move(client_id)};
-    }
-
     result<append_result> send(new_message m) {
         return wait_for<append_result>([&](auto done) { store_->append(std::move(m), done); });
     }
 
-    result<std::int64_t> read_up_to(std::int64_t room_id, std::int64_t user, std::string_view role, std::int64_t id) {
-        return wait_for<std::int64_t>([&](auto done) { store_->mark_read(room_id, user, role, id, done); });
+    result<std::int64_t> read_up_to(std::int64_t room_id, std::int64_t user, role user_role, std::int64_t id) {
+        return wait_for<std::int64_t>([&](auto done) { store_->mark_read(room_id, user, user_role, id, done); });
     }
+
+    // The read mark of (user, role) once moved to `id`, as the store answers it; nullopt when the
+    // store failed.
+    std::optional<std::int64_t> mark_at(std::int64_t room_id, std::int64_t user, role user_role, std::int64_t id) {
+        auto r = read_up_to(room_id, user, user_role, id);
+        return r.ok() ? std::optional(r.value()) : std::nullopt;
+    }
+
+    // The unread counts an append reported: (the customer's, the salon's).
+    using counts = std::pair<std::int64_t, std::int64_t>;
+    static counts unread(const result<append_result>& a) { return {a->customer_unread, a->salon_unread}; }
 
     result<page> history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
                          int limit) {
         return wait_for<page>([&](auto done) { store_->history(room_id, before, after, limit, done); });
     }
 
-    std::vector<room_summary> rooms_of(std::int64_t user, std::string_view role, int limit = 100) {
-        auto r = wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, role, limit, done); });
+    std::vector<room_summary> rooms_of(std::int64_t user, role user_role, int limit = 100) {
+        auto r =
+            wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, user_role, limit, done); });
         EXPECT_TRUE(r.ok());
         return r.ok() ? r.value() : std::vector<room_summary>{};
     }
@@ -150,8 +186,12 @@ protected:
         return out;
     }
 
-    std::filesystem::path dir_;              // the test's temporary directory
-    std::unique_ptr<message_store> store_;   // the store under test
+    // Write transactions the store has committed (each counted once in its batch sizes).
+    std::uint64_t transactions() const { return store_->stats()->batch_writes.count(); }
+
+    temp_dir dir_;                                             // the test's temporary directory
+    std::unique_ptr<message_store> store_;                     // the store under test
+    std::function<std::int64_t(const std::string& sql)> sql_;  // SQL on its database (null: none)
 };
 
 TEST_P(message_store_conformance, create_room_returns_existing_room_for_the_same_pair) {
@@ -236,7 +276,7 @@ TEST_P(message_store_conformance, append_to_a_missing_room_is_not_found) {
     auto h = history(424242, std::nullopt, std::nullopt, 10);
     ASSERT_FALSE(h.ok());
     EXPECT_EQ(h.err().code, "not-found");
-    auto mr = read_up_to(424242, 1, "USER", 1);
+    auto mr = read_up_to(424242, 1, role::user, 1);
     ASSERT_FALSE(mr.ok());
     EXPECT_EQ(mr.err().code, "not-found");
 }
@@ -280,62 +320,44 @@ TEST_P(message_store_conformance, unread_counts_follow_messages_and_read_marks) 
     const auto id = r.room_id;
     auto m1 = send(msg(id, 1, "USER", "c1"));
     ASSERT_TRUE(m1.ok());
-    EXPECT_EQ(m1->customer_unread, 0);
-    EXPECT_EQ(m1->salon_unread, 1);
+    EXPECT_EQ(unread(m1), counts(0, 1));
     auto m2 = send(msg(id, 1, "USER", "c2"));
-    EXPECT_EQ(m2->customer_unread, 0);
-    EXPECT_EQ(m2->salon_unread, 2);
+    EXPECT_EQ(unread(m2), counts(0, 2));
     auto m3 = send(msg(id, 10, "SALON", "s1"));
-    EXPECT_EQ(m3->customer_unread, 1);
-    EXPECT_EQ(m3->salon_unread, 2);
+    EXPECT_EQ(unread(m3), counts(1, 2));
     auto m4 = send(msg(id, 99, "ADMIN", "a1"));  // an admin is neither participant: unread for both
-    EXPECT_EQ(m4->customer_unread, 2);
-    EXPECT_EQ(m4->salon_unread, 3);
+    EXPECT_EQ(unread(m4), counts(2, 3));
     auto m5 = send(msg(id, 10, "USER", "same id, other role"));  // not the salon: unread for it
-    EXPECT_EQ(m5->customer_unread, 3);
-    EXPECT_EQ(m5->salon_unread, 4);
+    EXPECT_EQ(unread(m5), counts(3, 4));
 
     // The salon reads up to m2: m3 is its own, m4 and m5 remain.
-    auto mark = read_up_to(id, 10, "SALON", m2->stored.message_id);
-    ASSERT_TRUE(mark.ok());
-    EXPECT_EQ(mark.value(), m2->stored.message_id);
-    auto salon_rooms = rooms_of(10, "SALON");
+    EXPECT_EQ(mark_at(id, 10, role::salon, m2->stored.message_id), m2->stored.message_id);
+    auto salon_rooms = rooms_of(10, role::salon);
     ASSERT_EQ(salon_rooms.size(), 1U);
     EXPECT_EQ(salon_rooms[0].unread, 2);
 
     // Never backwards.
-    auto back = read_up_to(id, 10, "SALON", m1->stored.message_id);
-    ASSERT_TRUE(back.ok());
-    EXPECT_EQ(back.value(), m2->stored.message_id);
-    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 2);
+    EXPECT_EQ(mark_at(id, 10, role::salon, m1->stored.message_id), m2->stored.message_id);
+    EXPECT_EQ(rooms_of(10, role::salon)[0].unread, 2);
 
     auto m6 = send(msg(id, 1, "USER", "c3"));
-    EXPECT_EQ(m6->customer_unread, 3);
-    EXPECT_EQ(m6->salon_unread, 3);
+    EXPECT_EQ(unread(m6), counts(3, 3));
 
     // The customer reads everything.
-    auto all = read_up_to(id, 1, "USER", m6->stored.message_id);
-    ASSERT_TRUE(all.ok());
-    EXPECT_EQ(all.value(), m6->stored.message_id);
-    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+    EXPECT_EQ(mark_at(id, 1, role::user, m6->stored.message_id), m6->stored.message_id);
+    EXPECT_EQ(rooms_of(1, role::user)[0].unread, 0);
 
     // A non-participant keeps no mark: the answer is its own value and nothing changes.
-    auto stranger = read_up_to(id, 7, "USER", 1);
-    ASSERT_TRUE(stranger.ok());
-    EXPECT_EQ(stranger.value(), 1);
-    auto admin = read_up_to(id, 99, "ADMIN", m6->stored.message_id);
-    ASSERT_TRUE(admin.ok());
-    EXPECT_EQ(admin.value(), m6->stored.message_id);
-    EXPECT_EQ(rooms_of(10, "SALON")[0].unread, 3);
+    EXPECT_EQ(mark_at(id, 7, role::user, 1), 1);
+    EXPECT_EQ(mark_at(id, 99, role::admin, m6->stored.message_id), m6->stored.message_id);
+    EXPECT_EQ(rooms_of(10, role::salon)[0].unread, 3);
 
     auto m7 = send(msg(id, 10, "SALON", "s2"));
-    EXPECT_EQ(m7->customer_unread, 1);
-    EXPECT_EQ(m7->salon_unread, 3);
+    EXPECT_EQ(unread(m7), counts(1, 3));
 
     // A mark past the newest message covers the messages with ids up to it.
-    auto ahead = read_up_to(id, 1, "USER", m7->stored.message_id + 1'000'000);
-    ASSERT_TRUE(ahead.ok());
-    EXPECT_EQ(rooms_of(1, "USER")[0].unread, 0);
+    ASSERT_TRUE(read_up_to(id, 1, role::user, m7->stored.message_id + 1'000'000).ok());
+    EXPECT_EQ(rooms_of(1, role::user)[0].unread, 0);
     auto m8 = send(msg(id, 10, "SALON", "s3"));
     EXPECT_EQ(m8->customer_unread, 0);
 }
@@ -438,7 +460,7 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     room b = make_room(1, 11, 200);
     room c = make_room(2, 10, 300);
 
-    auto mine = rooms_of(1, "USER");
+    auto mine = rooms_of(1, role::user);
     ASSERT_EQ(mine.size(), 2U);
     EXPECT_EQ(mine[0].r.room_id, b.room_id);
     EXPECT_EQ(mine[1].r.room_id, a.room_id);
@@ -450,7 +472,7 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     auto s2 = send(msg(a.room_id, 10, "SALON", "second", "", 401));
     ASSERT_TRUE(s1.ok() && s2.ok());
 
-    mine = rooms_of(1, "USER");
+    mine = rooms_of(1, role::user);
     ASSERT_EQ(mine.size(), 2U);
     EXPECT_EQ(mine[0].r.room_id, a.room_id);
     ASSERT_TRUE(mine[0].last.has_value());
@@ -460,31 +482,31 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
     EXPECT_EQ(mine[0].unread, 2);
     EXPECT_EQ(mine[1].r.room_id, b.room_id);
 
-    auto salon = rooms_of(10, "SALON");
+    auto salon = rooms_of(10, role::salon);
     ASSERT_EQ(salon.size(), 2U);
     EXPECT_EQ(salon[0].r.room_id, a.room_id);
     EXPECT_EQ(salon[0].unread, 0);  // its own messages
     EXPECT_EQ(salon[1].r.room_id, c.room_id);
 
-    auto admin = rooms_of(99, "ADMIN");
+    auto admin = rooms_of(99, role::admin);
     ASSERT_EQ(admin.size(), 3U);
     EXPECT_EQ(admin[0].r.room_id, a.room_id);
     EXPECT_EQ(admin[1].r.room_id, c.room_id);
     EXPECT_EQ(admin[2].r.room_id, b.room_id);
     for (const auto& s : admin) EXPECT_EQ(s.unread, 0);
 
-    auto limited = rooms_of(99, "ADMIN", 1);
+    auto limited = rooms_of(99, role::admin, 1);
     ASSERT_EQ(limited.size(), 1U);
     EXPECT_EQ(limited[0].r.room_id, a.room_id);
 
     // A message in b moves it to the top.
     ASSERT_TRUE(send(msg(b.room_id, 1, "USER", "up", "", 500)).ok());
-    mine = rooms_of(1, "USER");
+    mine = rooms_of(1, role::user);
     EXPECT_EQ(mine[0].r.room_id, b.room_id);
     EXPECT_EQ(mine[0].unread, 0);
 
-    EXPECT_TRUE(rooms_of(1, "SALON").empty());   // user 1 is no salon
-    EXPECT_TRUE(rooms_of(555, "USER").empty());  // no rooms
+    EXPECT_TRUE(rooms_of(1, role::salon).empty());   // user 1 is no salon
+    EXPECT_TRUE(rooms_of(555, role::user).empty());  // no rooms
 }
 
 TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinct_increasing_ids) {
@@ -580,6 +602,49 @@ TEST_P(message_store_conformance, close_runs_every_pending_completion_before_ret
     auto late = send(msg(r.room_id, 1, "USER", "late"));
     ASSERT_FALSE(late.ok());
     EXPECT_EQ(late.err().code, "closed");
+}
+
+// A batch's writes share one transaction, each under its own savepoint: a write that fails (its
+// room is missing, or a trigger refuses it after its INSERT) fails alone, and the savepoint undoes
+// what it did.
+TEST_P(message_store_conformance, one_failing_write_in_a_batch_fails_alone) {
+    if (!GetParam().doom_room) GTEST_SKIP() << "a store without a database has no write batches";
+    const auto good = make_room(1, 10, 0).room_id;
+    const auto doomed = make_room(2, 10, 0).room_id;
+    // A trigger makes appends to `doomed` fail after their INSERT: the savepoint must undo it.
+    for (const auto& statement : GetParam().doom_room(doomed)) sql_(statement);
+    ASSERT_FALSE(HasFailure());
+
+    writer_gate gate(*store_, good);
+    const auto before = transactions();
+    std::vector<std::optional<result<append_result>>> got(5);
+    std::atomic<int> completions{0};
+    const std::vector<new_message> batch = {msg(good, 1, "USER", "a"), msg(424242, 1, "USER", "no room"),
+                                            msg(doomed, 2, "USER", "trigger"), msg(good, 10, "SALON", "b"),
+                                            msg(good, 1, "USER", "c")};
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        store_->append(batch[i], [&got, &completions, i](result<append_result> r) {
+            got[i].emplace(std::move(r));
+            completions.fetch_add(1);
+        });
+    }
+    gate.open();
+    store_->close();
+    ASSERT_EQ(completions.load(), 5);
+    EXPECT_EQ(transactions(), before + 1);  // the five writes were one transaction
+
+    EXPECT_TRUE(got[0]->ok());
+    ASSERT_FALSE(got[1]->ok());
+    EXPECT_EQ(got[1]->err().code, "not-found");
+    ASSERT_FALSE(got[2]->ok());
+    EXPECT_EQ(got[2]->err().code, "storage");
+    EXPECT_NE(got[2]->err().message.find("doomed room"), std::string::npos) << got[2]->err().message;
+    EXPECT_TRUE(got[3]->ok());
+    ASSERT_TRUE(got[4]->ok());
+    EXPECT_EQ(got[4]->value().salon_unread, 3);  // gate, a, c
+
+    EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(good)), 4);
+    EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(doomed)), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, message_store_conformance, testing::ValuesIn(backends()),

@@ -137,8 +137,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
     CLI::App* token_app = app.add_subcommand("token", "print a signed JWT (HS256) for a user");
     token_app->add_option("--user-id", token.user_id, "the userId claim")->required()->check(CLI::NonNegativeNumber);
     token_app->add_option("--username", token.username, "the username claim")->required();
-    token_app->add_option("--role", token.role, "USER, SALON or ADMIN")
-        ->check(CLI::IsMember({"USER", "SALON", "ADMIN"}));
+    std::string token_role(domain::role_name(token.role));
+    std::vector<std::string> role_names;
+    for (const auto r : domain::all_roles) role_names.emplace_back(domain::role_name(r));
+    token_app->add_option("--role", token_role, "USER, SALON or ADMIN")->check(CLI::IsMember(role_names));
     token_app->add_option("--ttl", token.ttl_s, "seconds until it expires")->check(CLI::PositiveNumber);
     token_app->add_option("--jwt-secret", token.secret, "HS256 secret")->envname("BARK_JWT_SECRET")->required();
 
@@ -159,6 +161,7 @@ parse_outcome parse_command_line(int argc, char** argv) {
             out.exit_code = 2;
             return out;
         }
+        token.role = domain::parse_role(token_role).value_or(token.role);  // IsMember took only wire names
         out.token = token;
         return out;
     }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bark/domain/role.hpp"
+
 namespace bark::app {
 
 struct config {
@@ -44,7 +46,7 @@ struct config {
 struct token_command {
     std::int64_t user_id = 0;
     std::string username;
-    std::string role = "USER";
+    domain::role role = domain::role::user;
     std::int64_t ttl_s = 3600;
     std::string secret;
 };

@@ -319,12 +319,13 @@ jwt_result basic_verifier::verify(std::string_view token, std::int64_t now_s, st
     who.username = std::string(username);
 
     if (!c.values[2]) return invalid("claim `role` missing");
-    std::string_view role;
-    if (c.values[2]->get_string().get(role) != simdjson::SUCCESS) return invalid("claim `role` must be a string");
-    if (role != "USER" && role != "SALON" && role != "ADMIN") {
-        return invalid("claim `role` must be USER, SALON or ADMIN");
+    std::string_view role_claim;
+    if (c.values[2]->get_string().get(role_claim) != simdjson::SUCCESS) {
+        return invalid("claim `role` must be a string");
     }
-    who.role = std::string(role);
+    const auto role = domain::parse_role(role_claim);
+    if (!role) return invalid("claim `role` must be USER, SALON or ADMIN");
+    who.role = *role;
 
     if (!c.values[3]) return invalid("claim `exp` missing");
     const auto exp = numeric_date(*c.values[3], rounding::down);
@@ -532,7 +533,7 @@ std::string mint_hs256(std::string_view secret, const principal& p, std::int64_t
     std::string payload = "{\"userId\":" + std::to_string(p.user_id) + ",\"username\":";
     append_json_string(payload, p.username);
     payload += ",\"role\":";
-    append_json_string(payload, p.role);
+    append_json_string(payload, domain::role_name(p.role));
     payload += ",\"iat\":" + std::to_string(now_s) + ",\"exp\":" + std::to_string(now_s + ttl_s) + "}";
     std::string token = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
     token += '.';

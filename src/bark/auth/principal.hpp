@@ -6,12 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "bark/domain/role.hpp"
+
 namespace bark::auth {
 
 struct principal {
-    std::int64_t user_id = 0;  // the `userId` claim
-    std::string username;      // never empty: it names the user's sessions
-    std::string role;          // USER, SALON or ADMIN
+    std::int64_t user_id = 0;                // the `userId` claim
+    std::string username;                    // never empty: it names the user's sessions
+    domain::role role = domain::role::user;  // the `role` claim
+
+    // The user this principal is: (role, userId).
+    domain::user as_user() const { return {role, user_id}; }
 };
 
 // What the transport knew before CONNECT: the opening HTTP request's credentials.

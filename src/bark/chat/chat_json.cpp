@@ -141,15 +141,17 @@ result<login_request> parse_login(std::string_view body) {
         return id.err();
     }
     std::string_view name;
-    std::string_view role;
+    std::string_view role_text;
     if (obj->at_key("username").get_string().get(name) != simdjson::SUCCESS || name.empty() || name.size() > 256) {
         return bad_json("username must be a non-empty string");
     }
-    if (obj->at_key("role").get_string().get(role) != simdjson::SUCCESS ||
-        (role != "USER" && role != "SALON" && role != "ADMIN")) {
+    const auto role = obj->at_key("role").get_string().get(role_text) == simdjson::SUCCESS
+                          ? domain::parse_role(role_text)
+                          : std::nullopt;
+    if (!role) {
         return bad_json("role must be USER, SALON or ADMIN");
     }
-    return login_request{id.value(), std::string(name), std::string(role)};
+    return login_request{id.value(), std::string(name), *role};
 }
 
 result<publish_request> parse_publish(std::string_view body) {

@@ -9,6 +9,7 @@
 
 #include "bark/core/json_writer.hpp"
 #include "bark/core/result.hpp"
+#include "bark/domain/role.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::chat {
@@ -43,7 +44,7 @@ result<room_request> parse_room_request(std::string_view body);
 struct login_request {
     std::int64_t user_id = 0;
     std::string username;
-    std::string role;
+    domain::role role = domain::role::user;
 };
 result<login_request> parse_login(std::string_view body);
 

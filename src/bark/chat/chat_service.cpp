@@ -8,6 +8,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/destination.hpp"
 #include "bark/chat/chat_json.hpp"
+#include "bark/domain/room_access.hpp"
 
 namespace bark::chat {
 namespace {
@@ -151,13 +152,15 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
     store::new_message m;
     m.room_id = room.room_id;
     m.sender_id = req.sender.who.user_id;
-    m.sender_role = req.sender.who.role;
+    m.sender_role = std::string(domain::role_name(req.sender.who.role));
     m.sender_name = req.sender.who.username;
     m.text = std::move(payload.text);
     m.send_at_ms = now_ms();
     m.client_message_id = std::move(payload.client_message_id);
     const store::room r = room;
-    store_.append(std::move(m), [this, r, reply = std::move(req.reply)](result<store::append_result> res) {
+    // The sender's own message is no news to its side of the room.
+    const auto sender_side = domain::participant_in(r.parties(), req.sender.who.as_user());
+    store_.append(std::move(m), [this, r, sender_side, reply = std::move(req.reply)](result<store::append_result> res) {
         if (!res) {
             reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",
                                     "the message could not be stored"});
@@ -167,12 +170,10 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
             stored_.add();
             const store::message& stored = res->stored;
             broadcast(stored, res->previous_id);
-            const bool customer_sent = stored.sender_role == "USER" && stored.sender_id == r.customer_id;
-            const bool salon_sent = stored.sender_role == "SALON" && stored.sender_id == r.salon_id;
-            if (!customer_sent) {
+            if (sender_side != domain::participant::customer) {
                 notify(stored, r.customer_id, res->customer_unread);
             }
-            if (!salon_sent) {
+            if (sender_side != domain::participant::salon) {
                 notify(stored, r.salon_id, res->salon_unread);
             }
         }

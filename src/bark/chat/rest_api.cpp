@@ -8,6 +8,7 @@
 
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/log.hpp"
+#include "bark/domain/room_access.hpp"
 
 namespace bark::chat {
 namespace {
@@ -151,37 +152,34 @@ http_answer storage_error(const error& why, std::string_view route) {
 void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
                      room_directory& rooms, const chat_service& chat, const rest_options& options) {
     // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
-    router.add(
-        http::verb::post, "/api/chat/rooms",
-        [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
-            const auto who = authenticate(auth, req, reply);
-            if (!who) return;
-            const auto body = parse_room_request(req.body);
-            if (!body) {
-                reply(error_answer(400, body.err().code, body.err().message));
-                return;
-            }
-            const bool allowed = who->role == "ADMIN" || (who->role == "USER" && who->user_id == body->customer_id) ||
-                                 (who->role == "SALON" && who->user_id == body->salon_id);
-            if (!allowed) {
-                reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
-                return;
-            }
-            const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
-            store.create_room(body->customer_id, body->salon_id, now_ms,
-                              [&rooms, reply = std::move(reply)](result<store::created_room> res) {
-                                  if (!res) {
-                                      reply(storage_error(res.err(), "POST /api/chat/rooms"));
-                                      return;
-                                  }
-                                  rooms.put(res->r);
-                                  json_writer w;
-                                  write_room(w, res->r);
-                                  reply(json_answer(res->created ? 201 : 200, w.take()));
-                              });
-        });
+    router.add(http::verb::post, "/api/chat/rooms",
+               [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   const auto body = parse_room_request(req.body);
+                   if (!body) {
+                       reply(error_answer(400, body.err().code, body.err().message));
+                       return;
+                   }
+                   if (!domain::may_read({body->customer_id, body->salon_id}, who->as_user())) {
+                       reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
+                       return;
+                   }
+                   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
+                   store.create_room(body->customer_id, body->salon_id, now_ms,
+                                     [&rooms, reply = std::move(reply)](result<store::created_room> res) {
+                                         if (!res) {
+                                             reply(storage_error(res.err(), "POST /api/chat/rooms"));
+                                             return;
+                                         }
+                                         rooms.put(res->r);
+                                         json_writer w;
+                                         write_room(w, res->r);
+                                         reply(json_answer(res->created ? 201 : 200, w.take()));
+                                     });
+               });
 
     // GET /api/chat/rooms: the caller's rooms, latest activity first.
     router.add(http::verb::get, "/api/chat/rooms",
@@ -278,7 +276,7 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                [&auth, &chat](const http_request& req, const captures&, const http_reply& reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   if (who->role != "ADMIN") {
+                   if (who->role != domain::role::admin) {
                        reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
                        return;
                    }

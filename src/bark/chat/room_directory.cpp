@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "bark/domain/room_access.hpp"
+
 namespace bark::chat {
 
 void room_directory::load(const std::vector<store::room>& rooms) {
@@ -71,8 +73,7 @@ void room_directory::find(std::int64_t room_id, found_reply done) const {
 }
 
 bool may_access(const store::room& r, const auth::principal& p) {
-    return p.role == "ADMIN" || (p.role == "USER" && p.user_id == r.customer_id) ||
-           (p.role == "SALON" && p.user_id == r.salon_id);
+    return domain::may_read(r.parties(), p.as_user());
 }
 
 }  // namespace bark::chat

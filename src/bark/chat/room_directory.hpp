@@ -43,7 +43,8 @@ private:
     mutable std::unordered_map<std::int64_t, store::room> rooms_;  // by room id (found by lookup_ too)
 };
 
-// The room's customer (role USER), its salon (role SALON), or any ADMIN.
+// Whether `p` may use room `r`: its customer (role USER), its salon (role SALON), or any ADMIN
+// (domain::may_read).
 bool may_access(const store::room& r, const auth::principal& p);
 
 }  // namespace bark::chat

@@ -152,7 +152,7 @@ std::string engine::token(std::int64_t user_id, std::string_view role) const {
     auth::principal p;
     p.user_id = user_id;
     p.username = fmt::format("bench-{}", user_id);
-    p.role = std::string(role);
+    p.role = domain::parse_role(role).value_or(domain::role::user);  // the scenarios pass wire names
     const auto now =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     return auth::mint_hs256(o_.jwt_secret, p, now, std::int64_t{24} * 3600);

@@ -2,6 +2,7 @@
 // and every write and read runs on the store's writer and reader threads (store_threads.hpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,6 +17,12 @@ namespace bark::store {
 template <class Connection>
 class store_threads;
 
+// How much work may wait for a store's threads; beyond it, more is refused as "overloaded".
+struct queue_limits {
+    std::size_t max_queued_writes = 100'000;  // writes waiting for the writer
+    std::size_t max_queued_reads = 100'000;   // reads waiting for the reader
+};
+
 // A backend's queries, each run on the connection of the thread that owns it.
 template <class Connection>
 struct store_queries {
@@ -23,14 +30,14 @@ struct store_queries {
     result<created_room> (*create_room)(Connection&, std::int64_t customer_id, std::int64_t salon_id,
                                         std::int64_t now_ms);
     result<append_result> (*append)(Connection&, const new_message& m);
-    result<std::int64_t> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, const std::string& role,
+    result<std::int64_t> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                       std::int64_t last_read_message_id);
     // Reads, run in order on the reader's connection.
     result<std::vector<room>> (*load_rooms)(Connection&);
     result<std::optional<room>> (*get_room)(Connection&, std::int64_t room_id);
     result<page> (*history)(Connection&, std::int64_t room_id, std::optional<std::int64_t> before,
                             std::optional<std::int64_t> after, int limit);
-    result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, std::string_view role, int limit);
+    result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role, int limit);
     result<unit> (*ping)(Connection&);
 };
 
@@ -49,11 +56,11 @@ public:
     result<std::vector<room>> load_rooms() override;
     void get_room(std::int64_t room_id, callback<std::optional<room>> done) override;
     void append(new_message m, callback<append_result> done) override;
-    void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role, std::int64_t last_read_message_id,
+    void mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role, std::int64_t last_read_message_id,
                    callback<std::int64_t> done) override;
     void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
                  callback<page> done) override;
-    void rooms_of(std::int64_t user_id, std::string_view role, int limit,
+    void rooms_of(std::int64_t user_id, domain::role role, int limit,
                   callback<std::vector<room_summary>> done) override;
     // Drains both queues (committing every queued write and running every completion), joins the
     // threads and closes the connections. Must not be called from a completion.
@@ -71,5 +78,12 @@ private:
     const store_queries<Connection> q_;
     std::unique_ptr<store_threads<Connection>> threads_;
 };
+
+// The backends' connections, each with its cached prepared statements: defined in its store's
+// .cpp, which instantiates db_store for it.
+class sqlite_connection;
+class postgres_connection;
+extern template class db_store<sqlite_connection>;
+extern template class db_store<postgres_connection>;
 
 }  // namespace bark::store

@@ -49,10 +49,10 @@ void db_store<Connection>::append(new_message m, callback<append_result> done) {
 }
 
 template <class Connection>
-void db_store<Connection>::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
+void db_store<Connection>::mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role,
                                      std::int64_t last_read_message_id, callback<std::int64_t> done) {
     threads_->template write<std::int64_t>(
-        [f = q_.mark_read, room_id, user_id, role = std::string(role), last_read_message_id](Connection& c) {
+        [f = q_.mark_read, room_id, user_id, role, last_read_message_id](Connection& c) {
             return f(c, room_id, user_id, role, last_read_message_id);
         },
         std::move(done), room_id);
@@ -83,11 +83,10 @@ void db_store<Connection>::history(std::int64_t room_id, std::optional<std::int6
 }
 
 template <class Connection>
-void db_store<Connection>::rooms_of(std::int64_t user_id, std::string_view role, int limit,
+void db_store<Connection>::rooms_of(std::int64_t user_id, domain::role role, int limit,
                                     callback<std::vector<room_summary>> done) {
-    threads_->template read<std::vector<room_summary>>([f = q_.rooms_of, user_id, role = std::string(role),
-                                                        limit](Connection& c) { return f(c, user_id, role, limit); },
-                                                       std::move(done));
+    threads_->template read<std::vector<room_summary>>(
+        [f = q_.rooms_of, user_id, role, limit](Connection& c) { return f(c, user_id, role, limit); }, std::move(done));
 }
 
 }  // namespace bark::store

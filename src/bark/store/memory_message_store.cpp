@@ -1,9 +1,23 @@
-// The in-memory message store. Each operation computes its result under mutex_. Reads complete
-// inline after releasing it; writes complete on one completion thread in commit order, like the
-// sqlite store's writer, so broadcasts made from write completions leave in messageId order.
+// The in-memory message store ("memory:"): for tests and benchmarks. Same semantics as the sqlite
+// store (ids, idempotency, unread counts, paging, ordering), nothing survives the process. Each
+// operation computes its result under one mutex. Reads complete inline on the calling thread after
+// releasing it; writes complete on one completion thread in commit order, like the sqlite store's
+// writer, so broadcasts made from write completions leave in messageId order. close() must not be
+// called from a completion.
 #include "bark/store/memory_message_store.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace bark::store {
 
@@ -29,238 +43,300 @@ std::vector<message>::const_iterator first_at(const std::vector<message>& ms, st
                             [](const message& m, std::int64_t v) { return m.message_id < v; });
 }
 
-}  // namespace
+class memory_message_store final : public message_store {
+public:
+    memory_message_store() : completer_([this] { run_completions(); }) {}
 
-memory_message_store::memory_message_store() : completer_([this] { run_completions(); }) {}
+    ~memory_message_store() override { close(); }
 
-memory_message_store::~memory_message_store() {
-    close();
-}
+    memory_message_store(const memory_message_store&) = delete;
+    memory_message_store& operator=(const memory_message_store&) = delete;
 
-void memory_message_store::complete_in_order(std::function<void()> fn) {
-    std::lock_guard lock(completions_mutex_);
-    completions_.push_back(std::move(fn));
-    completions_ready_.notify_one();
-}
-
-void memory_message_store::run_completions() {
-    for (;;) {
-        std::function<void()> fn;
+    void create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
+                     callback<created_room> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);  // ids and the completion queue in the same order
+        created_room out;
         {
-            std::unique_lock lock(completions_mutex_);
-            completions_ready_.wait(lock, [this] { return !completions_.empty() || completer_stop_; });
-            if (completions_.empty()) return;  // stopped and drained
-            fn = std::move(completions_.front());
-            completions_.pop_front();
+            std::lock_guard lock(mutex_);
+            auto [it, inserted] = room_by_pair_.try_emplace({customer_id, salon_id}, 0);
+            if (inserted) {
+                room_state rs;
+                rs.r = room{static_cast<std::int64_t>(rooms_.size()) + 1, customer_id, salon_id, now_ms};
+                rs.last_activity_ms = now_ms;
+                it->second = rs.r.room_id;
+                rooms_.push_back(std::move(rs));
+            }
+            out.r = find_room(it->second)->r;
+            out.created = inserted;
         }
-        fn();
+        complete_in_order([done = std::move(done), out]() { done(out); });
+    }
+
+    result<std::vector<room>> load_rooms() override {
+        std::lock_guard lock(mutex_);
+        if (closed_) return closed_error();
+        std::vector<room> out;
+        out.reserve(rooms_.size());
+        for (const auto& rs : rooms_) out.push_back(rs.r);
+        return out;
+    }
+
+    void get_room(std::int64_t room_id, callback<std::optional<room>> done) override {
+        if (!enter()) return done(closed_error());
+        std::optional<room> out;
+        {
+            std::lock_guard lock(mutex_);
+            if (auto* rs = find_room(room_id)) out = rs->r;
+        }
+        done(out);
         leave();
     }
-}
 
-bool memory_message_store::enter() {
-    std::lock_guard lock(mutex_);
-    if (closed_) return false;
-    ++in_flight_;
-    return true;
-}
-
-void memory_message_store::leave() {
-    std::lock_guard lock(mutex_);
-    if (--in_flight_ == 0) idle_.notify_all();
-}
-
-memory_message_store::room_state* memory_message_store::find_room(std::int64_t room_id) {
-    if (room_id < 1 || room_id > static_cast<std::int64_t>(rooms_.size())) return nullptr;
-    return &rooms_[static_cast<std::size_t>(room_id - 1)];
-}
-
-memory_message_store::mark* memory_message_store::mark_of(room_state& rs, std::int64_t user_id, std::string_view role) {
-    if (role == "USER" && user_id == rs.r.customer_id) return &rs.customer;
-    if (role == "SALON" && user_id == rs.r.salon_id) return &rs.salon;
-    return nullptr;
-}
-
-room_summary memory_message_store::summarize(const room_state& rs, const mark* m) {
-    room_summary s;
-    s.r = rs.r;
-    if (!rs.messages.empty()) s.last = rs.messages.back();
-    s.unread = m ? m->unread : 0;
-    s.last_activity_ms = rs.last_activity_ms;
-    return s;
-}
-
-void memory_message_store::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
-                                       callback<created_room> done) {
-    if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
-    created_room out;
-    {
-        std::lock_guard lock(mutex_);
-        auto [it, inserted] = room_by_pair_.try_emplace({customer_id, salon_id}, 0);
-        if (inserted) {
-            room_state rs;
-            rs.r = room{static_cast<std::int64_t>(rooms_.size()) + 1, customer_id, salon_id, now_ms};
-            rs.last_activity_ms = now_ms;
-            it->second = rs.r.room_id;
-            rooms_.push_back(std::move(rs));
-        }
-        out.r = find_room(it->second)->r;
-        out.created = inserted;
-    }
-    complete_in_order([done = std::move(done), out]() { done(out); });
-}
-
-result<std::vector<room>> memory_message_store::load_rooms() {
-    std::lock_guard lock(mutex_);
-    if (closed_) return closed_error();
-    std::vector<room> out;
-    out.reserve(rooms_.size());
-    for (const auto& rs : rooms_) out.push_back(rs.r);
-    return out;
-}
-
-void memory_message_store::get_room(std::int64_t room_id, callback<std::optional<room>> done) {
-    if (!enter()) return done(closed_error());
-    std::optional<room> out;
-    {
-        std::lock_guard lock(mutex_);
-        if (auto* rs = find_room(room_id)) out = rs->r;
-    }
-    done(out);
-    leave();
-}
-
-void memory_message_store::append(new_message m, callback<append_result> done) {
-    if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
-    auto out = [&]() -> result<append_result> {
-        std::lock_guard lock(mutex_);
-        room_state* rs = find_room(m.room_id);
-        if (!rs) return no_room(m.room_id);
-        append_result ar;
-        const bool keyed = !m.client_message_id.empty();
-        if (keyed) {
-            auto it = by_client_key_.find(client_key{m.room_id, m.sender_id, m.sender_role, m.client_message_id});
-            if (it != by_client_key_.end()) {
-                ar.stored = *first_at(rs->messages, it->second);
-                ar.duplicate = true;
-            }
-        }
-        if (!ar.duplicate) {
-            ar.previous_id = rs->messages.empty() ? 0 : rs->messages.back().message_id;
-            message stored{next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
-                           std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
+    void append(new_message m, callback<append_result> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);  // ids and the completion queue in the same order
+        auto out = [&]() -> result<append_result> {
+            std::lock_guard lock(mutex_);
+            room_state* rs = find_room(m.room_id);
+            if (!rs) return no_room(m.room_id);
+            append_result ar;
+            const bool keyed = !m.client_message_id.empty();
             if (keyed) {
-                by_client_key_.emplace(
-                    client_key{stored.room_id, stored.sender_id, stored.sender_role, stored.client_message_id},
-                    stored.message_id);
+                auto it = by_client_key_.find(client_key{m.room_id, m.sender_id, m.sender_role, m.client_message_id});
+                if (it != by_client_key_.end()) {
+                    ar.stored = *first_at(rs->messages, it->second);
+                    ar.duplicate = true;
+                }
             }
-            // The sender's own mark does not count its message; a mark set past this id already covers it.
-            mark* own = mark_of(*rs, stored.sender_id, stored.sender_role);
-            for (mark* mk : {&rs->customer, &rs->salon}) {
-                if (mk != own && mk->last_read < stored.message_id) ++mk->unread;
+            if (!ar.duplicate) {
+                ar.previous_id = rs->messages.empty() ? 0 : rs->messages.back().message_id;
+                message stored{
+                    next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
+                    std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
+                if (keyed) {
+                    by_client_key_.emplace(
+                        client_key{stored.room_id, stored.sender_id, stored.sender_role, stored.client_message_id},
+                        stored.message_id);
+                }
+                // The sender's own mark does not count its message; a mark set past this id already covers it.
+                mark* own = mark_of(*rs, sender_side(rs->r.parties(), stored.sender_id, stored.sender_role));
+                for (mark* mk : {&rs->customer, &rs->salon}) {
+                    if (mk != own && mk->last_read < stored.message_id) ++mk->unread;
+                }
+                rs->last_activity_ms = stored.send_at_ms;
+                rs->messages.push_back(stored);
+                ar.stored = std::move(stored);
             }
-            rs->last_activity_ms = stored.send_at_ms;
-            rs->messages.push_back(stored);
-            ar.stored = std::move(stored);
-        }
-        ar.customer_unread = rs->customer.unread;
-        ar.salon_unread = rs->salon.unread;
-        return ar;
-    }();
-    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
-}
+            ar.customer_unread = rs->customer.unread;
+            ar.salon_unread = rs->salon.unread;
+            return ar;
+        }();
+        complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
 
-void memory_message_store::mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
-                                     std::int64_t last_read_message_id, callback<std::int64_t> done) {
-    if (!enter()) return done(closed_error());
-    std::lock_guard order(write_order_);  // ids and the completion queue in the same order
-    auto out = [&]() -> result<std::int64_t> {
-        std::lock_guard lock(mutex_);
-        room_state* rs = find_room(room_id);
-        if (!rs) return no_room(room_id);
-        mark* mk = mark_of(*rs, user_id, role);
-        if (!mk) return last_read_message_id;
-        if (last_read_message_id > mk->last_read) {
-            mk->last_read = last_read_message_id;
+    void mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role, std::int64_t last_read_message_id,
+                   callback<std::int64_t> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);  // ids and the completion queue in the same order
+        auto out = [&]() -> result<std::int64_t> {
+            std::lock_guard lock(mutex_);
+            room_state* rs = find_room(room_id);
+            if (!rs) return no_room(room_id);
+            mark* mk = mark_of(*rs, domain::participant_in(rs->r.parties(), {role, user_id}));
+            if (!mk) return last_read_message_id;
+            if (last_read_message_id > mk->last_read) {
+                mk->last_read = last_read_message_id;
+                const auto& ms = rs->messages;
+                const std::string_view role_name = domain::role_name(role);
+                mk->unread = std::count_if(first_after(ms, last_read_message_id), ms.end(), [&](const message& m) {
+                    return !(m.sender_id == user_id && m.sender_role == role_name);
+                });
+            }
+            return mk->last_read;
+        }();
+        complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
+
+    void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
+                 callback<page> done) override {
+        if (!enter()) return done(closed_error());
+        auto out = [&]() -> result<page> {
+            std::lock_guard lock(mutex_);
+            room_state* rs = find_room(room_id);
+            if (!rs) return no_room(room_id);
+            const auto n = static_cast<std::ptrdiff_t>(std::max(limit, 1));
             const auto& ms = rs->messages;
-            mk->unread = std::count_if(first_after(ms, last_read_message_id), ms.end(), [&](const message& m) {
-                return !(m.sender_id == user_id && m.sender_role == role);
-            });
-        }
-        return mk->last_read;
-    }();
-    complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
-}
+            // The candidates are the ids strictly between `after` and `before`.
+            auto lo = after ? first_after(ms, *after) : ms.begin();
+            auto hi = before ? first_at(ms, *before) : ms.end();
+            page p;
+            if (lo >= hi) return p;
+            if (after) {  // oldest first
+                auto end = hi - lo > n ? lo + n : hi;
+                p.messages.assign(lo, end);
+                p.has_more = end != hi;
+            } else {  // newest first
+                auto begin = hi - lo > n ? hi - n : lo;
+                p.messages.assign(std::make_reverse_iterator(hi), std::make_reverse_iterator(begin));
+                p.has_more = begin != lo;
+            }
+            return p;
+        }();
+        done(std::move(out));
+        leave();
+    }
 
-void memory_message_store::history(std::int64_t room_id, std::optional<std::int64_t> before,
-                                   std::optional<std::int64_t> after, int limit, callback<page> done) {
-    if (!enter()) return done(closed_error());
-    auto out = [&]() -> result<page> {
-        std::lock_guard lock(mutex_);
-        room_state* rs = find_room(room_id);
-        if (!rs) return no_room(room_id);
-        const auto n = static_cast<std::ptrdiff_t>(std::max(limit, 1));
-        const auto& ms = rs->messages;
-        // The candidates are the ids strictly between `after` and `before`.
-        auto lo = after ? first_after(ms, *after) : ms.begin();
-        auto hi = before ? first_at(ms, *before) : ms.end();
-        page p;
-        if (lo >= hi) return p;
-        if (after) {  // oldest first
-            auto end = hi - lo > n ? lo + n : hi;
-            p.messages.assign(lo, end);
-            p.has_more = end != hi;
-        } else {  // newest first
-            auto begin = hi - lo > n ? hi - n : lo;
-            p.messages.assign(std::make_reverse_iterator(hi), std::make_reverse_iterator(begin));
-            p.has_more = begin != lo;
-        }
-        return p;
-    }();
-    done(std::move(out));
-    leave();
-}
-
-void memory_message_store::rooms_of(std::int64_t user_id, std::string_view role, int limit,
-                                    callback<std::vector<room_summary>> done) {
-    if (!enter()) return done(closed_error());
-    std::vector<room_summary> out;
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& rs : rooms_) {
-            if (role == "ADMIN") {
-                out.push_back(summarize(rs, nullptr));
-            } else if (mark* mk = mark_of(rs, user_id, role)) {
-                out.push_back(summarize(rs, mk));
+    void rooms_of(std::int64_t user_id, domain::role role, int limit,
+                  callback<std::vector<room_summary>> done) override {
+        if (!enter()) return done(closed_error());
+        std::vector<room_summary> out;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& rs : rooms_) {
+                if (domain::reads_every_room(role)) {
+                    out.push_back(summarize(rs, nullptr));
+                } else if (mark* mk = mark_of(rs, domain::participant_in(rs.r.parties(), {role, user_id}))) {
+                    out.push_back(summarize(rs, mk));
+                }
             }
         }
+        // Latest activity first; ties: newest last message, then newest room (as the sqlite store orders).
+        auto key = [](const room_summary& s) {
+            return std::tuple(s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id);
+        };
+        std::sort(out.begin(), out.end(),
+                  [&](const room_summary& a, const room_summary& b) { return key(a) > key(b); });
+        if (out.size() > static_cast<std::size_t>(std::max(limit, 0))) {
+            out.resize(static_cast<std::size_t>(std::max(limit, 0)));
+        }
+        done(std::move(out));
+        leave();
     }
-    // Latest activity first; ties: newest last message, then newest room (as the sqlite store orders).
-    auto key = [](const room_summary& s) {
-        return std::tuple(s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id);
-    };
-    std::sort(out.begin(), out.end(), [&](const room_summary& a, const room_summary& b) { return key(a) > key(b); });
-    if (out.size() > static_cast<std::size_t>(std::max(limit, 0))) {
-        out.resize(static_cast<std::size_t>(std::max(limit, 0)));
-    }
-    done(std::move(out));
-    leave();
-}
 
-void memory_message_store::close() {
-    {
-        std::unique_lock lock(mutex_);
-        closed_ = true;
-        idle_.wait(lock, [this] { return in_flight_ == 0; });  // every write's completion has run
+    // Refuses new work, then waits until every operation already inside the store has completed.
+    // Must not be called from a completion.
+    void close() override {
+        {
+            std::unique_lock lock(mutex_);
+            closed_ = true;
+            idle_.wait(lock, [this] { return in_flight_ == 0; });  // every write's completion has run
+        }
+        {
+            std::lock_guard lock(completions_mutex_);
+            completer_stop_ = true;
+            completions_ready_.notify_one();
+        }
+        if (completer_.joinable()) completer_.join();
     }
-    {
+
+    void ping(callback<unit> done) override { done(unit{}); }
+
+private:
+    // A room's participant that keeps a read mark.
+    struct mark {
+        std::int64_t last_read = 0;  // newest message id read; never moves back
+        std::int64_t unread = 0;     // messages by others with ids above last_read
+    };
+
+    // Everything the store keeps about one room.
+    struct room_state {
+        room r;                             // the room as created
+        std::vector<message> messages;      // oldest first; ids increase
+        mark customer;                      // the customer's (USER) read mark
+        mark salon;                         // the salon's (SALON) read mark
+        std::int64_t last_activity_ms = 0;  // newest message's send time, else creation time
+    };
+
+    // Idempotency key of a message: (room, sender_id, sender_role, client_message_id).
+    using client_key = std::tuple<std::int64_t, std::int64_t, std::string, std::string>;
+
+    // Marks one operation as inside the store; false (and nothing counted) once closed.
+    bool enter() {
+        std::lock_guard lock(mutex_);
+        if (closed_) return false;
+        ++in_flight_;
+        return true;
+    }
+
+    // Ends an operation started by enter(), waking close() when it was the last.
+    void leave() {
+        std::lock_guard lock(mutex_);
+        if (--in_flight_ == 0) idle_.notify_all();
+    }
+
+    // The room with this id, or null. Caller holds mutex_.
+    room_state* find_room(std::int64_t room_id) {
+        if (room_id < 1 || room_id > static_cast<std::int64_t>(rooms_.size())) return nullptr;
+        return &rooms_[static_cast<std::size_t>(room_id - 1)];
+    }
+
+    // The read mark of side `side` of `rs`, or null for none.
+    static mark* mark_of(room_state& rs, domain::participant side) {
+        switch (side) {
+            case domain::participant::customer:
+                return &rs.customer;
+            case domain::participant::salon:
+                return &rs.salon;
+            case domain::participant::none:
+                break;
+        }
+        return nullptr;
+    }
+
+    // The summary of a room as seen by the holder of `m` (null: no mark, unread 0).
+    static room_summary summarize(const room_state& rs, const mark* m) {
+        room_summary s;
+        s.r = rs.r;
+        if (!rs.messages.empty()) s.last = rs.messages.back();
+        s.unread = m ? m->unread : 0;
+        s.last_activity_ms = rs.last_activity_ms;
+        return s;
+    }
+
+    // Queues a write's completion for the completion thread (FIFO = commit order).
+    void complete_in_order(std::function<void()> fn) {
         std::lock_guard lock(completions_mutex_);
-        completer_stop_ = true;
+        completions_.push_back(std::move(fn));
         completions_ready_.notify_one();
     }
-    if (completer_.joinable()) completer_.join();
+
+    // Runs write completions in order until close() stops it.
+    void run_completions() {
+        for (;;) {
+            std::function<void()> fn;
+            {
+                std::unique_lock lock(completions_mutex_);
+                completions_ready_.wait(lock, [this] { return !completions_.empty() || completer_stop_; });
+                if (completions_.empty()) return;  // stopped and drained
+                fn = std::move(completions_.front());
+                completions_.pop_front();
+            }
+            fn();
+            leave();
+        }
+    }
+
+    std::mutex write_order_;                         // held while a write takes its id and queues its completion
+    std::mutex completions_mutex_;                   // guards completions_ and completer_stop_
+    std::condition_variable completions_ready_;      // signalled when a completion is queued or on stop
+    std::deque<std::function<void()>> completions_;  // write completions not run yet, oldest first
+    bool completer_stop_ = false;                    // close(): the completion thread ends once drained
+    std::mutex mutex_;                               // guards every field below
+    std::condition_variable idle_;                   // signalled when in_flight_ drops to zero
+    bool closed_ = false;                            // set by close(); later calls fail with "closed"
+    int in_flight_ = 0;                              // operations between enter() and leave()
+    std::int64_t next_message_id_ = 1;               // the id the next stored message gets
+    std::vector<room_state> rooms_;                  // room id N lives at index N-1
+    std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> room_by_pair_;  // (customer, salon) → room id
+    std::map<client_key, std::int64_t> by_client_key_;                            // idempotency key → message id
+    std::thread completer_;  // runs write completions; started last, joined by close()
+};
+
+}  // namespace
+
+std::unique_ptr<message_store> open_memory_store() {
+    return std::make_unique<memory_message_store>();
 }
 
 }  // namespace bark::store

@@ -15,6 +15,7 @@
 
 #include "bark/core/metrics.hpp"
 #include "bark/core/result.hpp"
+#include "bark/domain/room_access.hpp"
 
 namespace bark::store {
 
@@ -23,13 +24,15 @@ struct room {
     std::int64_t customer_id = 0;    // the customer (role USER)
     std::int64_t salon_id = 0;       // the salon (role SALON)
     std::int64_t created_at_ms = 0;  // UTC milliseconds since the epoch
+
+    domain::room_parties parties() const { return {customer_id, salon_id}; }
 };
 
 struct message {
     std::int64_t message_id = 0;  // global, increasing in commit order
     std::int64_t room_id = 0;
     std::int64_t sender_id = 0;
-    std::string sender_role;  // USER, SALON, ADMIN
+    std::string sender_role;  // USER, SALON, ADMIN (domain::role_name)
     std::string sender_name;
     std::string text;
     std::int64_t send_at_ms = 0;    // server time at acceptance, UTC ms
@@ -45,6 +48,14 @@ struct new_message {
     std::int64_t send_at_ms = 0;
     std::string client_message_id;  // idempotency key per (room, sender); empty: none
 };
+
+// The side of a room whose participants are `parties` that the sender (sender_id, sender_role) of
+// a message is: none for an ADMIN, a non-participant, or a sender_role that names no role.
+inline domain::participant sender_side(const domain::room_parties& parties, std::int64_t sender_id,
+                                       std::string_view sender_role) {
+    const auto role = domain::parse_role(sender_role);
+    return role ? domain::participant_in(parties, {*role, sender_id}) : domain::participant::none;
+}
 
 // Unread, for a participant of a room: messages in the room newer than the participant's read mark
 // that the participant did not send (a message's sender is (sender_id, sender_role)).
@@ -100,7 +111,7 @@ public:
     // Moves the read mark of the room's participant (user_id, role) forward, never back; the result
     // is the mark now stored. A user who is not the room's customer (USER) or salon (SALON) keeps
     // no mark: the result is last_read_message_id, nothing is written.
-    virtual void mark_read(std::int64_t room_id, std::int64_t user_id, std::string_view role,
+    virtual void mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role,
                            std::int64_t last_read_message_id, callback<std::int64_t> done) = 0;
 
     // before: newest first, ids < before. after: oldest first, ids > after. Neither: the newest
@@ -111,7 +122,7 @@ public:
     // The rooms of (user_id, role): USER → rooms where it is the customer, SALON → where it is the
     // salon, ADMIN → every room; latest activity first, at most `limit`, with last message and
     // unread count (0 for ADMIN).
-    virtual void rooms_of(std::int64_t user_id, std::string_view role, int limit,
+    virtual void rooms_of(std::int64_t user_id, domain::role role, int limit,
                           callback<std::vector<room_summary>> done) = 0;
 
     // Waits until every write accepted so far is committed and its completion has run; then

@@ -23,7 +23,7 @@ error bad_url(std::string_view url, std::string_view why) {
 }  // namespace
 
 result<std::unique_ptr<message_store>> open_store(std::string_view url) {
-    if (url == "memory:") return std::unique_ptr<message_store>(std::make_unique<memory_message_store>());
+    if (url == "memory:") return open_memory_store();
 
     if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         auto store = postgres_message_store::open(std::string(url));

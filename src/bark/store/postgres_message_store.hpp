@@ -18,14 +18,9 @@
 
 namespace bark::store {
 
-struct postgres_options {
-    int connect_timeout_s = 5;                // libpq connect_timeout unless the URL sets one
-    std::size_t max_queued_writes = 100'000;  // writes waiting for the writer; beyond: "overloaded"
-    std::size_t max_queued_reads = 100'000;   // reads waiting for the reader; beyond: "overloaded"
+struct postgres_options : queue_limits {
+    int connect_timeout_s = 5;  // libpq connect_timeout unless the URL sets one
 };
-
-class postgres_connection;  // a connection with its cached prepared statements (defined in the .cpp)
-extern template class db_store<postgres_connection>;
 
 class postgres_message_store final : public db_store<postgres_connection> {
 public:
@@ -39,8 +34,7 @@ public:
     static std::string redact(const std::string& url);
 
 private:
-    postgres_message_store(std::unique_ptr<postgres_connection> writer, std::unique_ptr<postgres_connection> reader,
-                           postgres_options options);
+    using db_store::db_store;
 };
 
 }  // namespace bark::store

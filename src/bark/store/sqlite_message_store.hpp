@@ -17,15 +17,10 @@
 
 namespace bark::store {
 
-struct sqlite_options {
-    bool sync_full = false;                   // synchronous=FULL (survives power loss) instead of NORMAL
-    int busy_timeout_ms = 5000;               // how long a connection waits for a lock held by another process
-    std::size_t max_queued_writes = 100'000;  // writes waiting for the writer; beyond: "overloaded"
-    std::size_t max_queued_reads = 100'000;   // reads waiting for the reader; beyond: "overloaded"
+struct sqlite_options : queue_limits {
+    bool sync_full = false;      // synchronous=FULL (survives power loss) instead of NORMAL
+    int busy_timeout_ms = 5000;  // how long a connection waits for a lock held by another process
 };
-
-class sqlite_connection;  // a connection with its cached prepared statements (defined in the .cpp)
-extern template class db_store<sqlite_connection>;
 
 class sqlite_message_store final : public db_store<sqlite_connection> {
 public:
@@ -37,8 +32,7 @@ public:
     static int schema_version();
 
 private:
-    sqlite_message_store(std::unique_ptr<sqlite_connection> writer, std::unique_ptr<sqlite_connection> reader,
-                         sqlite_options options);
+    using db_store::db_store;
 };
 
 }  // namespace bark::store

@@ -23,15 +23,15 @@
 
 #include "bark/core/log.hpp"
 #include "bark/core/result.hpp"
+#include "bark/store/db_store.hpp"
 #include "bark/store/message_store.hpp"
 #include "bark/store/write_op.hpp"
 
 namespace bark::store {
 
 struct store_thread_options {
-    std::size_t max_queued_writes = 100'000;  // writes waiting for the writer; beyond: "overloaded"
-    std::size_t max_queued_reads = 100'000;   // reads waiting for the reader; beyond: "overloaded"
-    std::size_t max_batch_writes = 0;         // writes per transaction at most; 0: all that are queued
+    queue_limits queues;               // from the backend's options
+    std::size_t max_batch_writes = 0;  // writes per transaction at most; 0: all that are queued
     // A batch smaller than gather_writes waits up to gather_wait to grow (0: it never waits).
     std::size_t gather_writes = 1;
     std::chrono::microseconds gather_wait{0};
@@ -130,7 +130,7 @@ private:
         error why;
         {
             std::lock_guard lock(write_mutex_);
-            if (!write_closed_ && write_queue_.size() < options_.max_queued_writes) {
+            if (!write_closed_ && write_queue_.size() < options_.queues.max_queued_writes) {
                 write_queue_.push_back(std::move(o));
                 // The writer waits for the first write, then (gathering) for a full batch.
                 if (write_queue_.size() == 1 || write_queue_.size() == options_.gather_writes) {
@@ -150,7 +150,7 @@ private:
             why = error{"closed", "the message store is closed"};
             return false;
         }
-        if (read_queue_.size() >= options_.max_queued_reads) {
+        if (read_queue_.size() >= options_.queues.max_queued_reads) {
             why = error{"overloaded", "the message store has too many reads queued"};
             return false;
         }

@@ -1,0 +1,339 @@
+// What the SQLite and PostgreSQL stores share: their schema, written once with each dialect's
+// column types; the statements both dialects run alike; the reading of rows into rooms, messages
+// and summaries; and the queries that are the same on both, as templates over a backend's
+// statement class. A backend keeps only what its dialect does its own way: connections,
+// transactions, and inserting rooms and messages.
+//
+// Shared statements number their parameters $1, $2, ... in the order they first appear: PostgreSQL
+// reads $N as the N-th parameter, SQLite as a named parameter numbered in order of appearance, so
+// binding in order binds both alike. A backend's `Query` is one use of a prepared statement:
+//   Query(Connection&, const char* sql)  `sql` a literal: statements are cached by its address
+//   bind(std::int64_t), bind(std::string_view), bind_null()  the next parameter
+//   next()   runs the statement if it has not run, then steps to the next row: true when one is
+//            ready, false when none is left or the statement failed
+//   run()    runs the statement to its end; false when it failed
+//   failed(), err()  whether it failed, and the first failure
+//   i64(col), text(col), is_null(col)  columns of the current row (NULL text reads as empty)
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bark/domain/room_access.hpp"
+#include "bark/store/db_store.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::store::sql {
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------------
+
+// Version 1 of the schema (migration step 1) in a dialect: ID is the column type of ids and
+// times, ROOM_KEY and MESSAGE_KEY declare the generated keys rooms.room_id and messages.message_id,
+// MARKS_END ends the read_marks table. rooms.last_message_id (0: none) and rooms.last_activity_ms
+// are maintained on append so room lists need no aggregate; read_marks.unread is maintained on
+// append and on mark_read so unread counts need no count over the room's messages on the hot
+// path. No index covers the activity columns: an append would then rewrite index pages too (each
+// page written to SQLite's WAL costs), while a user's rooms are found by customer_id or salon_id
+// and sorted in memory. Released text: never edit it, add a step.
+// clang-format off
+#define BARK_SQL_SCHEMA_V1(ID, ROOM_KEY, MESSAGE_KEY, MARKS_END)                              \
+    "\n"                                                                                      \
+    "CREATE TABLE rooms(\n"                                                                   \
+    "    room_id " ROOM_KEY ",\n"                                                             \
+    "    customer_id " ID " NOT NULL,\n"                                                      \
+    "    salon_id " ID " NOT NULL,\n"                                                         \
+    "    created_at_ms " ID " NOT NULL,\n"                                                    \
+    "    last_message_id " ID " NOT NULL DEFAULT 0,\n"                                        \
+    "    last_activity_ms " ID " NOT NULL,\n"                                                 \
+    "    UNIQUE(customer_id, salon_id));\n"                                                   \
+    "CREATE INDEX rooms_by_salon ON rooms(salon_id);\n"                                       \
+    "CREATE TABLE messages(\n"                                                                \
+    "    message_id " MESSAGE_KEY ",\n"                                                       \
+    "    room_id " ID " NOT NULL REFERENCES rooms(room_id),\n"                                \
+    "    sender_id " ID " NOT NULL,\n"                                                        \
+    "    sender_role TEXT NOT NULL,\n"                                                        \
+    "    sender_name TEXT NOT NULL,\n"                                                        \
+    "    text TEXT NOT NULL,\n"                                                               \
+    "    send_at_ms " ID " NOT NULL,\n"                                                       \
+    "    client_message_id TEXT);\n"                                                          \
+    "CREATE UNIQUE INDEX messages_by_client_id ON messages(room_id, sender_id, sender_role, " \
+    "client_message_id)\n"                                                                    \
+    "    WHERE client_message_id IS NOT NULL;\n"                                              \
+    "CREATE INDEX messages_by_room ON messages(room_id, message_id);\n"                       \
+    "CREATE TABLE read_marks(\n"                                                              \
+    "    room_id " ID " NOT NULL REFERENCES rooms(room_id),\n"                                \
+    "    participant TEXT NOT NULL CHECK(participant IN ('customer', 'salon')),\n"            \
+    "    last_read_message_id " ID " NOT NULL DEFAULT 0,\n"                                   \
+    "    unread " ID " NOT NULL DEFAULT 0,\n"                                                 \
+    "    PRIMARY KEY(room_id, participant))" MARKS_END "\n"
+// clang-format on
+
+// Runs the migration steps after `version` (the database's schema version) in order; step i takes
+// version i to i+1. The caller holds the transaction and records the new version.
+template <class Connection>
+std::optional<error> migrate_from(Connection& c, std::span<const char* const> steps, std::int64_t version) {
+    const auto known = static_cast<std::int64_t>(steps.size());
+    if (version > known) {
+        return error{"storage", "database schema version " + std::to_string(version) +
+                                    " is newer than this build knows (" + std::to_string(known) + ")"};
+    }
+    for (auto i = version; i < known; ++i) {
+        if (auto e = c.exec(steps[static_cast<std::size_t>(i)])) {
+            return error{e->code, "migration " + std::to_string(i + 1) + ": " + e->message};
+        }
+    }
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------------------------
+
+#define BARK_SQL_ROOM_COLUMNS "room_id, customer_id, salon_id, created_at_ms"
+#define BARK_SQL_MESSAGE_COLUMNS \
+    "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id"
+
+// Reads a room from columns first..first+3 (in BARK_SQL_ROOM_COLUMNS order).
+template <class Query>
+room read_room(const Query& q, int first = 0) {
+    return room{q.i64(first), q.i64(first + 1), q.i64(first + 2), q.i64(first + 3)};
+}
+
+// Reads a message from columns first..first+7 (in BARK_SQL_MESSAGE_COLUMNS order).
+template <class Query>
+message read_message(const Query& q, int first = 0) {
+    message m;
+    m.message_id = q.i64(first);
+    m.room_id = q.i64(first + 1);
+    m.sender_id = q.i64(first + 2);
+    m.sender_role = q.text(first + 3);
+    m.sender_name = q.text(first + 4);
+    m.text = q.text(first + 5);
+    m.send_at_ms = q.i64(first + 6);
+    m.client_message_id = q.text(first + 7);  // NULL reads as empty
+    return m;
+}
+
+// Binds `text`, or NULL when it is empty (a message without a client_message_id).
+template <class Query>
+Query& bind_or_null(Query& q, std::string_view text) {
+    return text.empty() ? q.bind_null() : q.bind(text);
+}
+
+// read_marks.participant of a side of a room ('customer' or 'salon'); empty for none.
+inline std::string_view participant_name(domain::participant side) {
+    switch (side) {
+        case domain::participant::customer:
+            return "customer";
+        case domain::participant::salon:
+            return "salon";
+        case domain::participant::none:
+            break;
+    }
+    return {};
+}
+
+// Records the unread count of the read mark of `participant` in `ar`.
+inline void set_unread(append_result& ar, std::string_view participant, std::int64_t unread) {
+    (participant == participant_name(domain::participant::customer) ? ar.customer_unread : ar.salon_unread) = unread;
+}
+
+inline error no_room(std::int64_t room_id) {
+    return error{"not-found", "no room " + std::to_string(room_id)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------
+
+// The participants of room `room_id`; nullopt when there is no such room.
+template <class Query, class Connection>
+result<std::optional<domain::room_parties>> parties_of(Connection& c, std::int64_t room_id) {
+    Query q(c, "SELECT customer_id, salon_id FROM rooms WHERE room_id = $1");
+    q.bind(room_id);
+    if (q.next()) return std::optional(domain::room_parties{q.i64(0), q.i64(1)});
+    if (q.failed()) return q.err();
+    return std::optional<domain::room_parties>{};
+}
+
+// The room of (customer_id, salon_id) when it exists; otherwise the room `insert` makes (the
+// backend's insertion of a room and its two read marks, answering the new room's id).
+template <class Query, class Connection, class Insert>
+result<created_room> create_room(Connection& c, std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
+                                 Insert insert) {
+    {
+        Query q(c, "SELECT room_id, created_at_ms FROM rooms WHERE customer_id = $1 AND salon_id = $2");
+        q.bind(customer_id).bind(salon_id);
+        if (q.next()) return created_room{room{q.i64(0), customer_id, salon_id, q.i64(1)}, false};
+        if (q.failed()) return q.err();
+    }
+    const result<std::int64_t> room_id = insert(c, customer_id, salon_id, now_ms);
+    if (!room_id) return room_id.err();
+    return created_room{room{room_id.value(), customer_id, salon_id, now_ms}, true};
+}
+
+// The start of appending `m`: when m repeats a stored message (same room, sender and
+// client_message_id), that message, marked duplicate; otherwise an empty result for the backend
+// to fill as it inserts m.
+template <class Query, class Connection>
+result<append_result> begin_append(Connection& c, const new_message& m) {
+    append_result ar;
+    if (m.client_message_id.empty()) return ar;
+    Query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS
+               " FROM messages WHERE room_id = $1 AND sender_id = $2 "
+               "AND sender_role = $3 AND client_message_id = $4");
+    q.bind(m.room_id).bind(m.sender_id).bind(m.sender_role).bind(m.client_message_id);
+    if (q.next()) {
+        ar.stored = read_message(q);
+        ar.duplicate = true;
+    }
+    if (q.failed()) return q.err();
+    return ar;
+}
+
+// Moves the read mark of (user_id, role) in room `room_id` forward to `last_read`, recounting its
+// unread messages; never back. The result is the mark now stored (last_read itself for a user
+// that is neither side of the room: it keeps no mark).
+template <class Query, class Connection>
+result<std::int64_t> mark_read(Connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
+                               std::int64_t last_read) {
+    const auto parties = parties_of<Query>(c, room_id);
+    if (!parties) return parties.err();
+    if (!parties.value()) return no_room(room_id);
+    const std::string_view who = participant_name(domain::participant_in(*parties.value(), {role, user_id}));
+    if (who.empty()) return last_read;
+    {
+        // Moves forward only: no row updated means the stored mark is already at or past it.
+        Query q(c,
+                "UPDATE read_marks SET last_read_message_id = $1, unread = (SELECT count(*) FROM messages "
+                "WHERE room_id = $2 AND message_id > $1 AND NOT (sender_id = $3 AND sender_role = $4)) "
+                "WHERE room_id = $2 AND participant = $5 AND last_read_message_id < $1 "
+                "RETURNING last_read_message_id");
+        q.bind(last_read).bind(room_id).bind(user_id).bind(domain::role_name(role)).bind(who);
+        if (q.next()) return q.i64(0);
+        if (q.failed()) return q.err();
+    }
+    Query q(c, "SELECT last_read_message_id FROM read_marks WHERE room_id = $1 AND participant = $2");
+    q.bind(room_id).bind(who);
+    if (q.next()) return q.i64(0);
+    if (q.failed()) return q.err();
+    return std::int64_t{0};
+}
+
+template <class Query, class Connection>
+result<std::vector<room>> load_rooms(Connection& c) {
+    Query q(c, "SELECT " BARK_SQL_ROOM_COLUMNS " FROM rooms ORDER BY room_id");
+    std::vector<room> out;
+    while (q.next()) out.push_back(read_room(q));
+    if (q.failed()) return q.err();
+    return out;
+}
+
+template <class Query, class Connection>
+result<std::optional<room>> get_room(Connection& c, std::int64_t room_id) {
+    Query q(c, "SELECT " BARK_SQL_ROOM_COLUMNS " FROM rooms WHERE room_id = $1");
+    q.bind(room_id);
+    if (q.next()) return std::optional(read_room(q));
+    if (q.failed()) return q.err();
+    return std::optional<room>{};
+}
+
+template <class Query, class Connection>
+result<page> history(Connection& c, std::int64_t room_id, std::optional<std::int64_t> before,
+                     std::optional<std::int64_t> after, int limit) {
+    // The candidates are the ids strictly between `after` and `before`; one extra row says has_more.
+    const std::int64_t n = std::max(limit, 1);
+    Query q(c, after ? "SELECT " BARK_SQL_MESSAGE_COLUMNS
+                       " FROM messages WHERE room_id = $1 AND message_id > $2 "
+                       "AND message_id < $3 ORDER BY message_id ASC LIMIT $4"
+                     : "SELECT " BARK_SQL_MESSAGE_COLUMNS
+                       " FROM messages WHERE room_id = $1 AND message_id > $2 "
+                       "AND message_id < $3 ORDER BY message_id DESC LIMIT $4");
+    q.bind(room_id)
+        .bind(after.value_or(std::numeric_limits<std::int64_t>::min()))
+        .bind(before.value_or(std::numeric_limits<std::int64_t>::max()))
+        .bind(n + 1);
+    page p;
+    while (q.next()) p.messages.push_back(read_message(q));
+    if (q.failed()) return q.err();
+    if (static_cast<std::int64_t>(p.messages.size()) > n) {
+        p.messages.pop_back();
+        p.has_more = true;
+    }
+    if (p.messages.empty()) {  // no rows: an empty page of a room, or no room at all
+        const auto parties = parties_of<Query>(c, room_id);
+        if (!parties) return parties.err();
+        if (!parties.value()) return no_room(room_id);
+    }
+    return p;
+}
+
+template <class Query, class Connection>
+result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, domain::role role, int limit) {
+    // Latest activity first; ties: newest last message, then newest room (as the memory store
+    // orders). Every room: $1 is the limit. A participant's rooms: $1 its side's read mark, $2 its
+    // id, $3 the limit.
+#define BARK_SQL_SUMMARY(UNREAD)                                                                   \
+    "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD    \
+    ", m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
+    "m.client_message_id FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
+#define BARK_SQL_SUMMARY_MARK                  \
+    BARK_SQL_SUMMARY("COALESCE(rm.unread, 0)") \
+    "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = $1 "
+#define BARK_SQL_SUMMARY_ORDER " ORDER BY r.last_activity_ms DESC, r.last_message_id DESC, r.room_id DESC LIMIT "
+    const bool every_room = domain::reads_every_room(role);
+    const domain::participant side = domain::side_of(role);
+    Query q(c, every_room ? BARK_SQL_SUMMARY("0") BARK_SQL_SUMMARY_ORDER "$1"
+               : side == domain::participant::customer
+                   ? BARK_SQL_SUMMARY_MARK "WHERE r.customer_id = $2" BARK_SQL_SUMMARY_ORDER "$3"
+                   : BARK_SQL_SUMMARY_MARK "WHERE r.salon_id = $2" BARK_SQL_SUMMARY_ORDER "$3");
+#undef BARK_SQL_SUMMARY
+#undef BARK_SQL_SUMMARY_MARK
+#undef BARK_SQL_SUMMARY_ORDER
+    if (!every_room) q.bind(participant_name(side)).bind(user_id);
+    q.bind(std::int64_t{std::max(limit, 0)});
+    std::vector<room_summary> out;
+    while (q.next()) {
+        room_summary s;
+        s.r = read_room(q);
+        s.last_activity_ms = q.i64(4);
+        s.unread = q.i64(5);
+        if (!q.is_null(6)) s.last = read_message(q, 6);
+        out.push_back(std::move(s));
+    }
+    if (q.failed()) return q.err();
+    return out;
+}
+
+template <class Query, class Connection>
+result<unit> ping(Connection& c) {
+    Query q(c, "SELECT 1");
+    if (q.next()) return unit{};
+    return q.failed() ? q.err() : error{"storage", "SELECT 1 returned no row"};
+}
+
+// A backend's queries: its own create_room and append, and the shared others.
+template <class Query, class Connection>
+store_queries<Connection> queries(decltype(store_queries<Connection>::create_room) create_room,
+                                  decltype(store_queries<Connection>::append) append) {
+    return {create_room,
+            append,
+            mark_read<Query, Connection>,
+            load_rooms<Query, Connection>,
+            get_room<Query, Connection>,
+            history<Query, Connection>,
+            rooms_of<Query, Connection>,
+            ping<Query, Connection>};
+}
+
+}  // namespace bark::store::sql
