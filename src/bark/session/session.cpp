@@ -39,6 +39,15 @@ bool is_reserved_header(std::string_view name) {
     return std::find(std::begin(reserved), std::end(reserved), name) != std::end(reserved);
 }
 
+// What a frame held while a SUBSCRIBE waits for its permission counts against the limit.
+std::size_t held_size(const frame& f) {
+    std::size_t n = f.body.size() + 16;
+    for (const auto& h : f.headers) {
+        n += h.name.size() + h.value.size() + 2;
+    }
+    return n;
+}
+
 // What CONNECT presents to authentication, beside the opening request's headers.
 auth::credentials credentials_of(const frame& connect, const auth::upgrade_credentials& upgrade) {
     auth::credentials c;
@@ -202,6 +211,7 @@ void stomp_session::on_closed() {
     transactions_.clear();
     permission_.reset();
     held_frames_.clear();
+    held_bytes_ = 0;
 }
 
 bool stomp_session::on_frame(frame&& f) {
@@ -210,10 +220,7 @@ bool stomp_session::on_frame(frame&& f) {
     }
     if (permission_) {
         // Frames keep their order: those after a SUBSCRIBE wait for its permission.
-        held_bytes_ += f.body.size() + 64;
-        for (const auto& h : f.headers) {
-            held_bytes_ += h.name.size() + h.value.size();
-        }
+        held_bytes_ += held_size(f);
         if (held_bytes_ > options_.limits.max_held_frame_bytes) {
             return fail("too-many-frames", "too many frames sent while a subscription waits for its permission", &f);
         }
@@ -237,16 +244,17 @@ void stomp_session::on_permission(std::uint64_t ticket, bool allowed) {
     permitted_ = true;
     const bool go_on = handle_subscribe(subscribe);
     permitted_ = false;
-    held_bytes_ = 0;
     while (go_on && !permission_ && !held_frames_.empty() && state_ == state::connected) {
         frame f = std::move(held_frames_.front());
         held_frames_.pop_front();
+        held_bytes_ -= held_size(f);
         if (!handle(f)) {
             break;
         }
     }
     if (state_ != state::connected) {
         held_frames_.clear();
+        held_bytes_ = 0;
     }
 }
 
