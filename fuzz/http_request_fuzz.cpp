@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ec || !parser.is_done()) return 0;
     const auto& req = parser.get();
     check(req.body().size() <= bark::net::max_request_body_bytes);
+
+    // Framing: accepted only for no Transfer-Encoding, or `chunked` alone without Content-Length.
+    std::optional<std::string> te;
+    const auto [te_first, te_last] = req.equal_range(http::field::transfer_encoding);
+    for (auto it = te_first; it != te_last; ++it) {
+        te = te ? *te + "," + std::string(it->value()) : std::string(it->value());
+    }
+    const bool has_length = req.count(http::field::content_length) != 0;
+    if (bark::net::framing_acceptable(te, has_length) && te) {
+        check(!has_length);
+        std::string lower;
+        for (const char c : *te) {
+            if (c != ' ' && c != '\t') lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+        }
+        check(lower == "chunked");
+    }
 
     const std::string sub = bark::net::choose_subprotocol(field(req, http::field::sec_websocket_protocol));
     check(sub.empty() || sub == "v10.stomp" || sub == "v11.stomp" || sub == "v12.stomp");

@@ -84,6 +84,73 @@ test('http', async (t) => {
     }
   });
 
+  // Request smuggling (RFC 9112 §6.1, §6.3): a body framing a proxy may read otherwise gets one 400
+  // and a close; the request hidden behind it is never served.
+  await t.test(
+      'Transfer-Encoding not ending in chunked, or with Content-Length: 400, close, nothing more served', async () => {
+          const host = `Host: 127.0.0.1:${bark.port}\r\n`;
+          const smuggled = `GET /healthz HTTP/1.1\r\n${host}\r\n`;
+          const variants = [
+              ['Transfer-Encoding: identity\r\n', ''],
+              ['Transfer-Encoding: gzip\r\n', ''],
+              ['Transfer-Encoding: chunked, gzip\r\n', ''],
+              ['Transfer-Encoding: xchunked\r\n', ''],
+              ['Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n', ''],
+              ['Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', '0\r\n\r\n'],
+              ['Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'],
+          ];
+          for (const [fields, body] of variants) {
+              const sock = net.connect(bark.port, '127.0.0.1');
+              let data = '';
+              sock.on('data', (c) => {
+                  data += c.toString('latin1');
+              });
+              sock.on('error', () => {});
+              await withTimeout(
+                  new Promise((r, j) => {
+                      sock.once('connect', r);
+                      sock.once('error', j);
+                  }),
+                  3000, 'connect');
+              sock.write(`POST /api/publish HTTP/1.1\r\n${host}${fields}\r\n${body}${smuggled}`);
+              await withTimeout(
+                  new Promise((r) => sock.once('close', r)), 3000, `close after ${JSON.stringify(fields)}`)
+                  .finally(() => sock.destroy());
+              assert.match(data, /^HTTP\/1\.1 400 /, `${JSON.stringify(fields)}: ${data}`);
+              assert.equal(
+                  (data.match(/HTTP\/1\.1 /g) || []).length, 1,
+                  `one answer only for ${JSON.stringify(fields)}: ${data}`);
+          }
+          // chunked alone (any case) is still one request, and the connection goes on.
+          const sock = net.connect(bark.port, '127.0.0.1');
+          let data = '';
+          sock.on('data', (c) => {
+              data += c.toString('latin1');
+          });
+          sock.on('error', () => {});
+          await withTimeout(
+              new Promise((r, j) => {
+                  sock.once('connect', r);
+                  sock.once('error', j);
+              }),
+              3000, 'connect');
+          sock.write(`POST /api/publish HTTP/1.1\r\n${host}Transfer-Encoding: Chunked\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n${
+              smuggled}`);
+          await withTimeout(
+              new Promise((r) => {
+                  const iv = setInterval(() => {
+                      if (/\r\n\r\nok/.test(data)) {
+                          clearInterval(iv);
+                          r();
+                      }
+                  }, 5);
+              }),
+              3000, 'two answers')
+              .finally(() => sock.destroy());
+          assert.match(data, /^HTTP\/1\.1 401 /, data);
+          assert.match(data, /HTTP\/1\.1 200 OK/, data);
+      });
+
   await t.test('an idle HTTP connection (no request) is closed after --http-idle-timeout', async () => {
     const sock = net.connect(bark.port, '127.0.0.1');
     const t0 = Date.now();

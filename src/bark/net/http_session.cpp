@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "bark/core/log.hpp"
+#include "bark/net/request_rules.hpp"
 #include "bark/net/sockjs_http.hpp"
 #include "bark/net/ws_session.hpp"
 
@@ -58,6 +59,20 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
         } else {
             respond(error_answer(400, "bad-request", ec.message()));
         }
+        return;
+    }
+    const auto& parsed = parser_->get();
+    std::optional<std::string> transfer_encoding;
+    const auto [first, last] = parsed.equal_range(http::field::transfer_encoding);
+    for (auto it = first; it != last; ++it) {
+        const std::string value(it->value());
+        transfer_encoding = transfer_encoding ? *transfer_encoding + "," + value : value;
+    }
+    if (!framing_acceptable(transfer_encoding, parsed.count(http::field::content_length) != 0)) {
+        // Whatever follows on this connection is not read: it could be a smuggled request.
+        request_version_ = 11;
+        request_keep_alive_ = false;
+        respond(error_answer(400, "bad-request", "Transfer-Encoding must be chunked alone, without Content-Length"));
         return;
     }
     serve(parser_->release());

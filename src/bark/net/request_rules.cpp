@@ -28,6 +28,27 @@ std::string choose_subprotocol(std::string_view offer) {
     return "";
 }
 
+bool framing_acceptable(const std::optional<std::string>& transfer_encoding, bool has_content_length) {
+    if (!transfer_encoding) {
+        return true;
+    }
+    if (has_content_length) {
+        return false;
+    }
+    const std::string_view coding = trim(*transfer_encoding);
+    constexpr std::string_view chunked = "chunked";
+    if (coding.size() != chunked.size()) {
+        return false;  // another coding, several codings, or an empty value
+    }
+    for (std::size_t i = 0; i < coding.size(); ++i) {
+        const char c = coding[i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != chunked[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed) {
     if (origin.empty()) {
         return true;  // not a browser: Origin protects browsers from cross-site pages

@@ -1,8 +1,9 @@
-// What bark checks in an HTTP request before serving or upgrading it: the size limits, the STOMP
-// subprotocol offered, and the Origin. IO-free (fuzzed with the request parser).
+// What bark checks in an HTTP request before serving or upgrading it: the size limits, how its
+// body is framed, the STOMP subprotocol offered, and the Origin. IO-free (fuzzed with the request parser).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,13 @@ inline constexpr std::uint64_t max_request_body_bytes = std::uint64_t{1} << 20; 
 // The subprotocol to answer with for a Sec-WebSocket-Protocol offer: the highest STOMP version
 // offered, or "" when none is.
 std::string choose_subprotocol(std::string_view offer);
+
+// Whether a request's framing is unambiguous (RFC 9112 §6.1, §6.3). `transfer_encoding` is every
+// Transfer-Encoding field value joined with ','; nullopt when the request has none. bark accepts
+// exactly one coding, `chunked` (any case), and never together with Content-Length: anything else
+// could be read one way here and another way by a proxy in front (request smuggling), so it is
+// refused with 400 and the connection closed.
+bool framing_acceptable(const std::optional<std::string>& transfer_encoding, bool has_content_length);
 
 // Whether a request with this Origin (empty: none sent) and Host may proceed.
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed);
