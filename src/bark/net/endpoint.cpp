@@ -11,8 +11,7 @@ class stomp_endpoint final : public endpoint {
 public:
     stomp_endpoint(shared_state& state, endpoint_context ctx)
         : session_(std::to_string(state.next_session.fetch_add(1, std::memory_order_relaxed)), state.session_options,
-                   state.services, ctx.transport, state.broker.port(ctx.loop), std::move(ctx.credentials),
-                   ctx.subprotocol) {}
+                   state.services, ctx.transport, state.broker.port(ctx.loop), std::move(ctx.credentials)) {}
 
     void on_data(std::string_view bytes) override { session_.on_data(bytes); }
     void on_timer(session::clock::time_point now) override { session_.on_timer(now); }

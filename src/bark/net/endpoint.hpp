@@ -31,7 +31,6 @@ struct endpoint_context {
     session::transport& transport;
     std::size_t loop;                           // the loop the endpoint lives on
     auth::upgrade_credentials credentials;      // from the request that opened the connection
-    std::optional<stomp::version> subprotocol;  // a `vXX.stomp` WebSocket subprotocol, if any
 };
 
 using endpoint_factory = std::function<std::unique_ptr<endpoint>(shared_state&, endpoint_context)>;

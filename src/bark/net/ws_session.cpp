@@ -22,12 +22,6 @@ bool is_quiet(const beast::error_code& ec) {
            ec == asio::error::connection_reset || ec == beast::error::timeout;
 }
 
-std::optional<stomp::version> version_of(std::string_view subprotocol) {
-    if (subprotocol == "v12.stomp") return stomp::version::v1_2;
-    if (subprotocol == "v11.stomp") return stomp::version::v1_1;
-    if (subprotocol == "v10.stomp") return stomp::version::v1_0;
-    return std::nullopt;
-}
 }  // namespace
 
 ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
@@ -57,7 +51,6 @@ void ws_session::go_away() {
 }
 
 void ws_session::run(const http_request& req, std::string subprotocol) {
-    subprotocol_ = version_of(subprotocol);
     credentials_ = credentials_of(req);
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);   // also bounds the close handshake
@@ -84,7 +77,7 @@ void ws_session::on_accept(beast::error_code ec) {
         flush_posted_ = true;  // the `o` frame goes first
         asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
     }
-    endpoint_ = make_endpoint_(state_, endpoint_context{*this, loop_, std::move(credentials_), subprotocol_});
+    endpoint_ = make_endpoint_(state_, endpoint_context{*this, loop_, std::move(credentials_)});
     if (loop_ < state_.live_ws.size()) {
         state_.live_ws[loop_].insert(this);
         state_.live_ws_count.fetch_add(1, std::memory_order_relaxed);

@@ -71,7 +71,6 @@ private:
     bool sockjs_ = false;                                    // SockJS framing
     bool sockjs_opened_ = false;                             // the `o` frame went out
     bool sockjs_close_sent_ = false;                         // the `c` frame went out
-    std::optional<stomp::version> subprotocol_;              // version fixed by the subprotocol, if any
     auth::upgrade_credentials credentials_;                  // from the upgrade request, for CONNECT
     std::string queued_;                                     // encoded frames waiting for the next write
     std::string writing_buffer_;                             // frames being written now
