@@ -7,6 +7,7 @@
 
 #include "bark/domain/role.hpp"
 #include "bark/domain/room_access.hpp"
+#include "bark/domain/user_destination.hpp"
 
 namespace {
 
@@ -74,6 +75,15 @@ TEST(room_access, an_admin_reads_every_room_without_a_side) {
         EXPECT_TRUE(may_read(room, {role::admin, id})) << id;
         EXPECT_EQ(participant_in(room, {role::admin, id}), participant::none) << id;
     }
+}
+
+TEST(user_destination, a_user_is_its_role_and_id_together) {
+    using bark::domain::user_queue_root;
+    EXPECT_EQ(user_queue_root({role::user, 2}), "/user/USER-2");
+    EXPECT_EQ(user_queue_root({role::salon, 2}), "/user/SALON-2");
+    EXPECT_NE(user_queue_root({role::user, 2}), user_queue_root({role::salon, 2}));
+    EXPECT_NE(user_queue_root({role::admin, 2}), user_queue_root({role::user, 2}));
+    EXPECT_NE(user_queue_root({role::user, 2}), user_queue_root({role::user, 3}));
 }
 
 }  // namespace

@@ -168,7 +168,15 @@ result<publish_request> parse_publish(std::string_view body) {
     if (obj->at_key("payload").get(payload) != simdjson::SUCCESS) {
         return bad_json("payload is required");
     }
-    return publish_request{std::string(dest), simdjson::minify(payload)};
+    std::optional<domain::role> role;
+    simdjson::dom::element role_field;
+    if (obj->at_key("role").get(role_field) == simdjson::SUCCESS) {
+        std::string_view name;
+        if (role_field.get_string().get(name) != simdjson::SUCCESS || !(role = domain::parse_role(name))) {
+            return bad_json("role must be USER, SALON or ADMIN");
+        }
+    }
+    return publish_request{std::string(dest), simdjson::minify(payload), role};
 }
 
 std::string iso_time(std::int64_t ms) {

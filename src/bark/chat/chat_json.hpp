@@ -14,7 +14,7 @@
 
 namespace bark::chat {
 
-inline constexpr std::size_t max_text_chars = 4000;           // Unicode code points
+inline constexpr std::size_t max_text_chars = 4000;  // Unicode code points
 inline constexpr std::size_t max_client_message_id_chars = 64;
 inline constexpr std::size_t preview_chars = 100;
 
@@ -48,10 +48,12 @@ struct login_request {
 };
 result<login_request> parse_login(std::string_view body);
 
-// POST /api/publish: {"destination":"...","payload":<any JSON>}; payload kept as its JSON text.
+// POST /api/publish: {"destination":"...","role":"USER|SALON|ADMIN","payload":<any JSON>};
+// payload kept as its JSON text. `role` names whose queue a /user/{userId}/queue/... is.
 struct publish_request {
     std::string destination;
     std::string payload_json;
+    std::optional<domain::role> role;
 };
 result<publish_request> parse_publish(std::string_view body);
 

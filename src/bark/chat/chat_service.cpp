@@ -9,6 +9,7 @@
 #include "bark/broker/destination.hpp"
 #include "bark/chat/chat_json.hpp"
 #include "bark/domain/room_access.hpp"
+#include "bark/domain/user_destination.hpp"
 
 namespace bark::chat {
 namespace {
@@ -171,10 +172,10 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
             const store::message& stored = res->stored;
             broadcast(stored, res->previous_id);
             if (sender_side != domain::participant::customer) {
-                notify(stored, r.customer_id, res->customer_unread);
+                notify(stored, {domain::role::user, r.customer_id}, res->customer_unread);
             }
             if (sender_side != domain::participant::salon) {
-                notify(stored, r.salon_id, res->salon_unread);
+                notify(stored, {domain::role::salon, r.salon_id}, res->salon_unread);
             }
         }
         reply(std::nullopt);
@@ -193,25 +194,21 @@ void chat_service::broadcast(const store::message& m, std::int64_t previous_id) 
     publish(room_topic(m.room_id), message_json(m), meta);
 }
 
-void chat_service::notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const {
+void chat_service::notify(const store::message& m, const domain::user& to, std::int64_t unread) const {
     json_writer w;
+    // clang-format off
     w.begin_object()
-        .key("type")
-        .value("message")
-        .key("roomId")
-        .value(m.room_id)
-        .key("messageId")
-        .value(m.message_id)
-        .key("senderId")
-        .value(m.sender_id)
-        .key("preview")
-        .value(first_chars(m.text, preview_chars))
-        .key("unreadCount")
-        .value(unread)
+        .key("type").value("message")
+        .key("roomId").value(m.room_id)
+        .key("messageId").value(m.message_id)
+        .key("senderId").value(m.sender_id)
+        .key("preview").value(first_chars(m.text, preview_chars))
+        .key("unreadCount").value(unread)
         .end_object();
+    // clang-format on
     broker::message_meta meta;
     meta.header_destination = "/user/queue/notifications";
-    publish("/user/" + std::to_string(user_id) + "/queue/notifications", w.str(), meta);
+    publish(domain::user_queue_root(to) + "/queue/notifications", w.str(), meta);
 }
 
 void chat_service::on_read(broker::pub_request&& req) const {
@@ -241,14 +238,13 @@ void chat_service::store_read(broker::pub_request&& req, const store::room& room
 
 void chat_service::publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const {
     json_writer w;
+    // clang-format off
     w.begin_object()
-        .key("roomId")
-        .value(room_id)
-        .key("userId")
-        .value(user_id)
-        .key("lastReadMessageId")
-        .value(last_read_id)
+        .key("roomId").value(room_id)
+        .key("userId").value(user_id)
+        .key("lastReadMessageId").value(last_read_id)
         .end_object();
+    // clang-format on
     publish(room_topic(room_id) + "/read", w.str());
 }
 
@@ -260,41 +256,47 @@ void chat_service::on_typing(broker::pub_request&& req) const {
     }
     with_room(std::move(req), [this, typing = typing.value()](broker::pub_request&& r, const store::room& room) {
         json_writer w;
+        // clang-format off
         w.begin_object()
-            .key("roomId")
-            .value(room.room_id)
-            .key("userId")
-            .value(r.sender.who.user_id)
-            .key("typing")
-            .value(typing)
+            .key("roomId").value(room.room_id)
+            .key("userId").value(r.sender.who.user_id)
+            .key("typing").value(typing)
             .end_object();
+        // clang-format on
         publish(room_topic(room.room_id) + "/typing", w.str());
         r.reply(std::nullopt);
     });
 }
 
-bool chat_service::publish_json(std::string_view destination, std::string_view json) const {
+result<unit> chat_service::publish_json(std::string_view destination, std::optional<domain::role> role,
+                                        std::string_view json) const {
+    const error invalid{"invalid-destination", "destination must be /sub/... or /user/{userId}/queue/..."};
     if (!broker::is_valid_destination(destination) || broker::is_pattern(destination)) {
-        return false;
+        return invalid;
     }
     broker::message_meta meta;
+    std::string routed(destination);
     if (broker::under(destination, "/user")) {
         if (destination.size() <= 6) {
-            return false;
+            return invalid;
         }
         // /user/{userId}/queue/... is shown to the user as /user/queue/...
         const auto rest = destination.substr(6);
         const auto slash = rest.find('/');
-        if (slash == std::string_view::npos || !parse_id(rest.substr(0, slash)) ||
-            !broker::under(rest.substr(slash), "/queue") || rest.substr(slash) == "/queue") {
-            return false;
+        const auto id = slash == std::string_view::npos ? std::nullopt : parse_id(rest.substr(0, slash));
+        if (!id || !broker::under(rest.substr(slash), "/queue") || rest.substr(slash) == "/queue") {
+            return invalid;
+        }
+        if (!role) {
+            return error{"role-required", "a /user/{userId}/queue/... destination needs the user's role"};
         }
         meta.header_destination = "/user" + std::string(rest.substr(slash));
+        routed = domain::user_queue_root({*role, *id}) + std::string(rest.substr(slash));
     } else if (!broker::under(destination, "/sub") || destination == "/sub") {
-        return false;
+        return invalid;
     }
-    publish(std::string(destination), json, meta);
-    return true;
+    publish(std::move(routed), json, meta);
+    return unit{};
 }
 
 bool chat_service::replay(std::string_view destination, std::int64_t after_id, broker::replay_sink sink) const {

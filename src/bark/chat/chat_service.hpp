@@ -60,9 +60,11 @@ public:
     // Broadcasts a read mark to /sub/chat/{roomId}/read (also used by the REST API).
     void publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const;
 
-    // Publishes JSON to a `/sub/...` topic or to `/user/{userId}/queue/...` (POST /api/publish).
-    // False when the destination is neither.
-    bool publish_json(std::string_view destination, std::string_view json) const;
+    // Publishes JSON to a `/sub/...` topic, or to `/user/{userId}/queue/...` of the user with that
+    // role and id (POST /api/publish). Errors: invalid-destination (neither), role-required (a
+    // user queue without a role: ids of customers and salons collide).
+    result<unit> publish_json(std::string_view destination, std::optional<domain::role> role,
+                              std::string_view json) const;
 
     // Chat messages stored (retries of a stored one not counted).
     std::uint64_t messages_stored() const { return stored_.get(); }
@@ -83,7 +85,8 @@ private:
     // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
     void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
     void broadcast(const store::message& m, std::int64_t previous_id) const;
-    void notify(const store::message& m, std::int64_t user_id, std::int64_t unread) const;
+    // The new-message notification to one participant (a user is role and id: ids collide).
+    void notify(const store::message& m, const domain::user& to, std::int64_t unread) const;
     void fetch_page(std::int64_t room_id, std::int64_t after_id, broker::replay_sink sink) const;
     // The room id when destination is topic with a valid id.
     static std::optional<std::int64_t> room_in(const path_template& topic, std::string_view destination);

@@ -285,9 +285,8 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                        reply(error_answer(400, body.err().code, body.err().message));
                        return;
                    }
-                   if (!chat.publish_json(body->destination, body->payload_json)) {
-                       reply(error_answer(400, "invalid-destination",
-                                          "destination must be /sub/... or /user/{userId}/queue/..."));
+                   if (const auto sent = chat.publish_json(body->destination, body->role, body->payload_json); !sent) {
+                       reply(error_answer(400, sent.err().code, sent.err().message));
                        return;
                    }
                    json_writer w;

@@ -10,6 +10,7 @@
 #include "bark/core/json_writer.hpp"
 #include "bark/core/log.hpp"
 #include "bark/core/utf8.hpp"
+#include "bark/domain/user_destination.hpp"
 #include "bark/stomp/encoder.hpp"
 #include "bark/stomp/escaping.hpp"
 #include "bark/stomp/heart_beat.hpp"
@@ -71,7 +72,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 }
 
 // Highest version both sides accept; nullopt when none.
-std::optional<version> negotiate(std::optional<std::string_view> accept, std::optional<version> only) {
+std::optional<version> negotiate(std::optional<std::string_view> accept) {
     bool offered[3] = {false, false, false};
     if (!accept) {
         offered[0] = true;  // a 1.0 client sends no accept-version
@@ -91,7 +92,7 @@ std::optional<version> negotiate(std::optional<std::string_view> accept, std::op
     }
     for (int i = 2; i >= 0; --i) {
         const auto v = static_cast<version>(i);
-        if (offered[i] && (!only || *only == v)) {
+        if (offered[i]) {
             return v;
         }
     }
@@ -109,15 +110,13 @@ bool stomp_session::in_rooms(std::string_view destination) const {
 }
 
 stomp_session::stomp_session(std::string id, const options& options, const services& services, transport& transport,
-                             broker::broker_port& broker, auth::upgrade_credentials credentials,
-                             std::optional<version> subprotocol)
+                             broker::broker_port& broker, auth::upgrade_credentials credentials)
     : id_(std::move(id)),
       options_(options),
       services_(services),
       transport_(transport),
       broker_(broker),
       credentials_(std::move(credentials)),
-      subprotocol_(subprotocol),
       parser_(options.limits.parser),
       started_(clock::now()),
       last_received_(started_),
@@ -297,15 +296,14 @@ bool stomp_session::handle(frame& f) {
 }
 
 bool stomp_session::handle_connect(frame& f) {
-    const auto v = negotiate(f.get("accept-version"), subprotocol_);
+    // accept-version alone decides (as Spring's and RabbitMQ's brokers do): the WebSocket
+    // subprotocol names what the client speaks, and it speaks every version it lists.
+    const auto v = negotiate(f.get("accept-version"));
     if (!v) {
         frame err;
         err.cmd = command::error;
         err.add("version", "1.0,1.1,1.2").add("message", "version-not-supported").add("content-type", "text/plain");
         err.body = "Supported protocol versions are 1.0, 1.1 and 1.2";
-        if (subprotocol_) {
-            err.body += " (this WebSocket negotiated " + std::string(to_string(*subprotocol_)) + ")";
-        }
         send_frame(err);
         state_ = state::closing;
         transport_.close(close_code::protocol_error, "version-not-supported");
@@ -335,7 +333,7 @@ bool stomp_session::handle_connect(frame& f) {
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
     principal_ = *outcome.who;
-    errors_key_ = "/user/" + std::to_string(principal_.user_id) + "/queue/errors";
+    errors_key_ = domain::user_queue_root(principal_.as_user()) + "/queue/errors";
     if (outcome.expires_at_ms) {
         const auto wall_now =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -538,8 +536,8 @@ bool stomp_session::handle_subscribe(frame& f) {
     auto s = std::make_unique<broker::subscription>();
     s->owner = this;
     s->id = sub_id;
-    // A user queue is routed by user id: /user/queue/x -> /user/{id}/queue/x.
-    s->destination = to_user ? "/user/" + std::to_string(principal_.user_id) + destination.substr(5) : destination;
+    // A user queue is routed by the user, role and id: /user/queue/x -> /user/{ROLE}-{id}/queue/x.
+    s->destination = to_user ? domain::user_queue_root(principal_.as_user()) + destination.substr(5) : destination;
     s->ack = mode;
     s->pattern = pattern;
     auto head = std::make_shared<std::string>("MESSAGE\nsubscription:");

@@ -94,8 +94,7 @@ struct services {
 class stomp_session final : public broker::subscriber, private frame_handler {
 public:
     stomp_session(std::string id, const options& options, const services& services, transport& transport,
-                  broker::broker_port& broker, auth::upgrade_credentials credentials,
-                  std::optional<version> subprotocol = std::nullopt);
+                  broker::broker_port& broker, auth::upgrade_credentials credentials);
     ~stomp_session();
     stomp_session(const stomp_session&) = delete;
     stomp_session& operator=(const stomp_session&) = delete;
@@ -180,7 +179,6 @@ private:
     transport& transport_;
     broker::broker_port& broker_;
     auth::upgrade_credentials credentials_;  // from the opening request, read at CONNECT
-    std::optional<version> subprotocol_;     // version fixed by a `vXX.stomp` subprotocol
     parser parser_;
     state state_ = state::awaiting_connect;
     version version_ = version::v1_2;  // negotiated at CONNECT
