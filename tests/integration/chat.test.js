@@ -255,6 +255,9 @@ test('chat (sqlite store)', async (t) => {
     await salon.subscribe('notif', '/user/queue/notifications');
     salonNotify = await connect(SALON); // a second session: notifications only
     await salonNotify.subscribe('notif', '/user/queue/notifications');
+    // A customer whose id is the salon's: another user (customers and salons are numbered apart).
+    const sameIdCustomer = await connect({userId: SALON.userId, username: 'customer-same-id', role: 'USER'});
+    await sameIdCustomer.subscribe('notif', '/user/queue/notifications');
     const c2 = await connect(CUST2);
     await c2.subscribe('notif', '/user/queue/notifications');
     await c2.subscribe('room', `/sub/chat/${room2.roomId}`);
@@ -273,6 +276,8 @@ test('chat (sqlite store)', async (t) => {
     assert.equal(salonNotify.messages().length, 3, 'the notifications-only session got nothing else');
     await sleep(200);
     assert.equal(c2.messages('notif').length, 0, 'no notification for one\'s own messages');
+    assert.equal(sameIdCustomer.messages('notif').length, 0, 'USER 2001 gets none of SALON 2001\'s notifications');
+    sameIdCustomer.close();
     c2.close();
   });
 
@@ -307,6 +312,24 @@ test('chat (sqlite store)', async (t) => {
     assert.equal(rr.status, 204, showHttp('POST', 'read', rr));
     assert.equal((await unread(SALON)).unreadCount, 0);
     ids2.push(last);
+
+    // A mark beyond the room's last message stops at it (STOMP and REST): the other side is not
+    // told that unsent messages were read, and a later message is unread again.
+    const far = last + 1000000;
+    const r2 = rid();
+    salon.sendJson(`/pub/chat/read/${R2}`, {lastReadMessageId: far}, {receipt: r2});
+    await salon.receipt(r2);
+    const marks = await c2.waitJson('read', 3);
+    assert.deepEqual(marks[marks.length - 1], {roomId: R2, userId: SALON.userId, lastReadMessageId: last});
+    const rFar =
+        await api(bark, 'POST', `/api/chat/rooms/${R2}/read`, {token: tok(SALON), body: {lastReadMessageId: far}});
+    assert.equal(rFar.status, 204, showHttp('POST', 'read', rFar));
+    await sendOk(c2, R2, {messageText: 'fifth'});
+    const n5 = await waitUntil(
+        () => salonNotify.json('notif').find((x) => x.preview === 'fifth'), 3000, 'notification for "fifth"');
+    assert.equal(n5.unreadCount, 1);
+    assert.equal((await unread(SALON)).unreadCount, 1);
+    ids2.push(n5.messageId);
   });
 
   await t.test('the seed\'s client: stompjs 2.3.3 Stomp.over(ws), token in the Authorization cookie', async () => {
@@ -345,7 +368,7 @@ test('chat (sqlite store)', async (t) => {
     const rs = await roomsOf(bark, SALON);
     const rc = await roomsOf(bark, CUST);
     assert.ok(h1.length >= 15, `history of room 1: ${h1.length}`);
-    assert.equal(h2.length, 4);
+    assert.equal(h2.length, 5);
     // Make the customer's view non-trivial: read up to the middle of room 1.
     const mid = h1[Math.floor(h1.length / 2)].messageId;
     const rr = await api(bark, 'POST', `/api/chat/rooms/${room.roomId}/read`, { token: tok(CUST), body: { lastReadMessageId: mid } });

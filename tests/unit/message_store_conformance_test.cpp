@@ -355,11 +355,16 @@ TEST_P(message_store_conformance, unread_counts_follow_messages_and_read_marks) 
     auto m7 = send(msg(id, 10, "SALON", "s2"));
     EXPECT_EQ(unread(m7), counts(1, 3));
 
-    // A mark past the newest message covers the messages with ids up to it.
-    ASSERT_TRUE(read_up_to(id, 1, role::user, m7->stored.message_id + 1'000'000).ok());
+    // A mark past the newest message stops at it: messages sent later are still unread, and the
+    // other side is never told that messages not sent yet were read.
+    EXPECT_EQ(mark_at(id, 1, role::user, m7->stored.message_id + 1'000'000), m7->stored.message_id);
     EXPECT_EQ(rooms_of(1, role::user)[0].unread, 0);
     auto m8 = send(msg(id, 10, "SALON", "s3"));
-    EXPECT_EQ(m8->customer_unread, 0);
+    EXPECT_EQ(m8->customer_unread, 1);
+    EXPECT_EQ(rooms_of(1, role::user)[0].unread, 1);
+    // In an empty room a mark stays at 0.
+    room empty = make_room(2, 20);
+    EXPECT_EQ(mark_at(empty.room_id, 2, role::user, 500), 0);
 }
 
 TEST_P(message_store_conformance, history_pages_through_a_thousand_messages_without_gap_or_repeat) {

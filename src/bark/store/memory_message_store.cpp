@@ -143,6 +143,9 @@ public:
             std::lock_guard lock(mutex_);
             room_state* rs = find_room(room_id);
             if (!rs) return no_room(room_id);
+            // Never past the room's last message (see sql_queries.hpp).
+            last_read_message_id =
+                std::min(last_read_message_id, rs->messages.empty() ? std::int64_t{0} : rs->messages.back().message_id);
             mark* mk = mark_of(*rs, domain::participant_in(rs->r.parties(), {role, user_id}));
             if (!mk) return last_read_message_id;
             if (last_read_message_id > mk->last_read) {

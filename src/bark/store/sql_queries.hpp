@@ -202,14 +202,22 @@ result<append_result> begin_append(Connection& c, const new_message& m) {
 }
 
 // Moves the read mark of (user_id, role) in room `room_id` forward to `last_read`, recounting its
-// unread messages; never back. The result is the mark now stored (last_read itself for a user
-// that is neither side of the room: it keeps no mark).
+// unread messages; never back, and never past the room's last message (a mark beyond it would
+// keep the unread count at 0 for messages not sent yet and tell the other side they were read).
+// The result is the mark now stored (the capped last_read for a user that is neither side of the
+// room: it keeps no mark).
 template <class Query, class Connection>
 result<std::int64_t> mark_read(Connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                std::int64_t last_read) {
     const auto parties = parties_of<Query>(c, room_id);
     if (!parties) return parties.err();
     if (!parties.value()) return no_room(room_id);
+    {
+        Query q(c, "SELECT last_message_id FROM rooms WHERE room_id = $1");
+        q.bind(room_id);
+        if (q.next()) last_read = std::min(last_read, q.i64(0));
+        if (q.failed()) return q.err();
+    }
     const std::string_view who = participant_name(domain::participant_in(*parties.value(), {role, user_id}));
     if (who.empty()) return last_read;
     {
