@@ -284,10 +284,14 @@ TEST(jwt_hs256, minted_token_verifies) {
 }
 
 TEST(jwt_hs256, minted_token_escapes_the_username) {
-    const principal p{1, "a\"b\\c\n\x01 \xc3\xa9", role::admin};
+    const principal p{1, "a\"b\\c/ \xc3\xa9", role::admin};
     const jwt_result r = hs_verify(mint_hs256(secret, p, now, 600));
     ASSERT_EQ(r.error, jwt_error::none) << r.reason;
     EXPECT_EQ(r.who->username, p.username);
+    // Control characters survive the JSON, but such a name is refused: it would reach CONNECTED's
+    // user-name header unescaped for STOMP 1.0 clients.
+    const jwt_result ctl = hs_verify(mint_hs256(secret, {1, "a\nb\x01", role::admin}, now, 600));
+    EXPECT_EQ(ctl.error, jwt_error::invalid);
 }
 
 TEST(jwt_hs256, hand_built_token_verifies) {
@@ -557,6 +561,12 @@ TEST(jwt_claims, missing_or_ill_typed_claims_are_invalid) {
         {good_claims().set("username", "[\"a\"]"), "username"},
         {good_claims().set("username", "\"" + std::string(257, 'u') + "\""), "username"},
         {good_claims().erase("username"), "username"},
+        // Control characters would reach CONNECTED's user-name unescaped (STOMP 1.0 clients).
+        {good_claims().set("username", R"("eve\nmessage:forged")"), "username"},
+        {good_claims().set("username", R"("eve\r")"), "username"},
+        {good_claims().set("username", R"("eve\u0000x")"), "username"},
+        {good_claims().set("username", R"("tab\there")"), "username"},
+        {good_claims().set("username", R"("del\u007f")"), "username"},
         {good_claims().set("role", "\"user\""), "role"},
         {good_claims().set("role", "\"ROOT\""), "role"},
         {good_claims().set("role", "\"\""), "role"},
@@ -822,7 +832,7 @@ TEST(token_authenticator, outcome_codes) {
     EXPECT_EQ(ok.who->username, "carol");
     EXPECT_EQ(ok.who->user_id, 3);
     ASSERT_TRUE(ok.expires_at_ms);
-    EXPECT_EQ(*ok.expires_at_ms, (t + 3600) * 1000);
+    EXPECT_EQ(*ok.expires_at_ms, (t + 3600 + 60) * 1000) << "exp plus the leeway CONNECT grants";
 
     // A bad CONNECT token is not rescued by a good upgrade token: the first one found decides.
     const auth_outcome first_wins =

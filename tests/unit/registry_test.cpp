@@ -72,7 +72,10 @@ TEST(shared_message, tails_differ_per_version_when_headers_need_escaping) {
     EXPECT_NE(m->tail(bark::stomp::version::v1_1), m->tail(bark::stomp::version::v1_2));
     EXPECT_NE(m->tail(bark::stomp::version::v1_1)->find("x:a\\cb\r\n"), std::string::npos);
     EXPECT_NE(m->tail(bark::stomp::version::v1_2)->find("x:a\\cb\\r\n"), std::string::npos);
-    EXPECT_NE(m->tail(bark::stomp::version::v1_0)->find("x:a:b\r\n"), std::string::npos);
+    // STOMP 1.0 has no escapes: a header that needs them is left out of the 1.0 tail.
+    EXPECT_EQ(m->tail(bark::stomp::version::v1_0)->find("\nx:"), std::string::npos);
+    EXPECT_EQ(m->tail(bark::stomp::version::v1_0)->find('\r'), std::string::npos);
+    EXPECT_NE(m->tail(bark::stomp::version::v1_0)->find("content-type:text/plain\n"), std::string::npos);
 }
 
 TEST(shared_message, header_destination_and_seq_are_kept_apart_from_the_routing_key) {

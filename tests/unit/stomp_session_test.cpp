@@ -2,6 +2,7 @@
 // single-loop broker port: what goes on the wire for each client frame sequence.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -427,4 +428,39 @@ TEST_F(stomp_session, a_client_that_floods_while_a_permission_is_pending_is_clos
     EXPECT_EQ(frames.back().cmd, command::error);
     EXPECT_EQ(frames.back().get("message"), "too-many-frames");
     EXPECT_TRUE(t.closed);
+}
+
+// A custom header that holds CR or LF (possible in 1.1/1.2 through escapes), or a colon in its
+// name, cannot be written to a STOMP 1.0 subscriber, which has no escapes: it would end the header
+// there and forge what follows. 1.0 subscribers get the message without it; 1.2 ones, escaped.
+TEST_F(stomp_session, a_header_a_1_0_frame_cannot_hold_is_left_out_for_1_0_subscribers_only) {
+    options.allow_client_publish = true;
+    auto subscriber_of = [&](std::string_view version) {
+        auto t2 = std::make_unique<memory_transport>();
+        auto s2 = std::make_unique<session::stomp_session>("sub", options, services, *t2, broker,
+                                                           auth::upgrade_credentials{});
+        s2->on_data("CONNECT\naccept-version:" + std::string(version) + "\n\n" + nul());
+        s2->on_data("SUBSCRIBE\nid:1\ndestination:/sub/x\n\n" + nul());
+        t2->wire.clear();
+        return std::make_pair(std::move(t2), std::move(s2));
+    };
+    connect();
+    auto [t10, s10] = subscriber_of("1.0");
+    auto [t12, s12] = subscriber_of("1.2");
+    s->on_data("SEND\ndestination:/sub/x\nx-plain:ok\nx-note:a\\nmessage-id:forged\nx-no\\cte:v\n\nhi" + nul());
+    EXPECT_FALSE(t.closed);
+
+    const auto f10 = parse_all(t10->wire, stomp::version::v1_0);
+    ASSERT_EQ(f10.size(), 1U) << t10->wire;
+    EXPECT_EQ(t10->wire.find("forged"), std::string::npos) << t10->wire;
+    EXPECT_FALSE(f10[0].get("x-note"));
+    EXPECT_EQ(f10[0].get("x-plain"), "ok");
+    EXPECT_EQ(f10[0].body, "hi");
+    EXPECT_EQ(std::count(t10->wire.begin(), t10->wire.end(), '\0'), 1);
+
+    const auto f12 = parse_all(t12->wire, stomp::version::v1_2);
+    ASSERT_EQ(f12.size(), 1U);
+    EXPECT_EQ(f12[0].get("x-note"), "a\nmessage-id:forged");
+    EXPECT_EQ(f12[0].get("x-no:te"), "v");
+    EXPECT_EQ(f12[0].get("x-plain"), "ok");
 }

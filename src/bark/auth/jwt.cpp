@@ -316,6 +316,13 @@ jwt_result basic_verifier::verify(std::string_view token, std::int64_t now_s, st
     }
     if (username.empty()) return invalid("claim `username` is empty");
     if (username.size() > max_username_bytes) return invalid("claim `username` longer than 256 bytes");
+    // The name travels in CONNECTED's `user-name` header, unescaped for STOMP 1.0 clients.
+    if (std::any_of(username.begin(), username.end(), [](char ch) {
+            const auto u = static_cast<unsigned char>(ch);
+            return u < 0x20 || u == 0x7f;
+        })) {
+        return invalid("claim `username` holds a control character");
+    }
     who.username = std::string(username);
 
     if (!c.values[2]) return invalid("claim `role` missing");
@@ -596,7 +603,9 @@ auth_outcome token_authenticator::check(const std::optional<std::string>& token)
             out.who = std::move(r.who);
             constexpr std::int64_t max_s = std::numeric_limits<std::int64_t>::max() / 1000;
             constexpr std::int64_t min_s = std::numeric_limits<std::int64_t>::min() / 1000;
-            out.expires_at_ms = std::clamp(r.expires_at_s, min_s, max_s) * 1000;
+            // One rule for CONNECT, the session and REST: accepted until exp + leeway.
+            out.expires_at_ms =
+                std::clamp(r.expires_at_s, min_s + leeway_s_, max_s - leeway_s_) * 1000 + leeway_s_ * 1000;
             return out;
         }
         case jwt_error::expired:

@@ -9,17 +9,29 @@
 namespace bark::broker {
 namespace {
 
+// STOMP 1.0 has no header escapes: a CR, LF or NUL would end the header (or the frame) in a 1.0
+// subscriber's parser, and a colon would split a name, so such a header would forge what follows.
+// 1.0 subscribers get the message without it; 1.1 and 1.2 subscribers get it escaped.
+bool fits_stomp_1_0(std::string_view s, bool name) {
+    return s.find_first_of(name ? std::string_view("\r\n\0:", 4) : std::string_view("\r\n\0", 3)) ==
+           std::string_view::npos;
+}
+
 std::shared_ptr<const std::string> encode_tail(const std::string& destination, const std::string& message_id,
                                                std::string_view content_type, std::string_view body,
                                                const std::vector<stomp::header>& extra, stomp::version v) {
     auto out = std::make_shared<std::string>();
     out->reserve(64 + destination.size() + message_id.size() + content_type.size() + body.size());
     out->append("message-id:").append(message_id).append("\ndestination:").append(destination);
-    if (!content_type.empty()) {
+    const bool v1_0 = v == stomp::version::v1_0;
+    if (!content_type.empty() && (!v1_0 || fits_stomp_1_0(content_type, false))) {
         out->append("\ncontent-type:");
         stomp::escape_header(content_type, v, *out);
     }
     for (const auto& h : extra) {
+        if (v1_0 && !(fits_stomp_1_0(h.name, true) && fits_stomp_1_0(h.value, false))) {
+            continue;
+        }
         out->push_back('\n');
         stomp::escape_header(h.name, v, *out);
         out->push_back(':');
