@@ -230,6 +230,10 @@ void session_transport_here(const std::shared_ptr<http_session>& hs, http_reques
         hs->respond(error_answer(404, "not-found", "no such session"));
         return;
     }
+    if (!session->may_send(credentials_of(req))) {
+        hs->respond(error_answer(403, "forbidden", "this session belongs to another user"));
+        return;
+    }
     std::string payload;
     if (t.via == transport::jsonp_send &&
         contains_token(req[http::field::content_type], "application/x-www-form-urlencoded")) {

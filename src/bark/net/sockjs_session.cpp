@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "bark/auth/jwt.hpp"
 #include "bark/core/log.hpp"
 #include "bark/net/sockjs_registry.hpp"
 #include "bark/sockjs/framing.hpp"
@@ -25,8 +26,32 @@ sockjs_session::~sockjs_session() {
     end_endpoint("session dropped");
 }
 
+std::optional<domain::user> sockjs_session::cookie_user(const auth::upgrade_credentials& credentials) const {
+    if (state_.services.authenticator == nullptr || !credentials.cookie) {
+        return std::nullopt;
+    }
+    auth::credentials presented;
+    presented.upgrade.cookie = credentials.cookie;
+    const auto outcome = state_.services.authenticator->authenticate(presented);
+    return outcome.who ? std::optional(outcome.who->as_user()) : std::nullopt;
+}
+
+bool sockjs_session::may_send(const auth::upgrade_credentials& credentials) const {
+    if (!opened_with_token_) {
+        return true;  // no cookie token: there is no owner a browser's send could be compared with
+    }
+    const auto sender = cookie_user(credentials);
+    return sender && owner_ && sender->role == owner_->role && sender->id == owner_->id;
+}
+
 void sockjs_session::start(auth::upgrade_credentials credentials) {
-    endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials), std::nullopt});
+    auth::credentials cookie_only;
+    cookie_only.upgrade.cookie = credentials.cookie;
+    opened_with_token_ = auth::find_token(cookie_only).has_value();  // a JSESSIONID cookie alone is none
+    if (opened_with_token_) {
+        owner_ = cookie_user(credentials);
+    }
+    endpoint_ = service_.make(state_, endpoint_context{*this, loop_, std::move(credentials)});
     log::info("sockjs open session={} loop={}", endpoint_->id(), loop_);
     if (state_.stopping.load(std::memory_order_relaxed)) {
         close(session::close_code::going_away, "server shutting down");

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,11 @@ public:
     void attach(const std::shared_ptr<sockjs_receiver>& r, bool fresh);
     // The receiver's connection broke while it was attached: the session is interrupted.
     void receiver_lost(const sockjs_receiver* r);
+    // Whether a send request with these credentials may speak for this session: when the session
+    // was opened with a token in the Authorization cookie (a browser), a send must carry a cookie
+    // token of the same user (role and id), as a browser's sends do; otherwise anyone who learnt
+    // the session id could send as its owner.
+    bool may_send(const auth::upgrade_credentials& credentials) const;
     // Messages from a send request. False when the session no longer takes any.
     bool receive(const std::vector<std::string>& messages);
     // Closes without a goodbye (server shutdown).
@@ -58,6 +64,9 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+
+    // The user the request's Authorization cookie names; nullopt without a valid one.
+    std::optional<domain::user> cookie_user(const auth::upgrade_credentials& credentials) const;
 
     void schedule_flush();
     void flush();
@@ -89,6 +98,8 @@ private:
     clock::time_point last_frame_;  // when a frame last went to a receiver
     boost::asio::steady_timer timer_;
     clock::time_point timer_at_ = clock::time_point::max();
+    bool opened_with_token_ = false;     // the opening request carried an Authorization cookie
+    std::optional<domain::user> owner_;  // whom that token named (nullopt: it was not valid)
 };
 
 }  // namespace bark::net
