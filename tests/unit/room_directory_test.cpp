@@ -25,6 +25,7 @@ struct room_directory_test : ::testing::Test {
     fs::path dir =
         fs::temp_directory_path() / ("bark-rooms-" + std::to_string(::getpid()) + "-" +
                                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    chat::room_directory rooms;  // outlives the store's reads: TearDown closes the store first
     std::unique_ptr<store::message_store> db;
 
     void SetUp() override {
@@ -47,7 +48,6 @@ struct room_directory_test : ::testing::Test {
 };
 
 TEST_F(room_directory_test, a_room_in_memory_answers_at_once_and_an_unknown_one_without_lookups_too) {
-    chat::room_directory rooms;
     const store::room r = create(1, 2);
     rooms.put(r);
     bool answered = false;
@@ -67,7 +67,6 @@ TEST_F(room_directory_test, a_room_in_memory_answers_at_once_and_an_unknown_one_
 }
 
 TEST_F(room_directory_test, a_room_only_the_store_knows_is_read_once_answered_in_order_and_kept) {
-    chat::room_directory rooms;
     rooms.look_up_in(*db);
     const store::room r = create(7, 9);
     ASSERT_FALSE(rooms.find_known(r.room_id));
@@ -98,7 +97,6 @@ TEST_F(room_directory_test, a_room_only_the_store_knows_is_read_once_answered_in
 }
 
 TEST_F(room_directory_test, a_room_nobody_created_is_not_found_and_not_kept) {
-    chat::room_directory rooms;
     rooms.look_up_in(*db);
     std::promise<bool> found_it;
     rooms.find(424242, [&](std::optional<store::room> found) { found_it.set_value(found.has_value()); });
