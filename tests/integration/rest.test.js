@@ -353,3 +353,31 @@ test('rest: POST /api/dev/login with --dev', async (t) => {
     }
   });
 });
+
+test('rest: --rest-write-rate limits each user\'s writes (429 with Retry-After), users apart', async (t) => {
+  const bark = await startBark(['--rest-write-rate', '2']);
+  t.after(() => bark.stop());
+  const create = (claims, salonId) => api(bark, 'POST', '/api/chat/rooms', {
+    token: bark.token(claims), body: { customerId: claims.userId, salonId },
+  });
+  const kim = u(4100);
+  const answers = [];
+  for (let i = 0; i < 12; i++) answers.push(await create(kim, 5000 + i));
+  const created = answers.filter((r) => r.status === 201).length;
+  const limited = answers.filter((r) => r.status === 429);
+  assert.ok(created >= 4 && created <= 6, `a burst of about 4 (2/s, burst 2x), got ${created} of 12`);
+  assert.ok(limited.length >= 6, `the rest refused, got ${limited.length}`);
+  assert.equal(limited[0].headers['retry-after'], '1');
+  assert.equal(limited[0].json.error, 'rate-limited');
+  // Another user, and the salon with the same id, have their own budget.
+  assert.equal((await create(u(4101), 6000)).status, 201);
+  const salonSameId = u(4100, 'SALON');
+  const r = await api(bark, 'POST', '/api/chat/rooms', { token: bark.token(salonSameId), body: { customerId: 1, salonId: 4100 } });
+  assert.equal(r.status, 201, r.body);
+  // Refusals are counted; after a second the user may write again.
+  const m = await api(bark, 'GET', '/metrics');
+  const line = m.body.split('\n').find((l) => l.startsWith('bark_rest_writes_rate_limited_total'));
+  assert.ok(line && Number(line.split(' ').pop()) >= 6, line);
+  await sleep(1100);
+  assert.equal((await create(kim, 7000)).status, 201);
+});

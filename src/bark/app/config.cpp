@@ -92,6 +92,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--max-connections", c.max_connections, "open connections; further ones get 503 and are closed")
         ->envname("BARK_MAX_CONNECTIONS")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app.add_option("--rest-write-rate", c.rest_write_rate,
+                   "REST writes (rooms, read marks, publishes) per second per user, burst 2x; 0 = no limit")
+        ->envname("BARK_REST_WRITE_RATE")
+        ->check(CLI::Range(0U, 1000000U));
     app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
         ->envname("BARK_MAX_SEND_RATE")
         ->check(CLI::Range(0U, 1000000U));

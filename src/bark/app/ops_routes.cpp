@@ -11,6 +11,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/cluster_bus.hpp"
 #include "bark/chat/chat_service.hpp"
+#include "bark/chat/write_limiter.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/http/router.hpp"
 #include "bark/net/shared_state.hpp"
@@ -111,6 +112,10 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
         }
     }
     r.add_counter("bark_sends_rate_limited", "SENDs refused by --max-send-rate.", {}, sc.rate_limited);
+    if (rest_writes_ != nullptr) {
+        r.add_counter("bark_rest_writes_rate_limited", "REST writes refused by --rest-write-rate.", {},
+                      rest_writes_->refused_counter());
+    }
     r.add_counter("bark_slow_consumers_closed", "Connections closed as slow consumers.", {}, [&state, &sc] {
         return static_cast<double>(state.slow_consumers_closed.get() + sc.slow_consumers.get());
     });

@@ -10,6 +10,7 @@ namespace bark::broker {
 class broker;
 }
 namespace bark::chat {
+class write_limiter;
 class chat_service;
 }
 namespace bark::broker {
@@ -35,6 +36,9 @@ public:
     ops_routes(store::message_store& store, const std::unique_ptr<broker::cluster_bus>& bus,
                const broker::broker& broker, const chat::chat_service& chat);
 
+    // /metrics counts REST writes refused by --rest-write-rate from this limiter; before start().
+    void count_rest_refusals(const chat::write_limiter& limiter) { rest_writes_ = &limiter; }
+
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
     // Registers every metric (the server's state exists now; the loops do not run yet).
@@ -45,6 +49,7 @@ private:
     const std::unique_ptr<broker::cluster_bus>& bus_;  // empty: one node
     const broker::broker& broker_;
     const chat::chat_service& chat_;
+    const chat::write_limiter* rest_writes_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

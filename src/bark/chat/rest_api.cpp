@@ -80,6 +80,18 @@ std::optional<std::int64_t> parse_non_negative(std::string_view s) {
     return v;
 }
 
+// True when the caller may write now; otherwise answers 429 with Retry-After.
+bool within_write_rate(write_limiter* limiter, const auth::principal& who, const http_reply& reply) {
+    if (limiter == nullptr || limiter->take(who.as_user())) {
+        return true;
+    }
+    auto a = error_answer(429, "rate-limited",
+                          "more than " + std::to_string(limiter->per_second()) + " writes per second; retry later");
+    a.headers.emplace_back("Retry-After", "1");
+    reply(std::move(a));
+    return false;
+}
+
 // Runs then(room) with the room named by the path if the caller may use it (at once, or on a store
 // thread when the room is read from the store); otherwise answers 404 or 403.
 void with_room(const room_directory& rooms, const captures& vars, const auth::principal& who, http_reply reply,
@@ -153,9 +165,10 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                      room_directory& rooms, const chat_service& chat, const rest_options& options) {
     // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
     router.add(http::verb::post, "/api/chat/rooms",
-               [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
+               [&auth, &store, &rooms, writes = options.writes](const http_request& req, const captures&,
+                                                                http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
+                   if (!who || !within_write_rate(writes, *who, reply)) return;
                    const auto body = parse_room_request(req.body);
                    if (!body) {
                        reply(error_answer(400, body.err().code, body.err().message));
@@ -246,9 +259,10 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
 
     // POST /api/chat/rooms/{roomId}/read {"lastReadMessageId":N} → 204, and the read event.
     router.add(http::verb::post, "/api/chat/rooms/{roomId}/read",
-               [&auth, &store, &rooms, &chat](const http_request& req, const captures& vars, http_reply reply) {
+               [&auth, &store, &rooms, &chat, writes = options.writes](const http_request& req, const captures& vars,
+                                                                       http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
+                   if (!who || !within_write_rate(writes, *who, reply)) return;
                    with_room(rooms, vars, *who, std::move(reply),
                              [&store, &chat, who = *who, last = parse_read(req.body)](const store::room& room,
                                                                                       const http_reply& respond) {
@@ -273,13 +287,15 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
 
     // POST /api/publish (ADMIN): what other backends push to clients.
     router.add(http::verb::post, "/api/publish",
-               [&auth, &chat](const http_request& req, const captures&, const http_reply& reply) {
+               [&auth, &chat, writes = options.writes](const http_request& req, const captures&,
+                                                       const http_reply& reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
                    if (who->role != domain::role::admin) {
                        reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
                        return;
                    }
+                   if (!within_write_rate(writes, *who, reply)) return;
                    const auto body = parse_publish(req.body);
                    if (!body) {
                        reply(error_answer(400, body.err().code, body.err().message));

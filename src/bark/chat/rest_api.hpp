@@ -9,6 +9,7 @@
 #include "bark/auth/jwt.hpp"
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/chat/write_limiter.hpp"
 #include "bark/http/router.hpp"
 #include "bark/store/message_store.hpp"
 
@@ -18,6 +19,7 @@ struct rest_options {
     bool dev = false;        // serve POST /api/dev/login
     std::string dev_secret;  // HS256 secret that dev login tokens are minted with
     std::int64_t dev_token_ttl_s = std::int64_t{24} * 3600;
+    write_limiter* writes = nullptr;  // per-user limit on writes (rooms, read marks, publishes); null: none
 };
 
 void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
