@@ -151,6 +151,30 @@ test('http', async (t) => {
           assert.match(data, /HTTP\/1\.1 200 OK/, data);
       });
 
+  await t.test('upgrade with Sec-WebSocket-Version other than 13 → 426 naming 13; a malformed Sec-WebSocket-Key → 400', async () => {
+    const ask = async (version, key) => {
+      const sock = net.connect(bark.port, '127.0.0.1');
+      let data = '';
+      sock.on('data', (c) => { data += c.toString('latin1'); });
+      sock.on('error', () => {});
+      await withTimeout(new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); }), 3000, 'connect');
+      sock.write(`GET /ws/chat HTTP/1.1\r\nHost: 127.0.0.1:${bark.port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n\r\n`);
+      await withTimeout(new Promise((r) => {
+        const iv = setInterval(() => { if (/\r\n\r\n/.test(data)) { clearInterval(iv); r(); } }, 5);
+      }), 3000, `answer to version ${version}, key ${key}`).finally(() => sock.destroy());
+      return data;
+    };
+    const good = 'dGhlIHNhbXBsZSBub25jZQ==';
+    const old = await ask('12', good);
+    assert.match(old, /^HTTP\/1\.1 426 /, old);
+    assert.match(old, /\r\nSec-WebSocket-Version: 13\r\n/i, old);
+    for (const key of ['abc', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZR==', '!GhlIHNhbXBsZSBub25jZQ==']) {
+      assert.match(await ask('13', key), /^HTTP\/1\.1 400 /, key);
+    }
+    assert.match(await ask('13', good), /^HTTP\/1\.1 101 /);
+  });
+
   await t.test('an idle HTTP connection (no request) is closed after --http-idle-timeout', async () => {
     const sock = net.connect(bark.port, '127.0.0.1');
     const t0 = Date.now();

@@ -103,6 +103,16 @@ void http_session::serve(http_request req) {
 }
 
 void http_session::upgrade(const http_request& req, const endpoint_factory& make, bool sockjs) {
+    if (req[http::field::sec_websocket_version] != "13") {
+        auto a = error_answer(426, "upgrade-required", "bark speaks WebSocket version 13 (RFC 6455)");
+        a.headers.emplace_back("Sec-WebSocket-Version", "13");
+        respond(std::move(a));
+        return;
+    }
+    if (!valid_websocket_key(req[http::field::sec_websocket_key])) {
+        respond(error_answer(400, "bad-request", "Sec-WebSocket-Key must be 16 bytes in base64"));
+        return;
+    }
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
     std::make_shared<ws_session>(std::move(stream_), state_, loop_, make, sockjs, std::move(slot_))
         ->run(req, std::move(protocol));

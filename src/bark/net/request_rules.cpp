@@ -49,6 +49,21 @@ bool framing_acceptable(const std::optional<std::string>& transfer_encoding, boo
     return true;
 }
 
+bool valid_websocket_key(std::string_view key) {
+    if (key.size() != 24 || key.substr(22) != "==") {
+        return false;
+    }
+    for (std::size_t i = 0; i < 22; ++i) {
+        const char c = key[i];
+        const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+        if (!b64) {
+            return false;
+        }
+    }
+    // 16 bytes leave 4 bits of the last character unused: they must be zero.
+    return std::string_view("AQgw").find(key[21]) != std::string_view::npos;
+}
+
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed) {
     if (origin.empty()) {
         return true;  // not a browser: Origin protects browsers from cross-site pages

@@ -24,6 +24,10 @@ std::string choose_subprotocol(std::string_view offer);
 // refused with 400 and the connection closed.
 bool framing_acceptable(const std::optional<std::string>& transfer_encoding, bool has_content_length);
 
+// Whether a Sec-WebSocket-Key is what RFC 6455 §4.1 asks: 16 bytes in base64 (24 characters, the
+// last two "=="). A malformed key gets 400 rather than a handshake.
+bool valid_websocket_key(std::string_view key);
+
 // Whether a request with this Origin (empty: none sent) and Host may proceed.
 bool origin_allowed(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed);
 
