@@ -98,3 +98,32 @@ test(`--max-connections ${LIMIT}`, async (t) => {
     assert.ok(n > 20, `the chat went on during the flood (${n} messages)`);
   });
 });
+
+// --max-connections larger than the open-file limit is lowered to fit it at start (and logged), so
+// connections past what the process can hold get the documented 503 rather than EMFILE.
+test('--max-connections above the open-file limit is lowered to fit it, and the 503 really happens', async (t) => {
+  const { spawn } = require('node:child_process');
+  const { BARK_BIN } = require('./lib/bark');
+  const child = spawn('bash', ['-c', `ulimit -Sn 120 && ulimit -Hn 120 && exec "$0" "$@"`, BARK_BIN,
+    '--listen', '127.0.0.1:0', '--jwt-secret', 'flood-secret-0123456789', '--store', 'memory:',
+    '--max-connections', '100000', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  await waitUntil(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.test(out), 10000, `bark to listen: ${out} ${err}`);
+  const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)[1]);
+  assert.match(err, /--max-connections 100000 lowered to 56: this process may open 120 files/, err);
+  const idle = [];
+  t.after(() => { for (const s of idle) s.destroy(); });
+  for (let i = 0; i < 56; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise((resolve, reject) => { s.on('connect', resolve); s.on('error', reject); });
+    s.on('error', () => {});
+    idle.push(s);
+  }
+  await sleep(200);
+  const r = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(r.got, /^HTTP\/1\.1 503 /, r.got);
+});

@@ -13,7 +13,7 @@ const { startBark, chatConnect, createRoom, RawStomp, httpRequest, sleep, waitUn
 
 const CUST = { userId: 1501, username: 'lg-customer', role: 'USER' };
 const SALON = { userId: 2501, username: 'lg-salon', role: 'SALON' };
-const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info |warn |error|critical) \S.*$/;
+const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (trace|debug|info |warning|error|critical) \S.*$/;
 
 test('log lines: format, session open and close, refusals, and nothing secret', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-logs-'));

@@ -120,10 +120,20 @@ int run_server(const config& cfg) {
     ops_routes ops(*store, bus, broker, chat);
     ops.add_to(router);
     add_demo_page(router, cfg, notes);
-    chat::add_rest_routes(router, authenticator, *store, rooms, chat, {cfg.dev, keys->secret, std::int64_t{24} * 3600});
+    chat::write_limiter rest_writes(cfg.rest_write_rate);
+    chat::add_rest_routes(router, authenticator, *store, rooms, chat,
+                          {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes});
+    ops.count_rest_refusals(rest_writes);
 
     // What every connection shares.
-    const net::transport_options transport = transport_options_of(cfg);
+    net::transport_options transport = transport_options_of(cfg);
+    {
+        std::string lowered;
+        transport.max_connections = connections_that_fit(cfg, lowered);
+        if (!lowered.empty()) {
+            notes.emplace_back(log::level::warn, lowered);
+        }
+    }
     session::services services;
     services.router = &pub_routes;
     services.authenticator = &authenticator;

@@ -2,7 +2,11 @@
 #include "bark/app/startup.hpp"
 
 #include <openssl/rand.h>
+#include <sys/resource.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -48,6 +52,33 @@ result<token_keys> load_token_keys(const config& cfg) {
     }
     keys.verifier = auth::jwt_verifier::hs256(keys.secret);
     return keys;
+}
+
+std::size_t connections_that_fit(const config& cfg, std::string& note) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return cfg.max_connections;
+    }
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            limit = raised;
+        }
+    }
+    constexpr rlim_t reserved = 64;
+    const rlim_t per_connection = cfg.tls_cert.empty() ? 1 : 3;
+    if (limit.rlim_cur == RLIM_INFINITY) {
+        return cfg.max_connections;
+    }
+    const rlim_t fit = limit.rlim_cur > reserved ? (limit.rlim_cur - reserved) / per_connection : 1;
+    if (cfg.max_connections <= fit) {
+        return cfg.max_connections;
+    }
+    const auto lowered = static_cast<std::size_t>(std::max<rlim_t>(fit, 1));
+    note = fmt::format("--max-connections {} lowered to {}: this process may open {} files (ulimit -n)",
+                       cfg.max_connections, lowered, static_cast<unsigned long long>(limit.rlim_cur));
+    return lowered;
 }
 
 net::transport_options transport_options_of(const config& cfg) {

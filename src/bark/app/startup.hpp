@@ -24,6 +24,12 @@ struct token_keys {
 };
 result<token_keys> load_token_keys(const config& cfg);
 
+// --max-connections as the process's open-file limit allows: the soft limit is raised to the
+// hard one first; what still does not fit is lowered (a connection takes one descriptor, three
+// with TLS, and 64 stay for the store, the bus and the listeners), and `note` says so. Otherwise
+// the documented 503 would never happen: accept() would fail with EMFILE first.
+std::size_t connections_that_fit(const config& cfg, std::string& note);
+
 // What the transports and the protocol sessions take from the config.
 net::transport_options transport_options_of(const config& cfg);
 session::options session_options_of(const config& cfg);
