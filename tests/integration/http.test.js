@@ -5,6 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
+const crypto = require('node:crypto');
 const http = require('node:http');
 const WebSocket = require('ws');
 const { startBark, httpRequest, rawWsHandshake, withTimeout } = require('./lib/bark');
@@ -173,6 +174,33 @@ test('http', async (t) => {
       assert.match(await ask('13', key), /^HTTP\/1\.1 400 /, key);
     }
     assert.match(await ask('13', good), /^HTTP\/1\.1 101 /);
+  });
+
+  // A client may write its first WebSocket frame in the same segment as the upgrade request,
+  // before the 101 arrives (SPEC §3): the frame must be read, not dropped.
+  await t.test('a CONNECT frame sent in the same write as the upgrade request gets CONNECTED', async () => {
+    const stomp = `CONNECT\naccept-version:1.2\nhost:x\nAuthorization:Bearer ${bark.token({ userId: 7, username: 'eager', role: 'USER' })}\n\n\u0000`;
+    const payload = Buffer.from(stomp, 'utf8');
+    const mask = crypto.randomBytes(4);
+    const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+    const key = crypto.randomBytes(16).toString('base64');
+    const upgrade = `GET /ws/chat HTTP/1.1\r\nHost: 127.0.0.1:${bark.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n`;
+    const sock = net.connect(bark.port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    sock.on('data', (c) => { data = Buffer.concat([data, c]); });
+    sock.on('error', () => {});
+    await withTimeout(new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); }), 3000, 'connect');
+    sock.write(Buffer.concat([Buffer.from(upgrade, 'latin1'), head, mask, masked]));
+    await withTimeout(new Promise((r) => {
+      const iv = setInterval(() => { if (data.includes('CONNECTED')) { clearInterval(iv); r(); } }, 5);
+    }), 3000, `CONNECTED after the early frame; got ${data.toString('latin1')}`).finally(() => sock.destroy());
+    const text = data.toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 101 /, text);
+    assert.match(text, /CONNECTED\n/, text);
+    assert.match(text, /user-name:eager\n/, text);
   });
 
   await t.test('an idle HTTP connection (no request) is closed after --http-idle-timeout', async () => {

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -114,8 +115,11 @@ void http_session::upgrade(const http_request& req, const endpoint_factory& make
         return;
     }
     std::string protocol = choose_subprotocol(req[http::field::sec_websocket_protocol]);
+    // Bytes read past the request are the client's first frames (sent before the 101 arrived).
+    std::string early = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
     std::make_shared<ws_session>(std::move(stream_), state_, loop_, make, sockjs, std::move(slot_))
-        ->run(req, std::move(protocol));
+        ->run(req, std::move(protocol), std::move(early));
 }
 
 void http_session::migrate(std::size_t to, http_request req) {

@@ -3,7 +3,10 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <sstream>
 
 #include "bark/core/log.hpp"
 #include "bark/sockjs/framing.hpp"
@@ -50,7 +53,7 @@ void ws_session::go_away() {
     close(session::close_code::going_away, "server shutting down");
 }
 
-void ws_session::run(const http_request& req, std::string subprotocol) {
+void ws_session::run(const http_request& req, std::string subprotocol, std::string early) {
     credentials_ = credentials_of(req);
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);   // also bounds the close handshake
@@ -65,7 +68,17 @@ void ws_session::run(const http_request& req, std::string subprotocol) {
     }));
     ws_.read_message_max(4 * state_.transport.max_frame_bytes);
     ws_.auto_fragment(false);
-    ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+    if (early.empty()) {
+        ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
+        return;
+    }
+    // Frames that came in the same read as the request: the stream takes the request again, as
+    // bytes, with them behind it, so they are read as frames once the handshake is done.
+    std::ostringstream wire;
+    wire << req;
+    std::string bytes = wire.str();
+    bytes += early;
+    ws_.async_accept(asio::buffer(bytes), beast::bind_front_handler(&ws_session::on_accept, shared_from_this()));
 }
 
 void ws_session::on_accept(beast::error_code ec) {

@@ -35,7 +35,8 @@ public:
     ~ws_session();
 
     // Completes the handshake for req with the chosen subprotocol ("" for none), then runs.
-    void run(const http_request& req, std::string subprotocol);
+    // `early`: bytes the client sent right behind the request, read with it (its first frames).
+    void run(const http_request& req, std::string subprotocol, std::string early = {});
 
     // session_transport
     void send(broker::outbound_frame&& f) override;
