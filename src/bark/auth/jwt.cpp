@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "bark/auth/base64url.hpp"
+#include "bark/core/ascii.hpp"
 #include "bark/core/percent_encoding.hpp"
 
 namespace bark::auth {
@@ -142,15 +143,6 @@ std::optional<std::string> es256_raw_to_der(std::string_view raw) {
 }
 
 // --- JSON helpers ------------------------------------------------------------------------------
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 // The members of a JSON object that bark reads, each found at most once. A repeated member is
 // refused outright: parsers disagree on which duplicate wins, and that disagreement is an attack

@@ -1,8 +1,7 @@
 // HTTP routing and answer helpers.
 #include "bark/http/router.hpp"
 
-#include <algorithm>
-
+#include "bark/core/ascii.hpp"
 #include "bark/core/json_writer.hpp"
 
 namespace bark::http {
@@ -30,10 +29,8 @@ std::string_view to_string(verb v) {
 }
 
 std::optional<std::string_view> request::header(std::string_view name) const {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
     for (const auto& [n, v] : headers) {
-        if (std::equal(n.begin(), n.end(), name.begin(), name.end(),
-                       [&](char a, char b) { return lower(a) == lower(b); })) {
+        if (iequals(n, name)) {
             return std::string_view(v);
         }
     }

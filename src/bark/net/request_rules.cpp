@@ -1,5 +1,7 @@
-// Subprotocol choice and the Origin check.
+// Subprotocol choice, body framing, WebSocket keys and the Origin check.
 #include "bark/net/request_rules.hpp"
+
+#include "bark/core/ascii.hpp"
 
 namespace bark::net {
 
@@ -35,18 +37,8 @@ bool framing_acceptable(const std::optional<std::string>& transfer_encoding, boo
     if (has_content_length) {
         return false;
     }
-    const std::string_view coding = trim(*transfer_encoding);
-    constexpr std::string_view chunked = "chunked";
-    if (coding.size() != chunked.size()) {
-        return false;  // another coding, several codings, or an empty value
-    }
-    for (std::size_t i = 0; i < coding.size(); ++i) {
-        const char c = coding[i];
-        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != chunked[i]) {
-            return false;
-        }
-    }
-    return true;
+    // Not another coding, several codings, or an empty value.
+    return iequals(trim(*transfer_encoding), "chunked");
 }
 
 bool valid_websocket_key(std::string_view key) {
