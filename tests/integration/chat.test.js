@@ -256,7 +256,7 @@ test('chat (sqlite store)', async (t) => {
     salonNotify = await connect(SALON); // a second session: notifications only
     await salonNotify.subscribe('notif', '/user/queue/notifications');
     // A customer whose id is the salon's: another user (customers and salons are numbered apart).
-    const sameIdCustomer = await connect({userId: SALON.userId, username: 'customer-same-id', role: 'USER'});
+    const sameIdCustomer = await connect({ userId: SALON.userId, username: 'customer-same-id', role: 'USER' });
     await sameIdCustomer.subscribe('notif', '/user/queue/notifications');
     const c2 = await connect(CUST2);
     await c2.subscribe('notif', '/user/queue/notifications');
@@ -317,16 +317,14 @@ test('chat (sqlite store)', async (t) => {
     // told that unsent messages were read, and a later message is unread again.
     const far = last + 1000000;
     const r2 = rid();
-    salon.sendJson(`/pub/chat/read/${R2}`, {lastReadMessageId: far}, {receipt: r2});
+    salon.sendJson(`/pub/chat/read/${R2}`, { lastReadMessageId: far }, { receipt: r2 });
     await salon.receipt(r2);
     const marks = await c2.waitJson('read', 3);
-    assert.deepEqual(marks[marks.length - 1], {roomId: R2, userId: SALON.userId, lastReadMessageId: last});
-    const rFar =
-        await api(bark, 'POST', `/api/chat/rooms/${R2}/read`, {token: tok(SALON), body: {lastReadMessageId: far}});
+    assert.deepEqual(marks[marks.length - 1], { roomId: R2, userId: SALON.userId, lastReadMessageId: last });
+    const rFar = await api(bark, 'POST', `/api/chat/rooms/${R2}/read`, { token: tok(SALON), body: { lastReadMessageId: far } });
     assert.equal(rFar.status, 204, showHttp('POST', 'read', rFar));
-    await sendOk(c2, R2, {messageText: 'fifth'});
-    const n5 = await waitUntil(
-        () => salonNotify.json('notif').find((x) => x.preview === 'fifth'), 3000, 'notification for "fifth"');
+    await sendOk(c2, R2, { messageText: 'fifth' });
+    const n5 = await waitUntil(() => salonNotify.json('notif').find((x) => x.preview === 'fifth'), 3000, 'notification for "fifth"');
     assert.equal(n5.unreadCount, 1);
     assert.equal((await unread(SALON)).unreadCount, 1);
     ids2.push(n5.messageId);

@@ -87,16 +87,8 @@ test('cluster of three nodes over Redis and PostgreSQL', async (t) => {
     await custA.subscribe('errors', '/user/queue/errors');
     await custB.subscribe('errors', '/user/queue/errors');
     const admin = A.token({ userId: 1, username: 'ops', role: 'ADMIN' });
-    const pushed = await httpRequest(C.port, {
-        method: 'POST',
-        path: '/api/publish',
-        token: admin,
-        body: {
-            destination: `/user/${CUST.userId}/queue/errors`,
-            role: 'USER',
-            payload: {error: 'account', message: 'check your account'}
-        }
-    });
+    const pushed = await httpRequest(C.port, { method: 'POST', path: '/api/publish', token: admin,
+      body: { destination: `/user/${CUST.userId}/queue/errors`, role: 'USER', payload: { error: 'account', message: 'check your account' } } });
     assert.equal(pushed.status, 202, pushed.body);
     assert.deepEqual((await custA.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });
     assert.deepEqual((await custB.waitJson('errors', 1))[0], { error: 'account', message: 'check your account' });

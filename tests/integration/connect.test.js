@@ -54,29 +54,28 @@ test('connect', async (t) => {
 
   // The version is negotiated by accept-version alone (SPEC §3, as Spring and RabbitMQ do): the
   // subprotocol never narrows it.
-  await t.test(
-      'subprotocol v11.stomp + accept-version 1.0,1.1,1.2 → version 1.2 (accept-version decides)', async () => {
-          const c = await raw({protocols: ['v11.stomp']});
-          assert.equal(c.ws.protocol, 'v11.stomp');
-          const f = await c.connect({'accept-version': '1.0,1.1,1.2', host: '127.0.0.1'});
-          assert.equal(f.command, 'CONNECTED', c.dump());
-          assert.equal(f.headers.version, '1.2');
-      });
+  await t.test('subprotocol v11.stomp + accept-version 1.0,1.1,1.2 → version 1.2 (accept-version decides)', async () => {
+    const c = await raw({ protocols: ['v11.stomp'] });
+    assert.equal(c.ws.protocol, 'v11.stomp');
+    const f = await c.connect({ 'accept-version': '1.0,1.1,1.2', host: '127.0.0.1' });
+    assert.equal(f.command, 'CONNECTED', c.dump());
+    assert.equal(f.headers.version, '1.2');
+  });
 
   await t.test('subprotocol v12.stomp + accept-version 1.1 only → version 1.1, not version-not-supported', async () => {
-      const c = await raw({protocols: ['v12.stomp']});
-      assert.equal(c.ws.protocol, 'v12.stomp');
-      const f = await c.connect({'accept-version': '1.1', host: '127.0.0.1'});
-      assert.equal(f.command, 'CONNECTED', c.dump());
-      assert.equal(f.headers.version, '1.1');
+    const c = await raw({ protocols: ['v12.stomp'] });
+    assert.equal(c.ws.protocol, 'v12.stomp');
+    const f = await c.connect({ 'accept-version': '1.1', host: '127.0.0.1' });
+    assert.equal(f.command, 'CONNECTED', c.dump());
+    assert.equal(f.headers.version, '1.1');
   });
 
   await t.test('subprotocols v10,v11,v12.stomp offered, then accept-version 1.0,1.1 → version 1.1', async () => {
-      const c = await raw({protocols: ['v10.stomp', 'v11.stomp', 'v12.stomp']});
-      assert.equal(c.ws.protocol, 'v12.stomp');
-      const f = await c.connect({'accept-version': '1.0,1.1', host: '127.0.0.1'});
-      assert.equal(f.command, 'CONNECTED', c.dump());
-      assert.equal(f.headers.version, '1.1');
+    const c = await raw({ protocols: ['v10.stomp', 'v11.stomp', 'v12.stomp'] });
+    assert.equal(c.ws.protocol, 'v12.stomp');
+    const f = await c.connect({ 'accept-version': '1.0,1.1', host: '127.0.0.1' });
+    assert.equal(f.command, 'CONNECTED', c.dump());
+    assert.equal(f.headers.version, '1.1');
   });
 
   await t.test('CONNECTED carries version, heart-beat, server bark/<v>, session, user-name', async () => {

@@ -104,7 +104,7 @@ test(`--max-connections ${LIMIT}`, async (t) => {
 test('--max-connections above the open-file limit is lowered to fit it, and the 503 really happens', async (t) => {
   const { spawn } = require('node:child_process');
   const { BARK_BIN } = require('./lib/bark');
-  const child = spawn('bash', ['-c', `ulimit -Sn 120 && ulimit -Hn 120 && exec "$0" "$@"`, BARK_BIN,
+  const child = spawn('bash', ['-c', 'ulimit -Sn 120 && ulimit -Hn 120 && exec "$0" "$@"', BARK_BIN,
     '--listen', '127.0.0.1:0', '--jwt-secret', 'flood-secret-0123456789', '--store', 'memory:',
     '--max-connections', '100000', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));

@@ -85,87 +85,55 @@ test('http', async (t) => {
     }
   });
 
+  // One raw exchange: writes `bytes` on a new connection and resolves what came back (latin1) once
+  // `done(data, closed)` holds.
+  const exchange = async (bytes, done, what) => {
+    const sock = net.connect(bark.port, '127.0.0.1');
+    let data = '';
+    let closed = false;
+    sock.on('data', (c) => { data += c.toString('latin1'); });
+    sock.on('close', () => { closed = true; });
+    sock.on('error', () => {});
+    await withTimeout(new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); }), 3000, 'connect');
+    sock.write(bytes);
+    await withTimeout(new Promise((r) => {
+      const iv = setInterval(() => { if (done(data, closed)) { clearInterval(iv); r(); } }, 5);
+    }), 3000, `${what}; got ${data}`).finally(() => sock.destroy());
+    return data;
+  };
+  const host = `Host: 127.0.0.1:${bark.port}\r\n`;
+
   // Request smuggling (RFC 9112 §6.1, §6.3): a body framing a proxy may read otherwise gets one 400
   // and a close; the request hidden behind it is never served.
-  await t.test(
-      'Transfer-Encoding not ending in chunked, or with Content-Length: 400, close, nothing more served', async () => {
-          const host = `Host: 127.0.0.1:${bark.port}\r\n`;
-          const smuggled = `GET /healthz HTTP/1.1\r\n${host}\r\n`;
-          const variants = [
-              ['Transfer-Encoding: identity\r\n', ''],
-              ['Transfer-Encoding: gzip\r\n', ''],
-              ['Transfer-Encoding: chunked, gzip\r\n', ''],
-              ['Transfer-Encoding: xchunked\r\n', ''],
-              ['Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n', ''],
-              ['Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', '0\r\n\r\n'],
-              ['Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'],
-          ];
-          for (const [fields, body] of variants) {
-              const sock = net.connect(bark.port, '127.0.0.1');
-              let data = '';
-              sock.on('data', (c) => {
-                  data += c.toString('latin1');
-              });
-              sock.on('error', () => {});
-              await withTimeout(
-                  new Promise((r, j) => {
-                      sock.once('connect', r);
-                      sock.once('error', j);
-                  }),
-                  3000, 'connect');
-              sock.write(`POST /api/publish HTTP/1.1\r\n${host}${fields}\r\n${body}${smuggled}`);
-              await withTimeout(
-                  new Promise((r) => sock.once('close', r)), 3000, `close after ${JSON.stringify(fields)}`)
-                  .finally(() => sock.destroy());
-              assert.match(data, /^HTTP\/1\.1 400 /, `${JSON.stringify(fields)}: ${data}`);
-              assert.equal(
-                  (data.match(/HTTP\/1\.1 /g) || []).length, 1,
-                  `one answer only for ${JSON.stringify(fields)}: ${data}`);
-          }
-          // chunked alone (any case) is still one request, and the connection goes on.
-          const sock = net.connect(bark.port, '127.0.0.1');
-          let data = '';
-          sock.on('data', (c) => {
-              data += c.toString('latin1');
-          });
-          sock.on('error', () => {});
-          await withTimeout(
-              new Promise((r, j) => {
-                  sock.once('connect', r);
-                  sock.once('error', j);
-              }),
-              3000, 'connect');
-          sock.write(`POST /api/publish HTTP/1.1\r\n${host}Transfer-Encoding: Chunked\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n${
-              smuggled}`);
-          await withTimeout(
-              new Promise((r) => {
-                  const iv = setInterval(() => {
-                      if (/\r\n\r\nok/.test(data)) {
-                          clearInterval(iv);
-                          r();
-                      }
-                  }, 5);
-              }),
-              3000, 'two answers')
-              .finally(() => sock.destroy());
-          assert.match(data, /^HTTP\/1\.1 401 /, data);
-          assert.match(data, /HTTP\/1\.1 200 OK/, data);
-      });
+  await t.test('Transfer-Encoding not ending in chunked, or with Content-Length: 400, close, nothing more served', async () => {
+    const smuggled = `GET /healthz HTTP/1.1\r\n${host}\r\n`;
+    const variants = [
+      ['Transfer-Encoding: identity\r\n', ''],
+      ['Transfer-Encoding: gzip\r\n', ''],
+      ['Transfer-Encoding: chunked, gzip\r\n', ''],
+      ['Transfer-Encoding: xchunked\r\n', ''],
+      ['Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n', ''],
+      ['Transfer-Encoding: chunked\r\nContent-Length: 5\r\n', '0\r\n\r\n'],
+      ['Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'],
+    ];
+    for (const [fields, body] of variants) {
+      const data = await exchange(`POST /api/publish HTTP/1.1\r\n${host}${fields}\r\n${body}${smuggled}`,
+        (_d, closed) => closed, `close after ${JSON.stringify(fields)}`);
+      assert.match(data, /^HTTP\/1\.1 400 /, `${JSON.stringify(fields)}: ${data}`);
+      assert.equal((data.match(/HTTP\/1\.1 /g) || []).length, 1, `one answer only for ${JSON.stringify(fields)}: ${data}`);
+    }
+    // chunked alone (any case) is still one request, and the connection goes on.
+    const data = await exchange(
+      `POST /api/publish HTTP/1.1\r\n${host}Transfer-Encoding: Chunked\r\n\r\n7\r\n{"a":1}\r\n0\r\n\r\n${smuggled}`,
+      (d) => /\r\n\r\nok/.test(d), 'two answers');
+    assert.match(data, /^HTTP\/1\.1 401 /, data);
+    assert.match(data, /HTTP\/1\.1 200 OK/, data);
+  });
 
   await t.test('upgrade with Sec-WebSocket-Version other than 13 → 426 naming 13; a malformed Sec-WebSocket-Key → 400', async () => {
-    const ask = async (version, key) => {
-      const sock = net.connect(bark.port, '127.0.0.1');
-      let data = '';
-      sock.on('data', (c) => { data += c.toString('latin1'); });
-      sock.on('error', () => {});
-      await withTimeout(new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); }), 3000, 'connect');
-      sock.write(`GET /ws/chat HTTP/1.1\r\nHost: 127.0.0.1:${bark.port}\r\nUpgrade: websocket\r\n` +
-        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n\r\n`);
-      await withTimeout(new Promise((r) => {
-        const iv = setInterval(() => { if (/\r\n\r\n/.test(data)) { clearInterval(iv); r(); } }, 5);
-      }), 3000, `answer to version ${version}, key ${key}`).finally(() => sock.destroy());
-      return data;
-    };
+    const ask = (version, key) => exchange(`GET /ws/chat HTTP/1.1\r\n${host}Upgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n\r\n`,
+    (d) => /\r\n\r\n/.test(d), `answer to version ${version}, key ${key}`);
     const good = 'dGhlIHNhbXBsZSBub25jZQ==';
     const old = await ask('12', good);
     assert.match(old, /^HTTP\/1\.1 426 /, old);
@@ -185,19 +153,11 @@ test('http', async (t) => {
     const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
       : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
     const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
-    const key = crypto.randomBytes(16).toString('base64');
-    const upgrade = `GET /ws/chat HTTP/1.1\r\nHost: 127.0.0.1:${bark.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n`;
-    const sock = net.connect(bark.port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    sock.on('data', (c) => { data = Buffer.concat([data, c]); });
-    sock.on('error', () => {});
-    await withTimeout(new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); }), 3000, 'connect');
-    sock.write(Buffer.concat([Buffer.from(upgrade, 'latin1'), head, mask, masked]));
-    await withTimeout(new Promise((r) => {
-      const iv = setInterval(() => { if (data.includes('CONNECTED')) { clearInterval(iv); r(); } }, 5);
-    }), 3000, `CONNECTED after the early frame; got ${data.toString('latin1')}`).finally(() => sock.destroy());
-    const text = data.toString('latin1');
+    const upgrade = `GET /ws/chat HTTP/1.1\r\n${host}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+      'Sec-WebSocket-Protocol: v12.stomp\r\n\r\n';
+    const text = await exchange(Buffer.concat([Buffer.from(upgrade, 'latin1'), head, mask, masked]),
+      (d) => d.includes('CONNECTED'), 'CONNECTED after the early frame');
     assert.match(text, /^HTTP\/1\.1 101 /, text);
     assert.match(text, /CONNECTED\n/, text);
     assert.match(text, /user-name:eager\n/, text);

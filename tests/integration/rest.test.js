@@ -240,69 +240,54 @@ test('rest', async (t) => {
     expectStatus(await call('GET', `/api/chat/rooms/${room.roomId}/messages?before=10&after=1`, u(1221)), 400, 'both');
   });
 
-  await t.test(
-      'POST /api/publish: /sub topic, /user/{id}/queue/x with a role to every session of that user only; 403 for non-admins',
-      async () => {
-          const t1 = await connect(u(1230));
-          const t2 = await connect(u(2230, 'SALON'));
-          await t1.subscribe('news', '/sub/news/today');
-          await t2.subscribe('news', '/sub/news/today');
-          const payload = {headline: '오늘의 소식', n: 1, nested: {ok: true}, list: [1, 'two']};
-          const r = await call('POST', '/api/publish', ADMIN, {destination: '/sub/news/today', payload});
-          expectStatus(r, 202, 'publish topic');
-          for (const c of [t1, t2]) {
-              const [m] = await c.waitJson('news', 1);
-              assert.deepEqual(m, payload);
-              assert.equal(c.messages('news')[0].headers.destination, '/sub/news/today');
-          }
+  await t.test('POST /api/publish: /sub topic, /user/{id}/queue/x with a role to every session of that user only; 403 for non-admins', async () => {
+    const t1 = await connect(u(1230));
+    const t2 = await connect(u(2230, 'SALON'));
+    await t1.subscribe('news', '/sub/news/today');
+    await t2.subscribe('news', '/sub/news/today');
+    const payload = { headline: '오늘의 소식', n: 1, nested: { ok: true }, list: [1, 'two'] };
+    const r = await call('POST', '/api/publish', ADMIN, { destination: '/sub/news/today', payload });
+    expectStatus(r, 202, 'publish topic');
+    for (const c of [t1, t2]) {
+      const [m] = await c.waitJson('news', 1);
+      assert.deepEqual(m, payload);
+      assert.equal(c.messages('news')[0].headers.destination, '/sub/news/today');
+    }
 
-          const a1 = await connect(u(1231));
-          const a2 = await connect(u(1231));
-          const other = await connect(u(1232));
-          const salonSameId = await connect(u(1231, 'SALON'));  // another user: salons are numbered apart
-          const wrongQueue = await connect(u(1231));
-          for (const c of [a1, a2, other, salonSameId]) await c.subscribe('x', '/user/queue/x');
-          await wrongQueue.subscribe('y', '/user/queue/y');
-          const noRole =
-              await call('POST', '/api/publish', ADMIN, {destination: '/user/1231/queue/x', payload: {hello: 'whom?'}});
-          expectStatus(noRole, 400, 'publish to a user queue without a role');
-          assert.equal(JSON.parse(noRole.body).error, 'role-required');
-          expectStatus(
-              await call('POST', '/api/publish', ADMIN, {destination: '/user/1231/queue/x', role: 'OWNER', payload: 1}),
-              400, 'unknown role');
-          const r2 = await call(
-              'POST', '/api/publish', ADMIN,
-              {destination: '/user/1231/queue/x', role: 'USER', payload: {hello: 'user 1231'}});
-          expectStatus(r2, 202, 'publish user queue');
-          for (const c of [a1, a2]) {
-              const [m] = await c.waitJson('x', 1);
-              assert.deepEqual(m, {hello: 'user 1231'});
-              assert.equal(c.messages('x')[0].headers.destination, '/user/queue/x');
-          }
-          const r4 = await call(
-              'POST', '/api/publish', ADMIN,
-              {destination: '/user/1231/queue/x', role: 'SALON', payload: {hello: 'salon 1231'}});
-          expectStatus(r4, 202, 'publish to the salon with the same id');
-          const [s] = await salonSameId.waitJson('x', 1);
-          assert.deepEqual(s, {hello: 'salon 1231'}, 'the salon gets only its own push');
-          const r3 = await call(
-              'POST', '/api/publish', u(1231),
-              {destination: '/user/1231/queue/x', role: 'USER', payload: {from: 'user'}});
-          expectStatus(r3, 403, 'publish as a USER');
-          expectStatus(
-              await call('POST', '/api/publish', u(2230, 'SALON'), {destination: '/sub/news/today', payload: 2}), 403,
-              'publish as a SALON');
-          expectStatus(
-              await call('POST', '/api/publish', ADMIN, {destination: '/pub/chat/send/1', payload: {}}), 400,
-              'publish to /pub');
-          expectStatus(await call('POST', '/api/publish', ADMIN, '{"destination":'), 400, 'publish bad JSON');
-          await sleep(300);
-          assert.equal(other.messages().length, 0, 'another user got nothing');
-          assert.equal(wrongQueue.messages().length, 0, 'another queue of the same user got nothing');
-          assert.equal(a1.messages().length, 1, 'the USER\'s publish was not delivered');
-          assert.equal(salonSameId.messages().length, 1, 'the push to USER 1231 did not reach SALON 1231');
-          assert.equal(t1.messages().length, 1);
-      });
+    const a1 = await connect(u(1231));
+    const a2 = await connect(u(1231));
+    const other = await connect(u(1232));
+    const salonSameId = await connect(u(1231, 'SALON'));  // another user: salons are numbered apart
+    const wrongQueue = await connect(u(1231));
+    for (const c of [a1, a2, other, salonSameId]) await c.subscribe('x', '/user/queue/x');
+    await wrongQueue.subscribe('y', '/user/queue/y');
+    const noRole = await call('POST', '/api/publish', ADMIN, { destination: '/user/1231/queue/x', payload: { hello: 'whom?' } });
+    expectStatus(noRole, 400, 'publish to a user queue without a role');
+    assert.equal(JSON.parse(noRole.body).error, 'role-required');
+    expectStatus(await call('POST', '/api/publish', ADMIN, { destination: '/user/1231/queue/x', role: 'OWNER', payload: 1 }), 400, 'unknown role');
+    const r2 = await call('POST', '/api/publish', ADMIN, { destination: '/user/1231/queue/x', role: 'USER', payload: { hello: 'user 1231' } });
+    expectStatus(r2, 202, 'publish user queue');
+    for (const c of [a1, a2]) {
+      const [m] = await c.waitJson('x', 1);
+      assert.deepEqual(m, { hello: 'user 1231' });
+      assert.equal(c.messages('x')[0].headers.destination, '/user/queue/x');
+    }
+    const r4 = await call('POST', '/api/publish', ADMIN, { destination: '/user/1231/queue/x', role: 'SALON', payload: { hello: 'salon 1231' } });
+    expectStatus(r4, 202, 'publish to the salon with the same id');
+    const [s] = await salonSameId.waitJson('x', 1);
+    assert.deepEqual(s, { hello: 'salon 1231' }, 'the salon gets only its own push');
+    const r3 = await call('POST', '/api/publish', u(1231), { destination: '/user/1231/queue/x', role: 'USER', payload: { from: 'user' } });
+    expectStatus(r3, 403, 'publish as a USER');
+    expectStatus(await call('POST', '/api/publish', u(2230, 'SALON'), { destination: '/sub/news/today', payload: 2 }), 403, 'publish as a SALON');
+    expectStatus(await call('POST', '/api/publish', ADMIN, { destination: '/pub/chat/send/1', payload: {} }), 400, 'publish to /pub');
+    expectStatus(await call('POST', '/api/publish', ADMIN, '{"destination":'), 400, 'publish bad JSON');
+    await sleep(300);
+    assert.equal(other.messages().length, 0, 'another user got nothing');
+    assert.equal(wrongQueue.messages().length, 0, 'another queue of the same user got nothing');
+    assert.equal(a1.messages().length, 1, 'the USER\'s publish was not delivered');
+    assert.equal(salonSameId.messages().length, 1, 'the push to USER 1231 did not reach SALON 1231');
+    assert.equal(t1.messages().length, 1);
+  });
 
   await t.test('POST /api/dev/login without --dev → 404', async () => {
     const r = await call('POST', '/api/dev/login', null, { userId: 1, username: 'x', role: 'USER' });

@@ -149,30 +149,25 @@ test('STOMP over SockJS (/ws/chat)', async (t) => {
     s.abort();
   });
 
-  await t.test(
-      'raw xhr_send: a session opened with a cookie token takes sends only with a cookie token of the same user',
-      async () => {
-          const s =
-              await new S.SockJsSession(P, '/ws/chat', {headers: {Cookie: `Authorization=${bark.token(CUST)}`}}).open();
-          const salonSameId = {userId: CUST.userId, username: 'salon-same-id', role: 'SALON'};
-          const intruders = [
-              ['no cookie', {}],
-              ['another user', {Cookie: `Authorization=${bark.token(SALON)}`}],
-              ['the same id, another role', {Cookie: `Authorization=${bark.token(salonSameId)}`}],
-              ['an invalid token', {Cookie: 'Authorization=not.a.jwt'}],
-          ];
-          for (const [who, headers] of intruders) {
-              const r = await S.POST(
-                  P, `${s.url}/xhr_send`,
-                  {body: JSON.stringify(['SEND\ndestination:/pub/x\n\nforged\u0000']), headers});
-              assert.equal(r.status, 403, `${who}: ${r.status} ${r.body}`);
-          }
-          await s.sendOk('CONNECT\naccept-version:1.2\n\n\u0000');  // the owner's own cookie goes along
-          const f = await s.waitStomp('CONNECTED');
-          assert.equal(f.headers['user-name'], CUST.username, s.dump());
-          assert.equal(s.stomp.length, 1, `nothing the intruders sent was read: ${s.dump()}`);
-          s.abort();
-      });
+  await t.test('raw xhr_send: a session opened with a cookie token takes sends only with a cookie token of the same user', async () => {
+    const s = await new S.SockJsSession(P, '/ws/chat', { headers: { Cookie: `Authorization=${bark.token(CUST)}` } }).open();
+    const salonSameId = { userId: CUST.userId, username: 'salon-same-id', role: 'SALON' };
+    const intruders = [
+      ['no cookie', {}],
+      ['another user', { Cookie: `Authorization=${bark.token(SALON)}` }],
+      ['the same id, another role', { Cookie: `Authorization=${bark.token(salonSameId)}` }],
+      ['an invalid token', { Cookie: 'Authorization=not.a.jwt' }],
+    ];
+    for (const [who, headers] of intruders) {
+      const r = await S.POST(P, `${s.url}/xhr_send`, { body: JSON.stringify(['SEND\ndestination:/pub/x\n\nforged\u0000']), headers });
+      assert.equal(r.status, 403, `${who}: ${r.status} ${r.body}`);
+    }
+    await s.sendOk('CONNECT\naccept-version:1.2\n\n\u0000');  // the owner's own cookie goes along
+    const f = await s.waitStomp('CONNECTED');
+    assert.equal(f.headers['user-name'], CUST.username, s.dump());
+    assert.equal(s.stomp.length, 1, `nothing the intruders sent was read: ${s.dump()}`);
+    s.abort();
+  });
 
   await t.test('raw xhr: the opening request\'s Authorization header authenticates; CONNECT passcode wins over both', async () => {
     const url = `/ws/chat/000/${S.newSessionId()}`;

@@ -465,11 +465,9 @@ class SockJsSession {
 
   // xhr_send of `messages` (strings); resolves the response (204 expected by the caller).
   send(...messages) {
-      // As a browser's XHR: the cookies of the opening request go along.
-      const cookie = this.headers.Cookie ? {Cookie: this.headers.Cookie} : {};
-      return POST(
-          this.port, `${this.url}/xhr_send`,
-          {body: JSON.stringify(messages), headers: {'Content-Type': 'text/plain', ...cookie}});
+    // As a browser's XHR: the cookies of the opening request go along.
+    const cookie = this.headers.Cookie ? { Cookie: this.headers.Cookie } : {};
+    return POST(this.port, `${this.url}/xhr_send`, { body: JSON.stringify(messages), headers: { 'Content-Type': 'text/plain', ...cookie } });
   }
 
   // xhr_send that must answer 204.
