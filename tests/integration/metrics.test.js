@@ -138,3 +138,38 @@ test('metrics, healthz and readyz', async (t) => {
     assert.deepEqual(r.json, { ready: true, store: { ok: true }, cluster: { state: 'none' } });
   });
 });
+
+// --ops-listen: the three operator routes move to an internal address; the public one answers 404
+// for them and the ops address serves nothing else (no chat, no WebSocket, no SockJS).
+test('--ops-listen serves /metrics, /healthz and /readyz apart from the public address', async (t) => {
+  const { freePort } = require('./lib/servers');
+  const opsPort = await freePort();
+  const bark = await startBark(['--ops-listen', `127.0.0.1:${opsPort}`]);
+  t.after(() => bark.stop());
+  for (const p of ['/metrics', '/healthz', '/readyz']) {
+    const ops = await httpRequest(opsPort, { path: p });
+    assert.equal(ops.status, 200, `${p} on the ops address: ${ops.body}`);
+    const pub = await httpRequest(bark.port, { path: p });
+    assert.equal(pub.status, 404, `${p} on the public address`);
+  }
+  assert.ok(/^bark_connections\{/m.test((await httpRequest(opsPort, { path: '/metrics' })).body));
+  // The public address still chats; the ops address has no chat routes and no WebSocket.
+  const c = await chatConnect(bark, CUST);
+  c.close();
+  assert.equal((await httpRequest(opsPort, { path: '/api/rooms', token: bark.token(CUST) })).status, 404);
+  await assert.rejects(new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${opsPort}/ws/chat`, ['v12.stomp']);
+    ws.once('open', () => { ws.close(); resolve(); });
+    ws.once('error', reject);
+  }), /404/);
+  assert.equal((await httpRequest(opsPort, { path: '/ws/chat/info' })).status, 404, 'no SockJS');
+});
+
+test('--ops-listen with a bad address ends start-up with one line', () => {
+  const { BARK_BIN } = require('./lib/bark');
+  for (const [value, why] of [['nohost', /--ops-listen: expected HOST:PORT/], ['example.com:9', /--ops-listen: 'example.com' is not an IP address/]]) {
+    const r = spawnSync(BARK_BIN, ['--ops-listen', value, '--store', 'memory:', '--dev', '--listen', '127.0.0.1:0'], { encoding: 'utf8', timeout: 10000 });
+    assert.notEqual(r.status, 0, value);
+    assert.match(r.stderr, why);
+  }
+});

@@ -19,7 +19,8 @@
 namespace bark::app {
 namespace {
 
-bool parse_listen(const std::string& s, config& c) {
+// HOST:PORT, HOST may be an IPv6 address in brackets.
+bool parse_listen(const std::string& s, std::string& host, std::uint16_t& port_out) {
     const auto colon = s.rfind(':');
     if (colon == std::string::npos || colon == 0) {
         return false;
@@ -31,11 +32,11 @@ bool parse_listen(const std::string& s, config& c) {
     if (begin == end || r.ec != std::errc() || r.ptr != end || port > 65535) {
         return false;
     }
-    c.listen_host = s.substr(0, colon);
-    if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
-        c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    host = s.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
     }
-    c.listen_port = static_cast<std::uint16_t>(port);
+    port_out = static_cast<std::uint16_t>(port);
     return true;
 }
 
@@ -51,7 +52,11 @@ parse_outcome parse_command_line(int argc, char** argv) {
     std::string listen = c.listen_host + ":" + std::to_string(c.listen_port);
     std::string origins;
     std::string heartbeat = "10000,10000";
+    std::string ops_listen;
     app.add_option("--listen", listen, "HOST:PORT for HTTP, WebSocket and SockJS")->envname("BARK_LISTEN");
+    app.add_option("--ops-listen", ops_listen,
+                   "HOST:PORT serving /metrics, /healthz and /readyz instead of --listen (an internal address)")
+        ->envname("BARK_OPS_LISTEN");
     app.add_option("--threads", c.threads, "event-loop threads (0 = one per core)")
         ->envname("BARK_THREADS")
         ->check(CLI::Range(0U, 256U));
@@ -174,8 +179,13 @@ parse_outcome parse_command_line(int argc, char** argv) {
         out.exit_code = 2;
         return out;
     }
-    if (!parse_listen(listen, c)) {
+    if (!parse_listen(listen, c.listen_host, c.listen_port)) {
         std::fprintf(stderr, "bark: --listen: expected HOST:PORT, got '%s'\n", listen.c_str());
+        out.exit_code = 2;
+        return out;
+    }
+    if (!ops_listen.empty() && !parse_listen(ops_listen, c.ops_listen_host, c.ops_listen_port)) {
+        std::fprintf(stderr, "bark: --ops-listen: expected HOST:PORT, got '%s'\n", ops_listen.c_str());
         out.exit_code = 2;
         return out;
     }

@@ -14,6 +14,8 @@ namespace bark::app {
 struct config {
     std::string listen_host = "127.0.0.1";       // --listen HOST:PORT
     std::uint16_t listen_port = 8080;
+    std::string ops_listen_host;                 // --ops-listen HOST:PORT; empty = ops routes on --listen
+    std::uint16_t ops_listen_port = 0;
     unsigned threads = 0;                        // --threads; 0 = one per core
     std::vector<std::string> allowed_origins;    // --allowed-origins; empty = same origin only
     std::uint32_t heartbeat_send_ms = 10000;     // --heartbeat CX,CY

@@ -86,6 +86,9 @@ int run_server(const config& cfg) {
     if (!net::valid_listen_host(cfg.listen_host)) {
         return fail_start({"usage", "--listen: '" + cfg.listen_host + "' is not an IP address"});
     }
+    if (!cfg.ops_listen_host.empty() && !net::valid_listen_host(cfg.ops_listen_host)) {
+        return fail_start({"usage", "--ops-listen: '" + cfg.ops_listen_host + "' is not an IP address"});
+    }
     const auto keys = load_token_keys(cfg);
     if (!keys) return fail_start(keys.err());
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -115,10 +118,12 @@ int run_server(const config& cfg) {
     chat.register_routes(pub_routes);
     auth::token_authenticator authenticator(keys->verifier);
 
-    // HTTP: operations, the demo page, the chat's REST API.
+    // HTTP: operations (on --listen, or alone on --ops-listen), the demo page, the chat's REST API.
     http::router router;
+    http::router ops_router;
+    const bool ops_apart = !cfg.ops_listen_host.empty();
     ops_routes ops(*store, bus, broker, chat);
-    ops.add_to(router);
+    ops.add_to(ops_apart ? ops_router : router);
     add_demo_page(router, cfg, notes);
     chat::write_limiter rest_writes(cfg.rest_write_rate);
     chat::add_rest_routes(router, authenticator, *store, rooms, chat,
@@ -149,6 +154,17 @@ int run_server(const config& cfg) {
     auto opened_door = net::front_door::open(pool, state, cfg.listen_host, cfg.listen_port);
     if (!opened_door) return fail_start(opened_door.err());
     std::unique_ptr<net::front_door> door = std::move(opened_door.value());
+    // The ops address speaks plain HTTP with the ops routes only: no WebSocket, no SockJS, no TLS,
+    // and a few connections (scrapers and probes).
+    net::transport_options ops_transport = transport;
+    ops_transport.max_connections = 64;
+    net::shared_state ops_state{ops_transport, broker, ops_router, session_options_of(cfg), {}, {1}, pool.loops()};
+    std::unique_ptr<net::front_door> ops_door;
+    if (ops_apart) {
+        auto opened_ops = net::front_door::open(pool, ops_state, cfg.ops_listen_host, cfg.ops_listen_port);
+        if (!opened_ops) return fail_start(opened_ops.err());
+        ops_door = std::move(opened_ops.value());
+    }
     for (const auto& [level, text] : notes) {
         log::at(level, "{}", text);
     }
@@ -167,9 +183,14 @@ int run_server(const config& cfg) {
         log::info("signal {}: stopping", sig);
         deadline.arm(std::chrono::milliseconds(9500));
         door->stop_accepting();
+        if (ops_door) ops_door->stop_accepting();
         stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
     });
     door->start();
+    if (ops_door) {
+        ops_door->start();
+        log::info("ops routes on http://{}:{}", ops_door->address(), ops_door->port());
+    }
     if (cfg.allowed_origins.size() == 1 && cfg.allowed_origins.front() == "*") {
         log::warn("--allowed-origins is *: any web page may open connections here");
     }
@@ -189,6 +210,7 @@ int run_server(const config& cfg) {
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.
     door->close();
+    if (ops_door) ops_door->close();
     sockjs_sessions.clear();
     pool.shutdown();
     deadline.disarm();
