@@ -19,12 +19,13 @@ declare -A allowed=(
   [broker]="core domain stomp auth"
   [session]="core domain stomp auth broker"
   [store]="core domain"
-  [cluster]="core domain stomp auth broker"
+  [cluster]="core domain stomp auth broker kafka"
   [chat]="core domain stomp auth http broker session store"
   [net]="core domain stomp sockjs http auth broker session"
-  [app]="core domain stomp sockjs http auth broker session store cluster chat net asio"
+  [app]="core domain stomp sockjs http auth broker session store cluster chat net asio kafka"
   [loadgen]="core domain stomp sockjs auth"
   [asio]=""
+  [kafka]="core"
 )
 boost_ok=" asio net cluster app loadgen "
 

@@ -10,6 +10,7 @@ apt_packages=(
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
+  librdkafka-dev
   python3-prometheus-client libspdlog-dev
   nodejs npm
   chromium

@@ -4,6 +4,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/cluster/kafka_cluster_bus.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
 #include "bark/core/log.hpp"
 
@@ -20,10 +21,18 @@ result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std
             cfg.store_url.substr(0, cfg.store_url.find(':')));
     }
     rooms.look_up_in(store);  // a room created on another node is read from the shared store
-    cluster::redis_bus_options options;
-    options.url = cfg.cluster_url;
-    options.node_id = node_id;
-    auto bus = cluster::open_redis_bus(options, broker, chat.history());
+    auto bus = [&]() -> result<std::unique_ptr<broker::cluster_bus>> {
+        if (cfg.cluster_url.starts_with("kafka://")) {
+            cluster::kafka_bus_options options;
+            options.url = cfg.cluster_url;
+            options.node_id = node_id;
+            return cluster::open_kafka_bus(options, broker, chat.history());
+        }
+        cluster::redis_bus_options options;
+        options.url = cfg.cluster_url;
+        options.node_id = node_id;
+        return cluster::open_redis_bus(options, broker, chat.history());
+    }();
     if (!bus) {
         return error{"usage", "--cluster: " + bus.err().message};
     }

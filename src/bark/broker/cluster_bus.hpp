@@ -1,5 +1,5 @@
 // The cluster bus: how a node's broker reaches the subscribers of other nodes. The broker owns this
-// interface; implementations live in cluster/ (redis_cluster_bus.hpp: Redis Pub/Sub). Without one
+// interface; implementations live in cluster/ (redis_cluster_bus.hpp: Redis Pub/Sub; kafka_cluster_bus.hpp: a Kafka topic). Without one
 // (a single node) the broker delivers everything itself. The broker hands every publish to the bus and tells it when a
 // destination gets its first local subscriber and loses its last; the bus hands messages from
 // other nodes back through the local_sink, exactly like local publishes.
@@ -37,6 +37,9 @@ struct room_history {
     std::function<void(const std::string& destination, std::function<void(std::optional<std::int64_t>)> done)> head;
     // The stored messages after `after`, in order, in pages (see replay_sink).
     std::function<bool(const std::string& destination, std::int64_t after, replay_sink sink)> replay;
+    // True for a destination whose messages are worth nothing late (typing): a bus that delivers
+    // what it held across an outage drops them instead. Optional.
+    std::function<bool(const std::string& destination)> ephemeral;
 };
 
 enum class bus_state { none, connecting, up, down };

@@ -121,6 +121,8 @@ broker::room_history chat_service::history() const {
     h.replay = [this](const std::string& d, std::int64_t after, broker::replay_sink sink) {
         return replay(d, after, std::move(sink));
     };
+    // Typing is news only for a moment: shown late, it would be wrong.
+    h.ephemeral = [](const std::string& d) { return d.ends_with("/typing") && d.starts_with(room_prefix); };
     return h;
 }
 
