@@ -83,8 +83,11 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--store", c.store_url, "sqlite:PATH, postgres://... or memory: (no durability)")
         ->envname("BARK_STORE");
-    app.add_option("--cluster", c.cluster_url, "redis://HOST:PORT[/N]: fan-out and user registry across nodes")
+    app.add_option("--cluster", c.cluster_url, "redis://HOST:PORT[/N] or kafka://HOST:PORT[,...][/PREFIX]: fan-out and user registry across nodes")
         ->envname("BARK_CLUSTER");
+    app.add_option("--commands", c.commands_url,
+                   "kafka://HOST:PORT[,HOST:PORT...]/TOPIC: store and broadcast backends' message.send commands")
+        ->envname("BARK_COMMANDS");
     app.add_option("--node-id", c.node_id, "this node's name in the cluster (default HOST:PORT of --listen)")
         ->envname("BARK_NODE_ID");
     app.add_option("--jwt-secret", c.jwt_secret, "HS256 secret for JWT checks")->envname("BARK_JWT_SECRET");

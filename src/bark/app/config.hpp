@@ -28,6 +28,7 @@ struct config {
     std::string log_level = "info";              // --log-level
     std::string store_url = "sqlite:var/bark.db";  // --store
     std::string cluster_url;                     // --cluster redis://HOST:PORT[/N]; empty = one node
+    std::string commands_url;                    // --commands kafka://HOST:PORT/TOPIC; empty = none
     std::string node_id;                         // --node-id; empty = HOST:PORT of --listen
     std::string jwt_secret;                      // --jwt-secret (HS256)
     std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)

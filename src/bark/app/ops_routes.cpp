@@ -11,6 +11,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/cluster_bus.hpp"
 #include "bark/chat/chat_service.hpp"
+#include "bark/commands/command_consumer.hpp"
 #include "bark/chat/write_limiter.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/http/router.hpp"
@@ -137,7 +138,7 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
 
     if (bus_) {
         const auto status = [this] { return bus_->status(); };
-        r.add_gauge("bark_cluster_up", "1 when the cluster bus is connected to Redis.", {},
+        r.add_gauge("bark_cluster_up", "1 when the cluster bus is connected (to Redis or Kafka).", {},
                     [status] { return status().state == broker::bus_state::up ? 1.0 : 0.0; });
         for (const auto s : {broker::bus_state::connecting, broker::bus_state::up, broker::bus_state::down}) {
             r.add_gauge("bark_cluster_state", "1 for the cluster bus's state now (connecting, up, down).",
@@ -147,16 +148,31 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       [status] { return static_cast<double>(status().published); });
         r.add_counter("bark_cluster_received", "Messages received from other nodes.", {},
                       [status] { return static_cast<double>(status().received); });
-        r.add_counter("bark_cluster_dropped", "Messages not sent while Redis was away or too far behind.", {},
+        r.add_counter("bark_cluster_dropped", "Messages not sent: Redis away or too far behind, Kafka's holding bound full.", {},
                       [status] { return static_cast<double>(status().dropped); });
-        r.add_gauge("bark_cluster_queued", "Messages waiting for the bus thread to write them to Redis.", {},
+        r.add_gauge("bark_cluster_queued", "Messages waiting to be written to the bus (Redis: the bus thread; Kafka: the producer).", {},
                     [status] { return static_cast<double>(status().queued); });
         if (const auto* lag = bus_->publish_seconds()) {
             r.add_histogram("bark_cluster_publish_seconds",
-                            "Time from a publish to Redis's reply to its PUBLISH (the bus's lag).", {}, *lag);
+                            "Time from a publish to the bus's acknowledgement (Redis's reply, Kafka's delivery report).", {}, *lag);
         }
-        r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to.", {},
+        r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to; Kafka partitions it reads.", {},
                     [status] { return static_cast<double>(status().channels); });
+    }
+
+    if (commands_ != nullptr) {
+        const commands::consumer_counts& c = *commands_;
+        const auto count = [](const std::atomic<std::uint64_t>& n) {
+            return [&n] { return static_cast<double>(n.load(std::memory_order_relaxed)); };
+        };
+        r.add_counter("bark_commands_consumed", "Backend commands read from --commands.", {}, count(c.consumed));
+        r.add_counter("bark_commands_stored", "Commands whose message is stored.", {}, count(c.stored));
+        r.add_counter("bark_commands_skipped", "Commands skipped, by reason.", {{"reason", "malformed"}},
+                      count(c.malformed));
+        r.add_counter("bark_commands_skipped", "Commands skipped, by reason.", {{"reason", "refused"}},
+                      count(c.refused));
+        r.add_counter("bark_commands_retried", "Commands tried again (the store was unavailable).", {},
+                      count(c.retried));
     }
 
     r.add_counter("bark_process_cpu_seconds", "CPU time of the process (user + system).", {}, process_cpu_seconds);

@@ -16,6 +16,9 @@ class chat_service;
 namespace bark::broker {
 class cluster_bus;
 }
+namespace bark::commands {
+struct consumer_counts;
+}
 namespace bark::store {
 class message_store;
 }
@@ -39,6 +42,9 @@ public:
     // /metrics counts REST writes refused by --rest-write-rate from this limiter; before start().
     void count_rest_refusals(const chat::write_limiter& limiter) { rest_writes_ = &limiter; }
 
+    // /metrics shows the command consumer's counts (--commands); before start().
+    void count_commands(const commands::consumer_counts& counts) { commands_ = &counts; }
+
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
     // Registers every metric (the server's state exists now; the loops do not run yet).
@@ -50,6 +56,7 @@ private:
     const broker::broker& broker_;
     const chat::chat_service& chat_;
     const chat::write_limiter* rest_writes_ = nullptr;
+    const commands::consumer_counts* commands_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

@@ -20,6 +20,7 @@
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/rest_api.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/commands/command_consumer.hpp"
 #include "bark/core/log.hpp"
 #include "bark/http/router.hpp"
 #include "bark/net/endpoint.hpp"
@@ -173,6 +174,16 @@ int run_server(const config& cfg) {
         if (!joined) return fail_start(joined.err());
         bus = std::move(joined.value());
     }
+    std::unique_ptr<commands::command_consumer> commands;
+    if (!cfg.commands_url.empty()) {
+        commands::consumer_options options;
+        options.url = cfg.commands_url;
+        options.node_id = cfg.node_id.empty() ? door->address() + ":" + std::to_string(door->port()) : cfg.node_id;
+        auto opened_commands = commands::open_command_consumer(options, chat);
+        if (!opened_commands) return fail_start({"usage", "--commands: " + opened_commands.err().message});
+        commands = std::move(opened_commands.value());
+        ops.count_commands(commands->counts());
+    }
     ops.start(state, sockjs_sessions);  // after the bus: its metrics are registered only if there is one
 
     // Signals are caught before the first connection is accepted, so a stop is always graceful.
@@ -202,6 +213,9 @@ int run_server(const config& cfg) {
     pool.run();
     if (stopper.joinable()) {
         stopper.join();
+    }
+    if (commands) {
+        commands->stop();  // no new commands; those in flight are stored before the store closes
     }
     if (bus) {
         bus->stop();

@@ -138,18 +138,21 @@ void chat_service::on_send(broker::pub_request&& req) const {
               });
 }
 
+// The checks every posted text passes, whoever posts it.
+std::optional<error> chat_service::check_text(std::string_view text) {
+    const std::size_t chars = count_chars(text);
+    if (chars == 0) return error{"empty-text", "messageText is empty"};
+    if (chars > max_text_chars) return error{"text-too-long", "messageText has more than 4000 characters"};
+    return std::nullopt;
+}
+
 void chat_service::store_send(broker::pub_request&& req, const store::room& room, send_payload payload) const {
     if (payload.room_id && *payload.room_id != room.room_id) {
         req.reply(broker::app_error{"room-mismatch", "roomId in the body differs from the destination's"});
         return;
     }
-    const std::size_t chars = count_chars(payload.text);
-    if (chars == 0) {
-        req.reply(broker::app_error{"empty-text", "messageText is empty"});
-        return;
-    }
-    if (chars > max_text_chars) {
-        req.reply(broker::app_error{"text-too-long", "messageText has more than 4000 characters"});
+    if (const auto bad = check_text(payload.text)) {
+        req.reply(broker::app_error{bad->code, bad->message});
         return;
     }
     store::new_message m;
@@ -158,18 +161,66 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
     m.sender_role = std::string(domain::role_name(req.sender.who.role));
     m.sender_name = req.sender.who.username;
     m.text = std::move(payload.text);
-    m.send_at_ms = now_ms();
     m.client_message_id = std::move(payload.client_message_id);
-    const store::room r = room;
-    // The sender's own message is no news to its side of the room.
-    const auto sender_side = domain::participant_in(r.parties(), req.sender.who.as_user());
-    store_.append(std::move(m), [this, r, sender_side, reply = std::move(req.reply)](result<store::append_result> res) {
+    append_and_broadcast(std::move(m), room, [reply = std::move(req.reply)](result<store::message> res) {
         if (!res) {
-            reply(broker::app_error{res.err().code == "not-found" ? "not-found" : "unavailable",
-                                    "the message could not be stored"});
+            reply(broker::app_error{res.err().code, "the message could not be stored"});
             return;
         }
-        if (!res->duplicate) {  // a retry is receipted again but not broadcast again
+        reply(std::nullopt);
+    });
+}
+
+void chat_service::post(posted_message p, std::function<void(result<store::message>)> done) const {
+    if (const auto bad = check_text(p.text)) {
+        done(*bad);
+        return;
+    }
+    rooms_.find(p.room_id, [this, p = std::move(p), done = std::move(done)](std::optional<store::room> room) mutable {
+        if (!room) {
+            done(error{"not-found", "no such room"});
+            return;
+        }
+        store::new_message m;
+        m.room_id = room->room_id;
+        if (p.sender_id) {
+            const auto parties = room->parties();
+            std::optional<domain::role> role = p.sender_role;
+            if (!role && parties.customer_id == *p.sender_id && parties.salon_id == *p.sender_id) {
+                done(error{"ambiguous-sender", "the room's customer and salon both have this id: name the role"});
+                return;
+            }
+            if (!role) role = parties.salon_id == *p.sender_id ? domain::role::salon : domain::role::user;
+            if (!domain::may_read(parties, {*role, *p.sender_id})) {
+                done(error{"forbidden", "the sender is not a participant of this room"});
+                return;
+            }
+            m.sender_id = *p.sender_id;
+            m.sender_role = std::string(domain::role_name(*role));
+            m.sender_name = std::move(p.sender_name);
+        } else {
+            m.sender_id = 0;
+            m.sender_role = std::string(system_sender_role);
+            m.sender_name = "system";
+        }
+        m.text = std::move(p.text);
+        m.client_message_id = std::move(p.client_message_id);
+        append_and_broadcast(std::move(m), *room, std::move(done));
+    });
+}
+
+void chat_service::append_and_broadcast(store::new_message m, const store::room& room,
+                                        std::function<void(result<store::message>)> done) const {
+    m.send_at_ms = now_ms();
+    const store::room r = room;
+    // The sender's own message is no news to its side of the room (a system message is news to both).
+    const auto sender_side = store::sender_side(r.parties(), m.sender_id, m.sender_role);
+    store_.append(std::move(m), [this, r, sender_side, done = std::move(done)](result<store::append_result> res) {
+        if (!res) {
+            done(error{res.err().code == "not-found" ? "not-found" : "unavailable", res.err().message});
+            return;
+        }
+        if (!res->duplicate) {  // a retry is answered again but not broadcast again
             stored_.add();
             const store::message& stored = res->stored;
             broadcast(stored, res->previous_id);
@@ -180,7 +231,7 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
                 notify(stored, {domain::role::salon, r.salon_id}, res->salon_unread);
             }
         }
-        reply(std::nullopt);
+        done(std::move(res->stored));
     });
 }
 

@@ -31,6 +31,20 @@ namespace bark::chat {
 // protocol sessions guard it (session::options::room_prefix) on the chat's behalf.
 inline constexpr std::string_view room_prefix = "/sub/chat";
 
+// The senderRole of a message bark itself posts (a backend's system message); its senderId is 0.
+inline constexpr std::string_view system_sender_role = "SYSTEM";
+
+// A message posted from outside a STOMP session (a backend command, REST): stored and broadcast
+// exactly like a SEND.
+struct posted_message {
+    std::int64_t room_id = 0;
+    std::optional<std::int64_t> sender_id;     // none: a system message
+    std::optional<domain::role> sender_role;   // none: the room's side whose id is sender_id
+    std::string sender_name;
+    std::string text;
+    std::string client_message_id;  // idempotency key per (room, sender); empty: none
+};
+
 class chat_service {
 public:
     chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms);
@@ -66,6 +80,12 @@ public:
     result<unit> publish_json(std::string_view destination, std::optional<domain::role> role,
                               std::string_view json) const;
 
+    // Stores and broadcasts p like a SEND of its sender (who must may_read the room). done gets the
+    // stored message (the earlier one for a retry with the same client_message_id), or an error:
+    // not-found, forbidden, ambiguous-sender (no role, and the id is both sides'), empty-text,
+    // text-too-long, unavailable. From any thread.
+    void post(posted_message p, std::function<void(result<store::message>)> done) const;
+
     // Chat messages stored (retries of a stored one not counted).
     std::uint64_t messages_stored() const { return stored_.get(); }
 
@@ -82,6 +102,10 @@ private:
     void with_room(broker::pub_request&& req, room_step then) const;
     void store_send(broker::pub_request&& req, const store::room& room, send_payload payload) const;
     void store_read(broker::pub_request&& req, const store::room& room, std::int64_t last) const;
+    static std::optional<error> check_text(std::string_view text);
+    // Stamps, stores, broadcasts and notifies (once: a retry is only answered).
+    void append_and_broadcast(store::new_message m, const store::room& room,
+                              std::function<void(result<store::message>)> done) const;
     // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
     void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
     void broadcast(const store::message& m, std::int64_t previous_id) const;
