@@ -48,6 +48,7 @@ public:
         std::random_device rd;
         origin_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
         if (origin_ == 0) origin_ = 1;
+        origin_key_ = std::to_string(origin_);
     }
 
     ~kafka_cluster_bus() override { stop(); }
@@ -58,6 +59,8 @@ public:
                                            {{"client.id", "bark-" + options_.node_id},
                                             {"enable.idempotence", "true"},  // a retry never doubles a message
                                             {"linger.ms", "1"},
+                                            // bark creates the topic (partitions, retention), not the broker's defaults
+                                            {"allow.auto.create.topics", "false"},
                                             {"message.timeout.ms", "0"},  // held while Kafka is away, not failed
                                             {"queue.buffering.max.kbytes", std::to_string(options_.max_queued_kbytes)},
                                             {"reconnect.backoff.max.ms", "1000"}},
@@ -65,7 +68,11 @@ public:
         if (!producer) return producer.err();
         auto consumer = kafka::make_handle(RD_KAFKA_CONSUMER, target_.bootstrap,
                                            {{"client.id", "bark-" + options_.node_id},
+                                            // librdkafka wants a group to assign partitions; this one
+                                            // never joins or commits, so the broker keeps nothing of it.
+                                            {"group.id", "bark-bus-" + options_.node_id},
                                             {"enable.auto.commit", "false"},
+                                            {"enable.auto.offset.store", "false"},
                                             {"enable.partition.eof", "false"},
                                             {"fetch.wait.max.ms", "100"},
                                             {"reconnect.backoff.max.ms", "1000"}},
@@ -90,8 +97,11 @@ public:
             std::lock_guard lock(number_mutex_);  // numbers rise in produce order, per partition too
             payload = encode_envelope(origin_, ++next_number_, *m);
             void* queued_at = reinterpret_cast<void*>(static_cast<std::uintptr_t>(now_ns()));
+            // A room's stored messages are keyed by the room; everything else by this node, so that
+            // what one node publishes keeps its order across destinations (as over Redis).
+            const std::string& key = m->seq != 0 ? m->destination : origin_key_;
             const int rc = rd_kafka_produce(topic_handle_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload.data(),
-                                            payload.size(), m->destination.data(), m->destination.size(), queued_at);
+                                            payload.size(), key.data(), key.size(), queued_at);
             const rd_kafka_resp_err_t err = rc == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 published_.fetch_add(1, std::memory_order_relaxed);
@@ -224,6 +234,8 @@ private:
     }
 
     bool failed(const std::string& why) {
+        if (why != last_start_error_) log::warn("cluster: kafka at {}: {} (retrying)", target_.bootstrap, why);
+        last_start_error_ = why;
         set_state(ever_up_ ? broker::bus_state::down : broker::bus_state::connecting, why);
         return false;
     }
@@ -382,6 +394,7 @@ private:
     broker::local_sink& sink_;
     const broker::room_history history_;
     std::uint64_t origin_ = 0;  // this incarnation's stamp on what it publishes
+    std::string origin_key_;    // the Kafka key of what it publishes outside rooms
 
     kafka::handle producer_;
     kafka::handle consumer_;
@@ -390,6 +403,7 @@ private:
     std::atomic<bool> running_{true};
     bool assigned_ = false;  // bus thread only (read by on_error, which runs there too)
     bool ever_up_ = false;   // bus thread only
+    std::string last_start_error_;  // bus thread only: logged once per reason
     std::atomic<broker::bus_state> state_{broker::bus_state::connecting};
     std::atomic<std::uint64_t> partitions_{0};
 

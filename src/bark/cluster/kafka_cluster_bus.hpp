@@ -1,6 +1,7 @@
 // The Kafka cluster bus, beside the Redis one behind the same interface. Every node produces what
-// it publishes to one topic ("<PREFIX>.bus", key = the destination, so a room's messages share a
-// partition and keep their publish order) and reads every partition of it, from where the topic
+// it publishes to one topic ("<PREFIX>.bus"; a room's stored messages are keyed by the room, so
+// they share a partition, everything else by the publishing node, so one node's publishes keep
+// their order as over Redis) and reads every partition of it, from where the topic
 // ended when the node started. A node keeps its read position across a Kafka or network outage, and
 // its producer keeps what it publishes meanwhile (up to a memory bound), so an outage shorter than
 // the topic's retention loses no broadcast; typing older than a few seconds is dropped rather than
