@@ -60,6 +60,9 @@ public:
                                             {"group.id", options_.group},
                                             {"enable.auto.commit", "false"},
                                             {"auto.offset.reset", "earliest"},  // a new group reads what waits
+                                            // A node that died is replaced within seconds, not 45.
+                                            {"session.timeout.ms", "10000"},
+                                            {"heartbeat.interval.ms", "1000"},
                                             {"enable.partition.eof", "false"},
                                             {"reconnect.backoff.max.ms", "1000"}},
                                            {this, &on_error, nullptr});

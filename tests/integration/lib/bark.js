@@ -33,7 +33,7 @@ function withTimeout(promise, ms, what) {
 async function waitUntil(cond, ms, what) {
   const end = Date.now() + ms;
   for (;;) {
-    const v = cond();
+    const v = await cond(); // a condition may be async (an HTTP probe)
     if (v) return v;
     if (Date.now() > end) throw new Error(`timeout after ${ms} ms: ${what}`);
     await sleep(10);
