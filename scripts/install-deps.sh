@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what bark needs to build and test on Debian 12, only what is missing: apt packages, then
-# the npm packages of package-lock.json. Quiet when everything is there.
+# the npm packages of package-lock.json, then the jars of the tests' Kafka broker (scripts/kafka.sh
+# fetch). Quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +11,8 @@ apt_packages=(
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
-  librdkafka-dev
-  python3-prometheus-client libspdlog-dev
+  librdkafka-dev kcat openjdk-17-jre-headless maven
+  python3 python3-prometheus-client libspdlog-dev
   nodejs npm
   chromium
 )
@@ -28,6 +29,14 @@ if command -v npm >/dev/null 2>&1; then
 fi
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs}")
+fi
+# Any Java 17 or later runs the tests' Kafka broker; any Maven fetches its jars.
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+if [ "${java_major:-0}" -ge 17 ] 2>/dev/null; then
+  missing=("${missing[@]/openjdk-17-jre-headless}")
+fi
+if command -v mvn >/dev/null 2>&1; then
+  missing=("${missing[@]/maven}")
 fi
 read -r -a missing <<<"${missing[*]}"
 if [ ${#missing[@]} -gt 0 ]; then
@@ -47,3 +56,7 @@ if [ -f package-lock.json ]; then
     cp package-lock.json "$stamp"
   fi
 fi
+
+# The Apache Kafka broker the tests start: its jars from Maven Central into a cache folder outside
+# the checkout (quick when they are there).
+bash scripts/kafka.sh fetch

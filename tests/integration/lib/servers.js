@@ -1,9 +1,10 @@
 'use strict';
-// Throw-away Redis and PostgreSQL servers for the integration tests: real servers from Debian's
-// packages (redis-server, /usr/lib/postgresql/<version>/bin), on 127.0.0.1 and a free port, each in
-// a fresh temporary directory that is removed when the server stops. The PostgreSQL part mirrors
-// tests/unit/pg_test_server.cpp. A process 'exit' handler stops whatever a test left running, so a
-// failing test never leaks a server. Every wait has a timeout.
+// Throw-away Redis, PostgreSQL and Kafka servers for the integration tests: real servers (Debian's
+// redis-server and /usr/lib/postgresql/<version>/bin; Apache Kafka through scripts/kafka.sh), on
+// 127.0.0.1 and a free port, each in a fresh temporary directory that is removed when the server
+// stops. The PostgreSQL part mirrors tests/unit/pg_test_server.cpp, the Kafka part
+// tests/unit/kafka_test_server.cpp. A process 'exit' handler stops whatever a test left running, so
+// a failing test never leaks a server. Every wait has a timeout.
 
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -440,9 +441,118 @@ async function startPostgres() {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Kafka
+
+const KAFKA_SCRIPT = path.join(__dirname, '..', '..', '..', 'scripts', 'kafka.sh');
+// A start resolves the jars first when the cache is empty (a minute from Maven Central, once per
+// machine; scripts/install-deps.sh does it beforehand); a broker alone starts in 2 to 4 seconds.
+const KAFKA_START_TIMEOUT_MS = 180000;
+const KAFKA_STOP_TIMEOUT_MS = 40000;
+
+// Runs scripts/kafka.sh with `args`; resolves its standard output, rejects with its error output
+// when it fails or outlives `timeoutMs`.
+function kafkaScript(args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    // BARK_KAFKA_OWNER_PID: the script's watcher stops the broker once this process is gone, even
+    // when it is killed and its exit handler never runs.
+    const env = { ...process.env, BARK_KAFKA_OWNER_PID: String(process.pid) };
+    const proc = spawn('bash', [KAFKA_SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    proc.stderr.on('data', (c) => { err = (err + c).slice(-6000); });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out.trim());
+      else if (signal) reject(new Error(`timeout after ${timeoutMs} ms: scripts/kafka.sh ${args.join(' ')}\n${err}`));
+      else reject(new Error(`scripts/kafka.sh ${args.join(' ')} failed (exit ${code}):\n${err}`));
+    });
+  });
+}
+
+// Starts a throw-away Apache Kafka broker (one KRaft node, broker and controller, scripts/kafka.sh)
+// on 127.0.0.1 and `port` (a free one by default), its data in a fresh temporary directory;
+// resolves once it answers a metadata request. Topics are created on first use with 4 partitions;
+// the internal topics have one replica. A missing Java is an error, not a skip.
+//
+//   kafka.port, kafka.bootstrap ('127.0.0.1:PORT'), kafka.dir, kafka.pid (null while halted)
+//   await kafka.halt()          SIGTERM (SIGKILL after 20 s): the broker stops, its data stays
+//   await kafka.halt('SIGKILL') a crash: SIGKILL at once, its data stays
+//   await kafka.restart()       (halting first when running) starts it again on the same port and
+//                               data; resolves once it serves
+//   await kafka.stop()          stops it and removes the directory
+async function startKafka({ port } = {}) {
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new Error(`startKafka: bad port ${port}`);
+  }
+  const dir = makeTempDir('bark-kafka-');
+  const startArgs = () => ['start', dir, ...(port !== undefined ? [String(port)] : [])];
+  try {
+    port = Number(await kafkaScript(startArgs(), KAFKA_START_TIMEOUT_MS));
+  } catch (err) {
+    spawnSync('bash', [KAFKA_SCRIPT, 'kill', dir], { stdio: 'ignore', timeout: 15000 });
+    removeDir(dir);
+    throw err;
+  }
+  let running = true;
+
+  const entry = {
+    stopSync() {
+      // The data is thrown away: no need for a clean shutdown.
+      if (running) spawnSync('bash', [KAFKA_SCRIPT, 'kill', dir], { stdio: 'ignore', timeout: 15000 });
+      running = false;
+      removeDir(dir);
+    },
+  };
+  registry.add(entry);
+
+  const kafka = {
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dir,
+    get pid() {
+      if (!running) return null;
+      try { return Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8')) || null; } catch { return null; }
+    },
+    get log() { return tailOf(path.join(dir, 'kafka.log')); },
+    // Stops the broker and keeps its data: SIGTERM (a clean shutdown, SIGKILL after 20 s), or
+    // SIGKILL at once.
+    async halt(signal = 'SIGTERM') {
+      if (signal !== 'SIGTERM' && signal !== 'SIGKILL') throw new Error(`halt: SIGTERM or SIGKILL, not ${signal}`);
+      if (!running) return;
+      await kafkaScript(signal === 'SIGKILL' ? ['kill', dir] : ['stop', dir, '20'], KAFKA_STOP_TIMEOUT_MS);
+      running = false;
+    },
+    // Starts the broker again on the same port and data (halting it first when it runs).
+    async restart() {
+      if (!registry.has(entry)) throw new Error('restart() after stop()');
+      if (running) await kafka.halt();
+      await kafkaScript(['start', dir, String(port)], KAFKA_START_TIMEOUT_MS);
+      running = true;
+      return kafka;
+    },
+    // Stops the broker (SIGTERM, SIGKILL after 20 s), then removes the directory.
+    async stop() {
+      if (!registry.has(entry)) return;
+      if (running) {
+        // On failure the broker stays in the registry: the exit handler kills it.
+        await kafkaScript(['stop', dir, '20'], KAFKA_STOP_TIMEOUT_MS);
+        running = false;
+      }
+      registry.delete(entry);
+      removeDir(dir);
+    },
+  };
+  return kafka;
+}
+
 module.exports = {
   startRedis,
   startPostgres,
+  startKafka,
   freePort,
   findPgBin,
 };
