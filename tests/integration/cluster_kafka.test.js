@@ -26,7 +26,7 @@ test('cluster of three nodes over Kafka and PostgreSQL', async (t) => {
   const kafka = await startKafka();
   t.after(() => kafka.stop());
   await clusterScenarios(t, {
-    name: 'Kafka', url: `kafka://${kafka.bootstrap}/scenarios`, kill: () => kafka.kill(), restart: () => kafka.restart(), countsChannels: false,
+    name: 'Kafka', url: `kafka://${kafka.bootstrap}/scenarios`, kill: () => kafka.halt('SIGKILL'), restart: () => kafka.restart(), countsChannels: false,
   });
 });
 
@@ -70,7 +70,7 @@ test('Kafka: an outage under a steady stream, and a node killed mid-stream', asy
       }
     })();
     await sleep(1000);
-    await kafka.stop();
+    await kafka.halt();
     for (const node of [nodes.B, nodes.C]) {
       const r = await waitReady(node, false);
       assert.equal(r.json.cluster.state, 'down');
