@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Fan-out on ONE bark node versus THREE bark nodes joined through Redis, both on PostgreSQL.
-#   RATES="500 1500" DURATION=10 bench/cluster.sh
+# Fan-out on ONE bark node versus THREE bark nodes joined through each cluster bus (Redis, Kafka),
+# all on PostgreSQL, side by side in one run.
+#   RATES="500 1500" DURATION=10 BUSES="redis kafka" bench/cluster.sh
 # Environment: RATES (offered messages/s over all rooms, default "500 1500"; each is MEMBERS
 # deliveries), DURATION (seconds of sending, 10), ROOMS (10), MEMBERS (100), NODE_THREADS (event-loop threads of each of the three
 # nodes, 1), SINGLE_THREADS (threads of the single node, default 3 × NODE_THREADS: the same total),
-# BENCH_THREADS (bark-bench threads, 1), TIMEOUT (bark-bench --timeout, 10).
-# Writes bench/results/cluster-{1,3}-RATE.json, cluster.json (every run, annotated with nodes and
+# BENCH_THREADS (bark-bench threads, 1), TIMEOUT (bark-bench --timeout, 10), BUSES (the buses of
+# the three-node runs, "redis kafka").
+# Writes bench/results/cluster-1-RATE.json, cluster-3-BUS-RATE.json, cluster.json (every run, annotated with nodes and
 # rate), cluster-throughput.svg, cluster-p99.svg and the "cluster" section of bench/RESULTS.md.
 #
 # Set-up: a throw-away redis-server and PostgreSQL on 127.0.0.1 (lib.sh start_redis /
@@ -33,6 +35,7 @@ node_threads=${NODE_THREADS:-1}
 single_threads=${SINGLE_THREADS:-$((3 * node_threads))}
 bench_threads=${BENCH_THREADS:-1}
 timeout_s=${TIMEOUT:-10}
+buses=${BUSES:-redis kafka}
 [ $# -eq 0 ] || { echo "usage: see the head of $0 (settings are environment variables)" >&2; exit 2; }
 raise_fd_limit
 work=$(mktemp -d)
@@ -51,9 +54,18 @@ start_postgres
 pg_createdb bench1
 pg_createdb bench3
 log "PostgreSQL $PG_URL (pid $PG_PID)"
-if [ $with_cluster = 1 ]; then
+if [ $with_cluster = 1 ] && [[ " $buses " == *" redis "* ]]; then
   start_redis "$work/redis"
   log "Redis 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
+fi
+if [ $with_cluster = 1 ] && [[ " $buses " == *" kafka "* ]]; then
+  if [[ $help == *kafka://* ]]; then
+    start_kafka "$work/kafka"
+    log "Kafka 127.0.0.1:$KAFKA_PORT (pid $KAFKA_PID)"
+  else
+    log "this bark has no kafka:// bus: no Kafka runs"
+    buses=${buses//kafka/}
+  fi
 fi
 
 # CPU seconds of the postmaster and its backends (bark's connections live as long as bark does).
@@ -62,7 +74,20 @@ pg_cpu_s() {
   mapfile -t pids < <(ps -o pid= --ppid "$PG_PID" 2>/dev/null | tr -d ' ')
   cpu_s "$PG_PID" "${pids[@]}"
 }
-redis_cpu_s() { if [ -n "${REDIS_PID:-}" ]; then cpu_s "$REDIS_PID"; else echo 0; fi; }
+# CPU seconds of the bus process of BUS (redis, kafka; 0 for none).
+bus_cpu_s() {
+  case $1 in
+    redis) cpu_s "$REDIS_PID" ;;
+    kafka) cpu_s "$KAFKA_PID" ;;
+    *) echo 0 ;;
+  esac
+}
+bus_url() {
+  case $1 in
+    redis) echo "redis://127.0.0.1:$REDIS_PORT" ;;
+    kafka) echo "kafka://127.0.0.1:$KAFKA_PORT/bench$2" ;;  # a topic per run: no run reads another's
+  esac
+}
 
 # bark_flags DB: sets FLAGS to the bark flags common to every node of a run (DB: bench1, bench3).
 bark_flags() { FLAGS=(--store "$PG_URL/$1" --max-send-rate 0); }
@@ -78,12 +103,13 @@ create_rooms_in() {
   stop_pid "$BARK_PID"
 }
 
-# run NODES RATE: starts the node(s), runs the fan-out, stops them; writes cluster-NODES-RATE.json
-# (bark-bench's report plus nodes, rate, the CPU of bark, Redis and PostgreSQL over the run, and
-# the command lines).
+# run NODES RATE [BUS]: starts the node(s), runs the fan-out, stops them; writes
+# cluster-1-RATE.json or cluster-3-BUS-RATE.json (bark-bench's report plus nodes, bus, rate, the CPU
+# of bark, the bus and PostgreSQL over the run, and the command lines).
 run() {
-  local nodes=$1 rate=$2 out=$RESULTS/cluster-$1-$2.json
-  local urls=() pids=() cmds=() i
+  local nodes=$1 rate=$2 bus=${3:-none} out
+  if [ "$nodes" = 1 ]; then out=$RESULTS/cluster-1-$rate.json; else out=$RESULTS/cluster-3-$bus-$rate.json; fi
+  local urls=() pids=() cmds=() i url
   if [ "$nodes" = 1 ]; then
     bark_flags bench1
     start_bark "$work/bark1-$rate.log" "${FLAGS[@]}" --threads "$single_threads"
@@ -91,35 +117,44 @@ run() {
     cmds+=("bark --listen 127.0.0.1:$BARK_PORT --jwt-secret S --log-level warn ${FLAGS[*]} --threads $single_threads")
   else
     bark_flags bench3
+    url=$(bus_url "$bus" "$rate")
     for i in 1 2 3; do
-      start_bark "$work/bark3-$rate-node$i.log" "${FLAGS[@]}" --threads "$node_threads" \
-        --cluster "redis://127.0.0.1:$REDIS_PORT" --node-id "node$i"
+      start_bark "$work/bark3-$bus-$rate-node$i.log" "${FLAGS[@]}" --threads "$node_threads" \
+        --cluster "$url" --node-id "node$i"
       urls+=(--url "ws://127.0.0.1:$BARK_PORT/ws/chat") pids+=("$BARK_PID")
-      cmds+=("bark --listen 127.0.0.1:$BARK_PORT --jwt-secret S --log-level warn ${FLAGS[*]} --threads $node_threads --cluster redis://127.0.0.1:$REDIS_PORT --node-id node$i")
+      cmds+=("bark --listen 127.0.0.1:$BARK_PORT --jwt-secret S --log-level warn ${FLAGS[*]} --threads $node_threads --cluster $url --node-id node$i")
     done
-    sleep 1  # each node joins the bus after it listens
+    # Each node joins the bus after it listens (Kafka: the topic is made and every partition's end read).
+    for i in 1 2 3; do
+      local port=${urls[$((2 * i - 1))]#ws://127.0.0.1:}
+      port=${port%%/*}
+      for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+        sleep 0.1
+      done
+    done
   fi
   local args=(fanout "${urls[@]}" --jwt-secret "$SECRET" --rooms "$rooms" --members "$members" --rate "$rate"
     --duration "$duration" --threads "$bench_threads" --timeout "$timeout_s")
   cmds+=("bark-bench ${args[*]/$SECRET/S}")
-  log "cluster: $nodes node(s), fanout $rooms rooms x $members members at $rate msgs/s for $duration s"
+  log "cluster: $nodes node(s) (bus: $bus), fanout $rooms rooms x $members members at $rate msgs/s for $duration s"
   local t0 b0 r0 p0 t1 b1 r1 p1
-  t0=$(date +%s.%N) b0=$(cpu_s "${pids[@]}") r0=$(redis_cpu_s) p0=$(pg_cpu_s)
+  t0=$(date +%s.%N) b0=$(cpu_s "${pids[@]}") r0=$(bus_cpu_s "$bus") p0=$(pg_cpu_s)
   "$BENCH" "${args[@]}" --json "$work/run.json" >"$work/run-$nodes-$rate.out" ||
     log "$nodes node(s) at $rate msgs/s: errors or losses"
-  t1=$(date +%s.%N) b1=$(cpu_s "${pids[@]}") r1=$(redis_cpu_s) p1=$(pg_cpu_s)
+  t1=$(date +%s.%N) b1=$(cpu_s "${pids[@]}") r1=$(bus_cpu_s "$bus") p1=$(pg_cpu_s)
   for i in "${pids[@]}"; do stop_pid "$i"; done
   [ "$nodes" = 1 ] || sleep 0.5  # let the bus forget the nodes before the next run
   # The report, annotated (a run that wrote no report still gets a row).
-  node - "$work/run.json" "$out" "$nodes" "$rate" "$t0" "$t1" "$b0" "$b1" "$r0" "$r1" "$p0" "$p1" "${cmds[@]}" <<'JS'
+  node - "$work/run.json" "$out" "$nodes" "$bus" "$rate" "$t0" "$t1" "$b0" "$b1" "$r0" "$r1" "$p0" "$p1" "${cmds[@]}" <<'JS'
 const fs = require('fs');
-const [src, out, nodes, rate, t0, t1, b0, b1, r0, r1, p0, p1, ...commands] = process.argv.slice(2);
+const [src, out, nodes, bus, rate, t0, t1, b0, b1, r0, r1, p0, p1, ...commands] = process.argv.slice(2);
 let j;
 try { j = JSON.parse(fs.readFileSync(src, 'utf8')); } catch { j = { scenario: 'fanout', no_report: true }; }
 const wall = Number(t1) - Number(t0);
 const pct = (a, b) => +(100 * (Number(b) - Number(a)) / wall).toFixed(1);
-Object.assign(j, { nodes: Number(nodes), offered_rate: Number(rate), run_wall_s: +wall.toFixed(3),
-  bark_cpu_percent: pct(b0, b1), redis_cpu_percent: Number(nodes) > 1 ? pct(r0, r1) : null,
+Object.assign(j, { nodes: Number(nodes), bus, offered_rate: Number(rate), run_wall_s: +wall.toFixed(3),
+  bark_cpu_percent: pct(b0, b1), bus_cpu_percent: Number(nodes) > 1 ? pct(r0, r1) : null,
   postgres_cpu_percent: pct(p0, p1), commands });
 fs.writeFileSync(out, JSON.stringify(j) + '\n');
 JS
@@ -130,46 +165,51 @@ create_rooms_in bench1
 [ $with_cluster = 0 ] || create_rooms_in bench3
 for r in $rates; do
   run 1 "$r"
-  [ $with_cluster = 0 ] || run 3 "$r"
+  if [ $with_cluster = 1 ]; then
+    for b in $buses; do run 3 "$r" "$b"; done
+  fi
 done
 
 # cluster.json, the table, chart data.
-node - "$RESULTS" "$rates" "$with_cluster" >"$work/table.md" <<'JS'
+node - "$RESULTS" "$rates" "$with_cluster" "$buses" >"$work/table.md" <<'JS'
 const fs = require('fs');
-const [dir, ratesArg, withCluster] = process.argv.slice(2);
+const [dir, ratesArg, withCluster, busesArg] = process.argv.slice(2);
 const rates = ratesArg.split(/\s+/).filter(Boolean).map(Number);
-const nodes = withCluster === '1' ? [1, 3] : [1];
+const buses = withCluster === '1' ? busesArg.split(/\s+/).filter(Boolean) : [];
+const setups = [{ key: '1', label: '1-node', file: (r) => `cluster-1-${r}.json` },
+  ...buses.map((b) => ({ key: `3-${b}`, label: `3-nodes-${b}`, file: (r) => `cluster-3-${b}-${r}.json` }))];
 const read = (f) => { try { return JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')); } catch { return null; } };
 const runs = [];
-for (const r of rates) for (const n of nodes) { const j = read(`cluster-${n}-${r}.json`); if (j) runs.push(j); }
+for (const r of rates) for (const s of setups) { const j = read(s.file(r)); if (j) { j.setup = s.key; runs.push(j); } }
 fs.writeFileSync(`${dir}/cluster.json`, JSON.stringify(runs, null, 1) + '\n');
 const f = (x, d = 2) => (x === undefined || x === null ? '-' : Number(x).toFixed(d));
 const ok = (j) => j.errors === 0 && j.messages_received >= j.messages_expected;
-const out = ['| nodes | offered msgs/s | deliveries/s | p50 ms | p99 ms | max ms | errors | all delivered | bark CPU % | Redis CPU % | PostgreSQL CPU % | bench CPU % |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+const out = ['| nodes | bus | offered msgs/s | deliveries/s | p50 ms | p99 ms | max ms | errors | all delivered | bark CPU % | bus CPU % | PostgreSQL CPU % | bench CPU % |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
 for (const j of runs) {
-  if (j.no_report) { out.push(`| ${j.nodes} | ${j.offered_rate} | no report | | | | | | | | | |`); continue; }
-  out.push(`| ${j.nodes} | ${j.offered_rate} | ${f(j.throughput_msgs_per_s, 0)} | ${f(j.latency_ms.p50)} | ${f(j.latency_ms.p99)} | ${f(j.latency_ms.max)} | ${j.errors} | ${ok(j) ? 'yes' : `no (${j.messages_received}/${j.messages_expected})`} | ${f(j.bark_cpu_percent, 0)} | ${f(j.redis_cpu_percent, 0)} | ${f(j.postgres_cpu_percent, 0)} | ${f(j.bench_cpu_percent, 0)} |`);
+  const bus = j.nodes > 1 ? (j.bus || 'redis') : '-';
+  if (j.no_report) { out.push(`| ${j.nodes} | ${bus} | ${j.offered_rate} | no report | | | | | | | | | |`); continue; }
+  out.push(`| ${j.nodes} | ${bus} | ${j.offered_rate} | ${f(j.throughput_msgs_per_s, 0)} | ${f(j.latency_ms.p50)} | ${f(j.latency_ms.p99)} | ${f(j.latency_ms.max)} | ${j.errors} | ${ok(j) ? 'yes' : `no (${j.messages_received}/${j.messages_expected})`} | ${f(j.bark_cpu_percent, 0)} | ${f(j.bus_cpu_percent, 0)} | ${f(j.postgres_cpu_percent, 0)} | ${f(j.bench_cpu_percent, 0)} |`);
 }
 console.log(out.join('\n'));
-const cols = ['rate', ...nodes.map((n) => (n === 1 ? '1-node' : `${n}-nodes`))];
-const cell = (n, r, pick) => { const j = runs.find((x) => x.nodes === n && x.offered_rate === r && !x.no_report); return j ? pick(j) : 0; };
-fs.writeFileSync(`${dir}/cluster-throughput.dat`, [cols.join(' '), ...rates.map((r) => [r, ...nodes.map((n) => f(cell(n, r, (j) => j.throughput_msgs_per_s), 0))].join(' '))].join('\n') + '\n');
-fs.writeFileSync(`${dir}/cluster-p99.dat`, [cols.join(' '), ...rates.map((r) => [r, ...nodes.map((n) => f(cell(n, r, (j) => j.latency_ms.p99)))].join(' '))].join('\n') + '\n');
+const cols = ['rate', ...setups.map((s) => s.label)];
+const cell = (key, r, pick) => { const j = runs.find((x) => x.setup === key && x.offered_rate === r && !x.no_report); return j ? pick(j) : 0; };
+fs.writeFileSync(`${dir}/cluster-throughput.dat`, [cols.join(' '), ...rates.map((r) => [r, ...setups.map((s) => f(cell(s.key, r, (j) => j.throughput_msgs_per_s), 0))].join(' '))].join('\n') + '\n');
+fs.writeFileSync(`${dir}/cluster-p99.dat`, [cols.join(' '), ...rates.map((r) => [r, ...setups.map((s) => f(cell(s.key, r, (j) => j.latency_ms.p99)))].join(' '))].join('\n') + '\n');
 JS
-bar_chart "$RESULTS/cluster-throughput.svg" "fan-out, 1 node vs 3 nodes over Redis: deliveries/s ($rooms rooms x $members members)" "deliveries/s" "$RESULTS/cluster-throughput.dat"
-bar_chart "$RESULTS/cluster-p99.svg" "fan-out, 1 node vs 3 nodes over Redis: p99 latency" "p99 ms" "$RESULTS/cluster-p99.dat"
+bar_chart "$RESULTS/cluster-throughput.svg" "fan-out, 1 node vs 3 nodes over each bus: deliveries/s ($rooms rooms x $members members)" "deliveries/s" "$RESULTS/cluster-throughput.dat"
+bar_chart "$RESULTS/cluster-p99.svg" "fan-out, 1 node vs 3 nodes over each bus: p99 latency" "p99 ms" "$RESULTS/cluster-p99.dat"
 
 read -r first _ <<<"$rates"
 {
-  echo "Command: \`RATES=\"$rates\" DURATION=$duration ROOMS=$rooms MEMBERS=$members NODE_THREADS=$node_threads SINGLE_THREADS=$single_threads bench/cluster.sh\`, $(date -u +%Y-%m-%d), $(machine); bark, Redis $(redis-server --version 2>/dev/null | sed -n 's/.*v=\([^ ]*\).*/\1/p'), PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') (default settings: fsync and synchronous_commit on) and bark-bench all on the same machine, sharing its $(nproc) cores. Single node: $single_threads event-loop threads; three nodes: $node_threads each, joined through Redis (\`--cluster\`), one shared database; so both sides run $single_threads loop threads. Latency runs from each message's scheduled send time to its arrival at each member; bark CPU is the sum over the node(s)."
+  echo "Command: \`RATES=\"$rates\" DURATION=$duration ROOMS=$rooms MEMBERS=$members NODE_THREADS=$node_threads SINGLE_THREADS=$single_threads BUSES=\"$buses\" bench/cluster.sh\`, $(date -u +%Y-%m-%d), $(machine); bark, Redis $(redis-server --version 2>/dev/null | sed -n 's/.*v=\([^ ]*\).*/\1/p'), Kafka $(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/tests/kafka/pom.xml") (one KRaft node, 512 MiB heap), PostgreSQL $("$PG_BINDIR/postgres" --version | awk '{print $3}') (default settings: fsync and synchronous_commit on) and bark-bench all on the same machine, sharing its $(nproc) cores. Single node: $single_threads event-loop threads; three nodes: $node_threads each, joined through each bus in turn (\`--cluster redis://\` or \`kafka://\`, a fresh topic per run), one shared database; so both sides run $single_threads loop threads. Latency runs from each message's scheduled send time to its arrival at each member; bark CPU is the sum over the node(s)."
   [ $with_cluster = 1 ] || echo "Three-node runs skipped: this bark has no \`--cluster\` option."
   echo
   echo "Commands at $first msgs/s (ports chosen per run; S = the JWT secret; other rates: the same with \`--rate\`):"
   echo
   echo '```sh'
   json "$RESULTS/cluster-1-$first.json" 'j.commands.join("\n")'
-  [ $with_cluster = 0 ] || json "$RESULTS/cluster-3-$first.json" 'j.commands.join("\n")'
+  for b in $buses; do json "$RESULTS/cluster-3-$b-$first.json" 'j.commands.join("\n")'; done
   echo '```'
   echo
   cat "$work/table.md"

@@ -115,6 +115,16 @@ start_redis() {
   wait_port "$REDIS_PORT" 10
 }
 
+# start_kafka DIR: a throw-away Apache Kafka broker (scripts/kafka.sh: one KRaft node on 127.0.0.1,
+# its data in DIR, a 512 MiB heap); sets KAFKA_PORT and KAFKA_PID (stopped at exit like the others).
+start_kafka() {
+  local dir=$1
+  mkdir -p "$dir"
+  KAFKA_PORT=$(BARK_KAFKA_HEAP=${BARK_KAFKA_HEAP:-512m} bash "$ROOT/scripts/kafka.sh" start "$dir")
+  KAFKA_PID=$(cat "$dir/pid")
+  PIDS+=("$KAFKA_PID")
+}
+
 # start_postgres: a throw-away PostgreSQL (Debian's newest /usr/lib/postgresql/*/bin) in its own
 # temporary directory, listening on 127.0.0.1 only, trust authentication, superuser `postgres`.
 # PostgreSQL refuses to run as root: as root, initdb and the server run as the `postgres` user
