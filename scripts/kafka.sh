@@ -133,7 +133,7 @@ build_archive() {
     if command -v kcat >/dev/null 2>&1; then
       local b=127.0.0.1:$(cat "$scratch/port")
       printf 'k1:v1\nk2:v2\n' | timeout 30 kcat -P -b "$b" -t cds -K: -X enable.idempotence=true >/dev/null 2>&1 || true
-      timeout 30 kcat -C -b "$b" -G cds-group cds -c 2 -q >/dev/null 2>&1 || true
+      timeout 30 kcat -C -b "$b" -G cds-group -X auto.offset.reset=earliest cds -c 2 -q >/dev/null 2>&1 || true
     fi
     stop_broker "$scratch" 30
   fi
