@@ -87,7 +87,11 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
     const auto gauge = [](auto f) { return [f] { return static_cast<double>(f()); }; };
 
     r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "websocket"}},
-                gauge([&state] { return state.live_ws_count.load() - state.live_sockjs_ws_count.load(); }));
+                gauge([&state] {
+                    return state.live_count.load() - state.live_sockjs_ws_count.load() - state.live_tcp_count.load();
+                }));
+    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "tcp"}},
+                gauge([&state] { return state.live_tcp_count.load(); }));
     r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "sockjs-websocket"}},
                 gauge([&state] { return state.live_sockjs_ws_count.load(); }));
     r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "sockjs-http"}},

@@ -148,7 +148,7 @@ int run_server(const config& cfg) {
     net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
     net::shared_state state{transport, broker,       router,           session_options_of(cfg), services,
                             {1},       pool.loops(), &sockjs_services, &sockjs_sessions};
-    state.live_ws.resize(pool.size());
+    state.live.resize(pool.size());
     state.services.counters = &state.session_counters;
     state.tls = tls.get();
 

@@ -14,6 +14,10 @@ struct principal {
     std::int64_t user_id = 0;                // the `userId` claim
     std::string username;                    // never empty: it names the user's sessions
     domain::role role = domain::role::user;  // the `role` claim
+    // An application trusted through the relay credentials (--relay-login/--relay-passcode), such
+    // as Spring's StompBrokerRelay: it subscribes and sends under --relay-prefixes as a broker's
+    // client would, with pub/sub semantics, and is no user of the chat.
+    bool relay = false;
 
     // The user this principal is: (role, userId).
     domain::user as_user() const { return {role, user_id}; }
@@ -23,6 +27,7 @@ struct principal {
 struct upgrade_credentials {
     std::optional<std::string> authorization;  // the `Authorization` request header
     std::optional<std::string> cookie;         // the `Cookie` request header
+    bool stomp_tcp = false;                    // no HTTP request: STOMP over TCP (--stomp-listen)
 };
 
 // Everything a client presented: the CONNECT frame's login, passcode and Authorization headers

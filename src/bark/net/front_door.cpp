@@ -43,15 +43,16 @@ bool valid_listen_host(const std::string& host) {
 }
 
 result<std::unique_ptr<front_door>> front_door::open(io_pool& pool, shared_state& state, const std::string& host,
-                                                     std::uint16_t port) {
+                                                     std::uint16_t port, door_kind kind, asio::ssl::context* tls,
+                                                     const std::string& option) {
     const auto address = address_of(host);
     if (!address) {
-        return error{"usage", "--listen: '" + host + "' is not an IP address"};
+        return error{"usage", option + ": '" + host + "' is not an IP address"};
     }
     asio::ip::tcp::endpoint at(*address, port);
     std::vector<std::shared_ptr<listener>> listeners;
     for (std::size_t i = 0; i < pool.size(); ++i) {
-        auto l = std::make_shared<listener>(pool.loop(i), state, i);
+        auto l = std::make_shared<listener>(pool.loop(i), state, i, kind, tls);
         if (const auto err = l->open(at)) {
             return error{"system", "cannot listen on " + host + ":" + std::to_string(at.port()) + ": " + err.message()};
         }
@@ -99,16 +100,16 @@ void close_every_session_and_stop(io_pool& pool, shared_state& state, sockjs_reg
     for (std::size_t i = 0; i < pool.size(); ++i) {
         asio::post(pool.loop(i), [&state, &sockjs, i] {
             // go_away() does not remove the session from the set at once; copy first anyway.
-            const std::vector<ws_session*> sessions(state.live_ws[i].begin(), state.live_ws[i].end());
-            for (ws_session* ws : sessions) {
-                ws->go_away();
+            const std::vector<live_session*> sessions(state.live[i].begin(), state.live[i].end());
+            for (live_session* s : sessions) {
+                s->go_away();
             }
             for (const auto& s : sockjs.on_loop(i)) {
                 s->close(session::close_code::going_away, "server shutting down");
             }
         });
     }
-    while (std::chrono::steady_clock::now() < deadline && state.live_ws_count.load(std::memory_order_relaxed) != 0) {
+    while (std::chrono::steady_clock::now() < deadline && state.live_count.load(std::memory_order_relaxed) != 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     // SockJS sessions outlive their close frame (a client may poll once more to read it): give the

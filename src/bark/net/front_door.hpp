@@ -11,6 +11,11 @@
 #include <vector>
 
 #include "bark/core/result.hpp"
+#include "bark/net/door_kind.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace bark::net {
 
@@ -24,10 +29,13 @@ bool valid_listen_host(const std::string& host);
 
 class front_door {
 public:
-    // Binds every loop's listener on host:port (port 0: one free port, shared by all loops). The
+    // Binds every loop's listener on host:port (port 0: one free port, shared by all loops) for
+    // connections of `kind`, TLS first when `tls` is set. `option` names the flag in errors. The
     // error is the one line to print.
     static result<std::unique_ptr<front_door>> open(io_pool& pool, shared_state& state, const std::string& host,
-                                                    std::uint16_t port);
+                                                    std::uint16_t port, door_kind kind = door_kind::http,
+                                                    boost::asio::ssl::context* tls = nullptr,
+                                                    const std::string& option = "--listen");
     ~front_door();
     front_door(const front_door&) = delete;
     front_door& operator=(const front_door&) = delete;

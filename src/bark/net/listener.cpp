@@ -7,6 +7,7 @@
 
 #include "bark/core/log.hpp"
 #include "bark/net/http_session.hpp"
+#include "bark/net/tcp_stomp_session.hpp"
 #include "bark/net/tls_terminator.hpp"
 
 namespace bark::net {
@@ -14,8 +15,9 @@ namespace bark::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-listener::listener(asio::io_context& loop, shared_state& state, std::size_t loop_index)
-    : loop_(loop), acceptor_(loop), retry_(loop), state_(state), loop_index_(loop_index) {}
+listener::listener(asio::io_context& loop, shared_state& state, std::size_t loop_index, door_kind kind,
+                   asio::ssl::context* tls)
+    : loop_(loop), acceptor_(loop), retry_(loop), state_(state), loop_index_(loop_index), kind_(kind), tls_(tls) {}
 
 boost::system::error_code listener::open(const tcp::endpoint& at) {
     boost::system::error_code ec;
@@ -45,6 +47,14 @@ void listener::stop() {
 tcp::endpoint listener::local_endpoint() const {
     boost::system::error_code ec;
     return acceptor_.local_endpoint(ec);
+}
+
+void serve_plain(tcp::socket&& socket, shared_state& state, std::size_t loop, connection_slot slot, door_kind kind) {
+    if (kind == door_kind::stomp) {
+        std::make_shared<tcp_stomp_session>(std::move(socket), state, loop, std::move(slot))->run();
+    } else {
+        std::make_shared<http_session>(std::move(socket), state, loop, std::move(slot))->run();
+    }
 }
 
 namespace {
@@ -89,11 +99,11 @@ void listener::do_accept() {
         } else {
             socket.set_option(tcp::no_delay(true), ec);
             connection_slot slot(self->state_.open_connections);
-            if (self->state_.tls != nullptr) {
-                start_tls(std::move(socket), *self->state_.tls, self->state_, self->loop_index_, std::move(slot));
+            if (self->tls_ != nullptr) {
+                start_tls(std::move(socket), *self->tls_, self->state_, self->loop_index_, std::move(slot),
+                          self->kind_);
             } else {
-                std::make_shared<http_session>(std::move(socket), self->state_, self->loop_index_, std::move(slot))
-                    ->run();
+                serve_plain(std::move(socket), self->state_, self->loop_index_, std::move(slot), self->kind_);
             }
         }
         self->do_accept();

@@ -11,13 +11,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "bark/net/connection_slot.hpp"
+#include "bark/net/door_kind.hpp"
 #include "bark/net/shared_state.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace bark::net {
 
 class listener final : public std::enable_shared_from_this<listener> {
 public:
-    listener(boost::asio::io_context& loop, shared_state& state, std::size_t loop_index);
+    // tls: connections speak TLS first (null: plain).
+    listener(boost::asio::io_context& loop, shared_state& state, std::size_t loop_index, door_kind kind,
+             boost::asio::ssl::context* tls);
 
     // Binds and listens; the error says why not (port in use, permission...).
     boost::system::error_code open(const boost::asio::ip::tcp::endpoint& at);
@@ -34,6 +42,12 @@ private:
     std::chrono::steady_clock::time_point last_refusal_log_{};  // refusals are logged once a second
     shared_state& state_;
     std::size_t loop_index_;
+    door_kind kind_;
+    boost::asio::ssl::context* tls_;
 };
+
+// Runs what a plain connection of `kind` speaks on it (after TLS, on the relay's inner socket).
+void serve_plain(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop, connection_slot slot,
+                 door_kind kind);
 
 }  // namespace bark::net

@@ -29,8 +29,18 @@ class context;
 namespace bark::net {
 
 class sockjs_registry;
-class ws_session;
 struct sockjs_service;
+
+// A connection a graceful stop closes (WebSocket and TCP STOMP sessions; SockJS sessions over HTTP
+// have their own registry).
+class live_session {
+public:
+    // The server is stopping: queued frames go out, then the connection closes (1001 on WebSocket).
+    virtual void go_away() = 0;
+
+protected:
+    ~live_session() = default;
+};
 
 struct shared_state {
     const transport_options& transport;
@@ -44,10 +54,12 @@ struct shared_state {
     sockjs_registry* sockjs_sessions = nullptr;                    // SockJS sessions over HTTP transports
     boost::asio::ssl::context* tls = nullptr;                      // --tls-cert: connections speak TLS
     std::atomic<std::size_t> open_connections{0};                  // TCP connections now (see connection_slot)
-    // Open WebSocket sessions per loop (each set touched only on its loop), for a graceful stop.
-    std::vector<std::unordered_set<ws_session*>> live_ws{};
-    std::atomic<std::size_t> live_ws_count{0};
-    std::atomic<std::size_t> live_sockjs_ws_count{0};  // of which SockJS-framed
+    // Open WebSocket and TCP STOMP sessions per loop (each set touched only on its loop), for a
+    // graceful stop.
+    std::vector<std::unordered_set<live_session*>> live{};
+    std::atomic<std::size_t> live_count{0};
+    std::atomic<std::size_t> live_sockjs_ws_count{0};  // of which SockJS over WebSocket
+    std::atomic<std::size_t> live_tcp_count{0};        // of which STOMP over TCP
     // A graceful stop began: sessions read no more frames (what was accepted still completes) and
     // sessions opened from now on are closed with 1001 at once.
     std::atomic<bool> stopping{false};

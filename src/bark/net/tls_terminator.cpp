@@ -51,13 +51,15 @@ constexpr auto shutdown_limit = std::chrono::seconds(1);
 
 class tls_relay final : public std::enable_shared_from_this<tls_relay> {
 public:
-    tls_relay(tcp::socket&& socket, ssl::context& ctx, shared_state& state, std::size_t loop, connection_slot slot)
+    tls_relay(tcp::socket&& socket, ssl::context& ctx, shared_state& state, std::size_t loop, connection_slot slot,
+              door_kind kind)
         : tls_(std::move(socket), ctx),
           plain_(tls_.get_executor()),
           timer_(tls_.get_executor()),
           state_(state),
           loop_(loop),
-          slot_(std::move(slot)) {}
+          slot_(std::move(slot)),
+          kind_(kind) {}
 
     void start() {
         timer_.expires_after(handshake_limit);
@@ -97,7 +99,7 @@ private:
             close_tcp();
             return;
         }
-        std::make_shared<http_session>(std::move(inner), state_, loop_, connection_slot{})->run();
+        serve_plain(std::move(inner), state_, loop_, connection_slot{}, kind_);
         read_tls();
         read_plain();
     }
@@ -173,6 +175,7 @@ private:
     shared_state& state_;
     std::size_t loop_;
     connection_slot slot_;  // counts the connection (the session's own slot is empty)
+    door_kind kind_;        // what runs on the plaintext side
     std::array<char, 16384> from_tls_{};
     std::array<char, 16384> from_plain_{};
     bool handshaken_ = false;
@@ -183,8 +186,9 @@ private:
 
 }  // namespace
 
-void start_tls(tcp::socket&& socket, ssl::context& ctx, shared_state& state, std::size_t loop, connection_slot slot) {
-    std::make_shared<tls_relay>(std::move(socket), ctx, state, loop, std::move(slot))->start();
+void start_tls(tcp::socket&& socket, ssl::context& ctx, shared_state& state, std::size_t loop, connection_slot slot,
+               door_kind kind) {
+    std::make_shared<tls_relay>(std::move(socket), ctx, state, loop, std::move(slot), kind)->start();
 }
 
 }  // namespace bark::net

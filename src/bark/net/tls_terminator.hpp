@@ -13,6 +13,7 @@
 
 #include "bark/core/result.hpp"
 #include "bark/net/connection_slot.hpp"
+#include "bark/net/listener.hpp"
 #include "bark/net/tls_context.hpp"
 
 namespace boost::asio::ssl {
@@ -24,9 +25,9 @@ namespace bark::net {
 struct shared_state;
 
 // Runs the TLS side of an accepted connection: handshake (10 s at most), then relays between the
-// TLS stream and a new HTTP session on the same loop. `slot` counts the connection until both
+// TLS stream and a new session of `kind` (HTTP or STOMP over TCP) on the same loop. `slot` counts the connection until both
 // directions are done.
 void start_tls(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& ctx, shared_state& state,
-               std::size_t loop, connection_slot slot);
+               std::size_t loop, connection_slot slot, door_kind kind);
 
 }  // namespace bark::net

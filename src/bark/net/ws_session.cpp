@@ -41,8 +41,8 @@ ws_session::ws_session(beast::tcp_stream&& stream, shared_state& state, std::siz
 
 ws_session::~ws_session() {
     if (listed_) {
-        state_.live_ws[loop_].erase(this);
-        state_.live_ws_count.fetch_sub(1, std::memory_order_relaxed);
+        state_.live[loop_].erase(this);
+        state_.live_count.fetch_sub(1, std::memory_order_relaxed);
         if (sockjs_) {
             state_.live_sockjs_ws_count.fetch_sub(1, std::memory_order_relaxed);
         }
@@ -91,9 +91,9 @@ void ws_session::on_accept(beast::error_code ec) {
         asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
     }
     endpoint_ = make_endpoint_(state_, endpoint_context{*this, loop_, std::move(credentials_)});
-    if (loop_ < state_.live_ws.size()) {
-        state_.live_ws[loop_].insert(this);
-        state_.live_ws_count.fetch_add(1, std::memory_order_relaxed);
+    if (loop_ < state_.live.size()) {
+        state_.live[loop_].insert(this);
+        state_.live_count.fetch_add(1, std::memory_order_relaxed);
         if (sockjs_) {
             state_.live_sockjs_ws_count.fetch_add(1, std::memory_order_relaxed);
         }

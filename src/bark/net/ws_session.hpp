@@ -27,7 +27,9 @@
 
 namespace bark::net {
 
-class ws_session final : public std::enable_shared_from_this<ws_session>, public session::transport {
+class ws_session final : public std::enable_shared_from_this<ws_session>,
+                         public session::transport,
+                         public live_session {
 public:
     // `sockjs`: frames wrapped as SockJS frames, messages received as SockJS JSON arrays.
     ws_session(boost::beast::tcp_stream&& stream, shared_state& state, std::size_t loop, endpoint_factory make,
@@ -42,7 +44,7 @@ public:
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
     // The server is stopping: queued frames go out, then a close with 1001.
-    void go_away();
+    void go_away() override;
     poster make_poster() override;
 
 private:
@@ -80,7 +82,7 @@ private:
     bool closing_ = false;                                   // close requested: write what is queued, then close
     bool close_started_ = false;                             // the WebSocket close handshake was started
     bool dead_ = false;                                      // torn down: ignore everything
-    bool listed_ = false;                                    // in state_.live_ws
+    bool listed_ = false;                                    // in state_.live
     bool queued_binary_ = false;                             // queued_ holds bytes that are not UTF-8: send binary
     std::uint16_t close_code_ = 1000;                        // code for the close handshake
     std::string close_reason_;                               // reason for the close handshake

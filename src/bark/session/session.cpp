@@ -378,6 +378,9 @@ bool stomp_session::handle_send(frame& f) {
     }
 
     const std::string destination(*dest);
+    if (principal_.relay) {
+        return relay_send(f, destination);
+    }
     const bool to_sub = broker::under(destination, sub_prefix);
     const bool to_pub = broker::under(destination, pub_prefix);
     if (to_sub && (!options_.allow_client_publish || in_rooms(destination))) {
@@ -394,16 +397,7 @@ bool stomp_session::handle_send(frame& f) {
         return true;
     }
     if (to_sub) {
-        std::vector<header> extra;
-        for (auto& h : f.headers) {
-            if (!is_reserved_header(h.name)) {
-                extra.push_back(h);
-            }
-        }
-        const auto ct = f.get("content-type");
-        broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain", f.body,
-                                             {std::move(extra), {}, 0}));
-        send_receipt(f);
+        publish_sent(f, destination);
         return true;
     }
     if (to_pub) {
@@ -430,6 +424,43 @@ bool stomp_session::handle_send(frame& f) {
         return fail("send-not-allowed", "clients may not send to " + destination, &f);
     }
     return fail("invalid-destination", "bark has no destination " + destination, &f);
+}
+
+// A SEND published as it is: its body, content type and custom headers go to every subscriber.
+void stomp_session::publish_sent(frame& f, const std::string& destination) {
+    std::vector<header> extra;
+    for (auto& h : f.headers) {
+        if (!is_reserved_header(h.name)) {
+            extra.push_back(h);
+        }
+    }
+    const auto ct = f.get("content-type");
+    broker_.publish(broker::make_message(destination, broker_.next_message_id(), ct ? *ct : "text/plain", f.body,
+                                         {std::move(extra), {}, 0}));
+    send_receipt(f);
+}
+
+bool stomp_session::under_relay_prefix(std::string_view destination) const {
+    return std::any_of(options_.relay_prefixes.begin(), options_.relay_prefixes.end(),
+                       [&](const std::string& p) { return broker::under(destination, p); });
+}
+
+// A relay session's SEND: its application's broadcast (Spring's @SendTo, convertAndSendToUser,
+// its user registry), published under --relay-prefixes without the rate limit of one user.
+bool stomp_session::relay_send(frame& f, const std::string& destination) {
+    if (!under_relay_prefix(destination)) {
+        return fail("send-not-allowed", "a relay sends under " + join_prefixes() + ", not to " + destination, &f);
+    }
+    publish_sent(f, destination);
+    return true;
+}
+
+std::string stomp_session::join_prefixes() const {
+    std::string out;
+    for (const auto& p : options_.relay_prefixes) {
+        out += out.empty() ? p : ", " + p;
+    }
+    return out;
 }
 
 void stomp_session::finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result) {
@@ -487,10 +518,17 @@ bool stomp_session::handle_subscribe(frame& f) {
     const std::string destination(*dest);
     const bool pattern = broker::is_pattern(destination);
     const bool valid = broker::is_valid_destination(destination);
-    const bool to_user = valid && broker::under(destination, user_queue_prefix);
-    if (!valid || (!broker::under(destination, sub_prefix) && !to_user) ||
-        (pattern &&
-         (to_user || (!options_.room_prefix.empty() && broker::may_match_below(destination, options_.room_prefix))))) {
+    // A relay subscribes to what its application's clients asked for, rooms included: the
+    // application decided who may (Spring's interceptors), as it would with any broker.
+    const bool relayed = principal_.relay && valid && !pattern && under_relay_prefix(destination);
+    const bool to_user = valid && !relayed && broker::under(destination, user_queue_prefix);
+    if (principal_.relay && !relayed) {
+        return fail("invalid-destination", "a relay subscribes under " + join_prefixes() + ", not to " + destination,
+                    &f);
+    }
+    if (!relayed && (!valid || (!broker::under(destination, sub_prefix) && !to_user) ||
+                     (pattern && (to_user || (!options_.room_prefix.empty() &&
+                                              broker::may_match_below(destination, options_.room_prefix)))))) {
         return fail("invalid-destination", "cannot subscribe to " + destination, &f);
     }
     broker::ack_mode mode = broker::ack_mode::auto_;
@@ -511,7 +549,7 @@ bool stomp_session::handle_subscribe(frame& f) {
                     "at most " + std::to_string(options_.limits.max_subscriptions) + " subscriptions per connection",
                     &f);
     }
-    if (!to_user && !permitted_ && services_.may_subscribe) {
+    if (!relayed && !to_user && !permitted_ && services_.may_subscribe) {
         const std::uint64_t ticket = next_ticket_++;
         const auto allowed = services_.may_subscribe(principal_, destination, [post = post_, this, ticket](bool ok) {
             post([this, ticket, ok] { on_permission(ticket, ok); });
@@ -619,6 +657,11 @@ bool stomp_session::handle_unsubscribe(frame& f) {
     }
     const auto it = subs_.find(std::string(*id));
     if (it == subs_.end()) {
+        if (principal_.relay) {
+            // Spring's relay forwards every UNSUBSCRIBE, also for its /app subscriptions bark never saw.
+            send_receipt(f);
+            return true;
+        }
         return fail("unknown-subscription", "no subscription with id " + std::string(*id), &f);
     }
     broker::subscription* s = it->second.get();
@@ -651,6 +694,10 @@ bool stomp_session::handle_ack(frame& f, bool ack) {
                              [&](const pending_ack& p) { return p.message_id == *mid && (!sub || p.sub->id == *sub); });
     }
     if (found == pending_acks_.end()) {
+        if (principal_.relay) {
+            send_receipt(f);  // forwarded unconditionally by the relay: nothing to settle here
+            return true;
+        }
         return fail("unknown-ack", std::string(what) + " names no message waiting for acknowledgement", &f);
     }
     if (const auto tx = f.get("transaction")) {

@@ -58,6 +58,9 @@ struct options {
     // a subscription there needs may_subscribe's consent, no pattern may reach below it, and
     // clients never SEND there directly. Empty: no such destinations.
     std::string room_prefix;
+    // Where a relay session (auth::principal::relay) may SUBSCRIBE and SEND, room_prefix included,
+    // as a plain pub/sub broker's client: --relay-prefixes.
+    std::vector<std::string> relay_prefixes{"/sub", "/topic", "/queue"};
     std::string server_name = "bark/0.1.0";  // CONNECTED `server` header
 };
 
@@ -162,6 +165,10 @@ private:
     void count_slow_consumer();
     void send_frame(const frame& f);
     void send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt);
+    void publish_sent(frame& f, const std::string& destination);
+    bool relay_send(frame& f, const std::string& destination);
+    bool under_relay_prefix(std::string_view destination) const;
+    std::string join_prefixes() const;
     void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);
     void deliver_now(const broker::shared_message_ptr& m, broker::subscription& s);
     void on_replay_page(broker::subscription* s, std::uint64_t ticket, broker::replay_page page);
