@@ -59,12 +59,18 @@ bool contains_token(std::string_view value, std::string_view token) {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-// CORS for XHR transports: the page's origin (or `*` when there is none, or it is "null", as
-// from file:// pages), with credentials so cookies flow.
+// CORS for XHR transports. A page's Origin (it passed the allow-list) is echoed with credentials,
+// so its cookies flow; "null" too (file:// and sandboxed pages), as browsers match that literally.
+// Without an Origin there is no page to name: `*`, and no credentials, which browsers refuse
+// beside `*`.
 void add_cors(const http_request& req, header_list& h) {
     const auto origin = req[http::field::origin];
-    h.emplace_back("Access-Control-Allow-Origin", origin.empty() || origin == "null" ? "*" : std::string(origin));
-    h.emplace_back("Access-Control-Allow-Credentials", "true");
+    if (origin.empty()) {
+        h.emplace_back("Access-Control-Allow-Origin", "*");
+    } else {
+        h.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+        h.emplace_back("Access-Control-Allow-Credentials", "true");
+    }
     if (const auto asked = req[http::field::access_control_request_headers]; !asked.empty()) {
         h.emplace_back("Access-Control-Allow-Headers", std::string(asked));
     }
