@@ -71,9 +71,9 @@ function verifyCors(r, origin) {
   }
 }
 
-// Private data fetched with GET/POST: no caching at all.
+// Private data fetched with GET/POST: no caching at all, and no transformation on the way.
 function verifyNotCached(r) {
-  assert.equal(r.headers['cache-control'], 'no-store, no-cache, must-revalidate, max-age=0', show(r));
+  assert.equal(r.headers['cache-control'], 'no-store, no-cache, no-transform, must-revalidate, max-age=0', show(r));
   assert.ok(!r.headers.expires, `no Expires: ${show(r)}`);
   assert.ok(!r.headers['last-modified'], `no Last-Modified: ${show(r)}`);
 }

@@ -25,7 +25,9 @@ using sockjs::transport;
 namespace {
 
 constexpr std::string_view one_year = "31536000";
-constexpr std::string_view not_cached = "no-store, no-cache, must-revalidate, max-age=0";
+// Private answers, some to GETs: nothing may store them, nor transform them on the way (a proxy
+// that recompresses a response buffers it, which would hold back a stream's frames).
+constexpr std::string_view not_cached = "no-store, no-cache, no-transform, must-revalidate, max-age=0";
 constexpr std::string_view client_script = "/vendor/sockjs.min.js";
 
 const sockjs_service* service_for(const shared_state& state, std::string_view path, std::string_view& rest) {
