@@ -151,7 +151,7 @@ const FRAMING = {
   xhr_streaming: (f) => `${f}\n`,
   eventsource: (f) => `data: ${f}\r\n\r\n`,
   htmlfile: (f) => `<script>\np(${JSON.stringify(f)});\n</script>\r\n`,
-  jsonp: (f) => `x(${JSON.stringify(f)});\r\n`,
+  jsonp: (f) => `/**/x(${JSON.stringify(f)});\r\n`,
 };
 
 // A receiving request of `transport` on session URL `url`, waiting for data (the session opened
@@ -707,7 +707,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
     assert.equal(r.status, 200, show(r));
     verifyContentType(r, 'application/javascript;charset=UTF-8');
     verifyNotCached(r);
-    assert.equal(r.body, 'callback("o");\r\n');
+    assert.equal(r.body, '/**/callback("o");\r\n');
     r = await POST(P, `${url}/jsonp_send`, { body: 'd=%5B%22x%22%5D', headers: FORM });
     // Not a 204: some browsers mishandle it, so the answer is the text `ok`.
     assert.equal(r.body, 'ok', show(r));
@@ -716,7 +716,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
     verifyNotCached(r);
     r = await GET(P, `${url}/jsonp?c=%63allback`);
     assert.equal(r.status, 200, show(r));
-    assert.equal(r.body, 'callback("a[\\"x\\"]");\r\n');
+    assert.equal(r.body, '/**/callback("a[\\"x\\"]");\r\n');
   });
 
   await t.test('JsonPolling.test_no_callback', async () => {
@@ -728,7 +728,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
   await t.test('JsonPolling.test_invalid_json', async () => {
     const url = session();
     let r = await GET(P, `${url}/jsonp?c=x`);
-    assert.equal(r.body, 'x("o");\r\n', show(r));
+    assert.equal(r.body, '/**/x("o");\r\n', show(r));
     r = await POST(P, `${url}/jsonp_send`, { body: 'd=%5B%22x', headers: FORM });
     assert.equal(r.status, 500, show(r));
     assert.ok(r.body.includes('Broken JSON encoding.'), show(r));
@@ -741,30 +741,30 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
     assert.equal(r.body, 'ok', show(r));
     r = await GET(P, `${url}/jsonp?c=x`);
     assert.equal(r.status, 200, show(r));
-    assert.equal(r.body, 'x("a[\\"b\\"]");\r\n');
+    assert.equal(r.body, '/**/x("a[\\"b\\"]");\r\n');
   });
 
   await t.test('JsonPolling.test_content_types', async () => {
     const url = session();
     let r = await GET(P, `${url}/jsonp?c=x`);
-    assert.equal(r.body, 'x("o");\r\n', show(r));
+    assert.equal(r.body, '/**/x("o");\r\n', show(r));
     r = await POST(P, `${url}/jsonp_send`, { body: 'd=%5B%22abc%22%5D', headers: FORM });
     assert.equal(r.body, 'ok', show(r));
     r = await POST(P, `${url}/jsonp_send`, { body: '["%61bc"]', headers: { 'Content-Type': 'text/plain' } });
     assert.equal(r.body, 'ok', show(r));
     r = await GET(P, `${url}/jsonp?c=x`);
     assert.equal(r.status, 200, show(r));
-    assert.equal(r.body, 'x("a[\\"abc\\",\\"%61bc\\"]");\r\n');
+    assert.equal(r.body, '/**/x("a[\\"abc\\",\\"%61bc\\"]");\r\n');
   });
 
   await t.test('JsonPolling.test_close', async () => {
     const url = session(closeBase);
     let r = await GET(P, `${url}/jsonp?c=x`);
-    assert.equal(r.body, 'x("o");\r\n', show(r));
+    assert.equal(r.body, '/**/x("o");\r\n', show(r));
     r = await GET(P, `${url}/jsonp?c=x`);
-    assert.equal(r.body, 'x("c[3000,\\"Go away!\\"]");\r\n', show(r));
+    assert.equal(r.body, '/**/x("c[3000,\\"Go away!\\"]");\r\n', show(r));
     r = await GET(P, `${url}/jsonp?c=x`);
-    assert.equal(r.body, 'x("c[3000,\\"Go away!\\"]");\r\n', show(r));
+    assert.equal(r.body, '/**/x("c[3000,\\"Go away!\\"]");\r\n', show(r));
   });
 
   // JSESSIONID cookie
@@ -828,7 +828,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
     let r = await GET(P, `${url}/jsonp?c=%63allback`);
     assert.equal(r.status, 200, show(r));
     verifyCookie(r);
-    assert.equal(r.body, 'callback("o");\r\n');
+    assert.equal(r.body, '/**/callback("o");\r\n');
     r = await POST(P, `${url}/jsonp_send`, { body: 'd=%5B%22x%22%5D', headers: FORM });
     assert.equal(r.body, 'ok', show(r));
     assert.equal(r.status, 200);

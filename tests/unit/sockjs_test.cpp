@@ -162,5 +162,5 @@ TEST(SockjsPages, InfoIframeHtmlfile) {
     EXPECT_NE(head.find("var c = parent.cb;"), std::string::npos);
     EXPECT_EQ(sockjs::htmlfile_frame(R"(a["x"])"), "<script>\np(\"a[\\\"x\\\"]\");\n</script>\r\n");
     EXPECT_EQ(sockjs::eventsource_frame("o"), "data: o\r\n\r\n");
-    EXPECT_EQ(sockjs::jsonp_body("x", "o"), "x(\"o\");\r\n");
+    EXPECT_EQ(sockjs::jsonp_body("x", "o"), "/**/x(\"o\");\r\n");
 }

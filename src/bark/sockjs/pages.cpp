@@ -91,7 +91,8 @@ std::string eventsource_frame(std::string_view frame) {
 }
 
 std::string jsonp_body(std::string_view callback, std::string_view frame) {
-    std::string out(callback);
+    std::string out = "/**/";
+    out += callback;
     out += '(';
     append_quoted(out, frame, true);
     out += ");\r\n";

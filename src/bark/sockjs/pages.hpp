@@ -27,7 +27,9 @@ std::string htmlfile_head(std::string_view callback);
 std::string htmlfile_frame(std::string_view frame);
 // Each frame of the eventsource transport.
 std::string eventsource_frame(std::string_view frame);
-// The jsonp polling body.
+// The jsonp polling body: `/**/callback("frame");`. The leading comment means the body never starts
+// with bytes the client chose, so a callback spelling a Flash file (Rosetta Flash) cannot make
+// this origin serve one.
 std::string jsonp_body(std::string_view callback, std::string_view frame);
 
 }  // namespace bark::sockjs
