@@ -630,7 +630,7 @@ test('SockJS protocol 0.3.3 (test services)', async (t) => {
     const url = session();
     const r = await GET_async(P, `${url}/eventsource`);
     assert.equal(r.status, 200, show(r));
-    verifyContentType(r, 'text/event-stream;charset=UTF-8');
+    verifyContentType(r, 'text/event-stream');
     verifyNotCached(r);
     assert.equal(await r.read(), '\r\n', 'prelude: a new line');
     assert.equal(await r.read(), 'data: o\r\n\r\n');

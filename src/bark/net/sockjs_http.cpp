@@ -185,7 +185,9 @@ std::string receiver_fields(const http_request& req, const sockjs_service& svc, 
     header_list h;
     switch (via) {
         case transport::eventsource:
-            h.emplace_back("Content-Type", "text/event-stream; charset=UTF-8");
+            // Bare, as the SockJS protocol has it: an event stream is UTF-8 by definition (EventSource
+            // ignores a charset).
+            h.emplace_back("Content-Type", "text/event-stream");
             break;
         case transport::htmlfile:
             h.emplace_back("Content-Type", "text/html; charset=UTF-8");
