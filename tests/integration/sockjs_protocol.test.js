@@ -102,11 +102,11 @@ const IFRAME_RE = new RegExp(`^${reEscape(`<!DOCTYPE html>
 <head>
   <meta http-equiv="X-UA-Compatible" content="IE=edge" />
   <meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
+  <script src="`)}([^"]*)${reEscape(`"></script>
   <script>
     document.domain = document.domain;
-    _sockjs_onload = function(){SockJS.bootstrap_iframe();};
+    SockJS.bootstrap_iframe();
   </script>
-  <script src="`)}([^"]*)${reEscape(`"></script>
 </head>
 <body>
   <h2>Don't panic!</h2>

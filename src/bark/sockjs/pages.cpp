@@ -19,6 +19,8 @@ std::string info_body(bool websocket, bool cookie_needed, std::uint32_t entropy)
     return out;
 }
 
+// The client script, then the call into it, as the current protocol has the page. (0.3's page
+// set an `_sockjs_onload` hook before the script instead; clients keep it only for old servers.)
 std::string iframe_page(std::string_view sockjs_url) {
     std::string out =
         "<!DOCTYPE html>\n"
@@ -26,14 +28,14 @@ std::string iframe_page(std::string_view sockjs_url) {
         "<head>\n"
         "  <meta http-equiv=\"X-UA-Compatible\" content=\"IE=edge\" />\n"
         "  <meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\" />\n"
-        "  <script>\n"
-        "    document.domain = document.domain;\n"
-        "    _sockjs_onload = function(){SockJS.bootstrap_iframe();};\n"
-        "  </script>\n"
         "  <script src=\"";
     out += sockjs_url;
     out +=
         "\"></script>\n"
+        "  <script>\n"
+        "    document.domain = document.domain;\n"
+        "    SockJS.bootstrap_iframe();\n"
+        "  </script>\n"
         "</head>\n"
         "<body>\n"
         "  <h2>Don't panic!</h2>\n"
