@@ -65,10 +65,13 @@ std::vector<net::sockjs_service> sockjs_services_of(const config& cfg, setup_not
         notes.emplace_back(
             log::level::warn,
             "--sockjs-test-services: serving /echo, /close, /disabled_websocket_echo, /cookie_needed_echo");
-        services.push_back({"/echo", true, false, net::make_echo_endpoint});
-        services.push_back({"/close", true, false, net::make_close_endpoint});
-        services.push_back({"/disabled_websocket_echo", false, false, net::make_echo_endpoint});
-        services.push_back({"/cookie_needed_echo", true, true, net::make_echo_endpoint});
+        // The suite asks a test server to end streaming responses after 4 KiB (it checks where),
+        // whatever --sockjs-stream-bytes says for /ws/chat.
+        constexpr std::size_t suite_stream_bytes = 4096;
+        services.push_back({"/echo", true, false, net::make_echo_endpoint, suite_stream_bytes});
+        services.push_back({"/close", true, false, net::make_close_endpoint, suite_stream_bytes});
+        services.push_back({"/disabled_websocket_echo", false, false, net::make_echo_endpoint, suite_stream_bytes});
+        services.push_back({"/cookie_needed_echo", true, true, net::make_echo_endpoint, suite_stream_bytes});
     }
     return services;
 }

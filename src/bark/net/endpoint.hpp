@@ -48,6 +48,7 @@ struct sockjs_service {
     bool websocket = true;       // the websocket transports are offered
     bool cookie_needed = false;  // JSESSIONID is set on session responses (sticky load balancers)
     endpoint_factory make;
+    std::size_t stream_bytes = 0;  // a streaming response ends after this; 0: --sockjs-stream-bytes
 };
 
 }  // namespace bark::net

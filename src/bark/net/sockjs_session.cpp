@@ -205,7 +205,8 @@ void sockjs_session::flush() {
 void sockjs_session::deliver(std::string_view frame) {
     receiver_->send_frame(frame);
     last_frame_ = clock::now();
-    if (!receiver_->streaming() || receiver_->bytes_sent() >= state_.transport.sockjs_stream_bytes) {
+    const std::size_t limit = service_.stream_bytes != 0 ? service_.stream_bytes : state_.transport.sockjs_stream_bytes;
+    if (!receiver_->streaming() || receiver_->bytes_sent() >= limit) {
         if (receiver_->streaming()) {
             receiver_->end();  // the client opens the next one; the browser frees the old one's memory
         }
