@@ -4,6 +4,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cstdio>
 
 #include "bark/net/http_session.hpp"
@@ -143,6 +146,17 @@ void http_receiver::abort() {
     beast::error_code ignored;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
+}
+
+bool http_receiver::peer_closed() {
+    if (done_) {
+        return true;
+    }
+    // A peek that does not wait (Asio's own receive would block on a live connection): 0 is the
+    // client's FIN, an error other than "nothing yet" its RST.
+    char c = 0;
+    const ssize_t n = ::recv(stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 void http_receiver::write_more() {

@@ -37,6 +37,7 @@ public:
     void send_frame(std::string_view frame) override;
     void end() override;
     void abort() override;
+    bool peer_closed() override;
     bool streaming() const override { return streaming_; }
     std::size_t bytes_sent() const override { return frame_bytes_; }
     std::size_t bytes_queued() const override { return queued_.size() + writing_.size(); }

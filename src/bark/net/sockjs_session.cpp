@@ -60,6 +60,13 @@ void sockjs_session::start(auth::upgrade_credentials credentials) {
 }
 
 void sockjs_session::attach(const std::shared_ptr<sockjs_receiver>& r, bool fresh) {
+    if (receiver_ && receiver_->peer_closed()) {
+        // The attached request is gone, its close just not read yet: this one gets what it would a
+        // moment later (the interruption), not "Another connection still open".
+        const auto gone = receiver_;
+        gone->abort();
+        receiver_lost(gone.get());
+    }
     if (forgotten_ || closed_) {
         r->send_frame(close_frame_.empty() ? sockjs::close_frame(3000, "Go away!") : close_frame_);
         r->end();

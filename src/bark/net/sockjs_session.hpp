@@ -31,6 +31,9 @@ public:
     virtual void end() = 0;
     // Drops the connection at once.
     virtual void abort() = 0;
+    // Whether the client has already closed the connection (or reset it), though that has not been
+    // read yet: a client that drops a request and sends the next one at once is faster than that.
+    virtual bool peer_closed() = 0;
     virtual bool streaming() const = 0;
     virtual std::size_t bytes_sent() const = 0;    // frame bytes so far (prelude not counted)
     virtual std::size_t bytes_queued() const = 0;  // bytes not written yet
