@@ -12,7 +12,7 @@ apt_packages=(
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
   librdkafka-dev kcat openjdk-17-jre-headless maven
-  python3 python3-prometheus-client libspdlog-dev
+  python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm
   chromium
 )

@@ -53,10 +53,23 @@ parse_outcome parse_command_line(int argc, char** argv) {
     std::string origins;
     std::string heartbeat = "10000,10000";
     std::string ops_listen;
+    std::string stomp_listen;
+    std::string relay_prefixes = "/sub,/topic,/queue";
     app.add_option("--listen", listen, "HOST:PORT for HTTP, WebSocket and SockJS")->envname("BARK_LISTEN");
     app.add_option("--ops-listen", ops_listen,
                    "HOST:PORT serving /metrics, /healthz and /readyz instead of --listen (an internal address)")
         ->envname("BARK_OPS_LISTEN");
+    app.add_option("--stomp-listen", stomp_listen, "HOST:PORT for STOMP over plain TCP (brokers' clients, Spring's relay)")
+        ->envname("BARK_STOMP_LISTEN");
+    app.add_flag("--stomp-tls", c.stomp_tls, "serve --stomp-listen with TLS (--tls-cert, --tls-key)")
+        ->envname("BARK_STOMP_TLS");
+    app.add_option("--relay-login", c.relay_login, "CONNECT login that opens a relay session on --stomp-listen")
+        ->envname("BARK_RELAY_LOGIN");
+    app.add_option("--relay-passcode", c.relay_passcode, "CONNECT passcode of relay sessions")
+        ->envname("BARK_RELAY_PASSCODE");
+    app.add_option("--relay-prefixes", relay_prefixes,
+                   "comma-separated destination prefixes relay sessions subscribe and send under")
+        ->envname("BARK_RELAY_PREFIXES");
     app.add_option("--threads", c.threads, "event-loop threads (0 = one per core)")
         ->envname("BARK_THREADS")
         ->check(CLI::Range(0U, 256U));
@@ -186,6 +199,43 @@ parse_outcome parse_command_line(int argc, char** argv) {
         std::fprintf(stderr, "bark: --listen: expected HOST:PORT, got '%s'\n", listen.c_str());
         out.exit_code = 2;
         return out;
+    }
+    if (!stomp_listen.empty() && !parse_listen(stomp_listen, c.stomp_listen_host, c.stomp_listen_port)) {
+        std::fprintf(stderr, "bark: --stomp-listen: expected HOST:PORT, got '%s'\n", stomp_listen.c_str());
+        out.exit_code = 2;
+        return out;
+    }
+    if (c.stomp_tls && (stomp_listen.empty() || c.tls_cert.empty())) {
+        std::fprintf(stderr, "bark: --stomp-tls needs --stomp-listen, --tls-cert and --tls-key\n");
+        out.exit_code = 2;
+        return out;
+    }
+    if (c.relay_login.empty() != c.relay_passcode.empty()) {
+        std::fprintf(stderr, "bark: --relay-login and --relay-passcode go together\n");
+        out.exit_code = 2;
+        return out;
+    }
+    if (!c.relay_login.empty() && stomp_listen.empty()) {
+        std::fprintf(stderr, "bark: --relay-login needs --stomp-listen (relay sessions speak STOMP over TCP)\n");
+        out.exit_code = 2;
+        return out;
+    }
+    c.relay_prefixes.clear();
+    for (std::size_t at = 0; at <= relay_prefixes.size();) {
+        const auto comma = relay_prefixes.find(',', at);
+        std::string item = relay_prefixes.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '/')) item.pop_back();
+        if (!item.empty()) {
+            if (item.front() != '/' || item == "/user" || item.rfind("/user/", 0) == 0) {
+                std::fprintf(stderr, "bark: --relay-prefixes: '%s' must start with / and not be /user\n", item.c_str());
+                out.exit_code = 2;
+                return out;
+            }
+            c.relay_prefixes.push_back(item);
+        }
+        if (comma == std::string::npos) break;
+        at = comma + 1;
     }
     if (!ops_listen.empty() && !parse_listen(ops_listen, c.ops_listen_host, c.ops_listen_port)) {
         std::fprintf(stderr, "bark: --ops-listen: expected HOST:PORT, got '%s'\n", ops_listen.c_str());

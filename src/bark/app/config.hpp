@@ -14,6 +14,12 @@ namespace bark::app {
 struct config {
     std::string listen_host = "127.0.0.1";       // --listen HOST:PORT
     std::uint16_t listen_port = 8080;
+    std::string stomp_listen_host;               // --stomp-listen HOST:PORT; empty = no STOMP over TCP
+    std::uint16_t stomp_listen_port = 0;
+    bool stomp_tls = false;                      // --stomp-tls: STOMP over TCP with --tls-cert/--tls-key
+    std::string relay_login;                     // --relay-login: CONNECT login of relay sessions
+    std::string relay_passcode;                  // --relay-passcode (BARK_RELAY_PASSCODE)
+    std::vector<std::string> relay_prefixes{"/sub", "/topic", "/queue"};  // --relay-prefixes
     std::string ops_listen_host;                 // --ops-listen HOST:PORT; empty = ops routes on --listen
     std::uint16_t ops_listen_port = 0;
     unsigned threads = 0;                        // --threads; 0 = one per core

@@ -15,6 +15,7 @@
 #include "bark/app/ops_routes.hpp"
 #include "bark/app/startup.hpp"
 #include "bark/app/version.hpp"
+#include "bark/auth/relay_authenticator.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/chat/chat_service.hpp"
@@ -120,7 +121,12 @@ int run_server(const config& cfg) {
     chat::chat_service chat(*store, broker, rooms);
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
-    auth::token_authenticator authenticator(keys->verifier);
+    auth::token_authenticator token_authenticator(keys->verifier);
+    // Relay credentials (Spring's StompBrokerRelay) are tried first on STOMP over TCP, tokens after.
+    std::optional<auth::relay_authenticator> relay_authenticator;
+    if (!cfg.relay_login.empty()) relay_authenticator.emplace(cfg.relay_login, cfg.relay_passcode, token_authenticator);
+    const auth::authenticator& authenticator =
+        relay_authenticator ? static_cast<const auth::authenticator&>(*relay_authenticator) : token_authenticator;
 
     // HTTP: operations (on --listen, or alone on --ops-listen), the demo page, the chat's REST API.
     http::router router;
@@ -130,7 +136,7 @@ int run_server(const config& cfg) {
     ops.add_to(ops_apart ? ops_router : router);
     add_demo_page(router, cfg, notes);
     chat::write_limiter rest_writes(cfg.rest_write_rate);
-    chat::add_rest_routes(router, authenticator, *store, rooms, chat,
+    chat::add_rest_routes(router, token_authenticator, *store, rooms, chat,
                           {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes});
     ops.count_rest_refusals(rest_writes);
 
@@ -153,11 +159,20 @@ int run_server(const config& cfg) {
                             {1},       pool.loops(), &sockjs_services, &sockjs_sessions};
     state.live.resize(pool.size());
     state.services.counters = &state.session_counters;
-    state.tls = tls.get();
 
-    auto opened_door = net::front_door::open(pool, state, cfg.listen_host, cfg.listen_port);
+    auto opened_door =
+        net::front_door::open(pool, state, cfg.listen_host, cfg.listen_port, net::door_kind::http, tls.get());
     if (!opened_door) return fail_start(opened_door.err());
     std::unique_ptr<net::front_door> door = std::move(opened_door.value());
+    // STOMP over TCP: the same sessions, services and limits as over WebSocket.
+    std::unique_ptr<net::front_door> stomp_door;
+    if (!cfg.stomp_listen_host.empty()) {
+        auto opened_stomp = net::front_door::open(pool, state, cfg.stomp_listen_host, cfg.stomp_listen_port,
+                                                  net::door_kind::stomp, cfg.stomp_tls ? tls.get() : nullptr,
+                                                  "--stomp-listen");
+        if (!opened_stomp) return fail_start(opened_stomp.err());
+        stomp_door = std::move(opened_stomp.value());
+    }
     // The ops address speaks plain HTTP with the ops routes only: no WebSocket, no SockJS, no TLS,
     // and a few connections (scrapers and probes).
     net::transport_options ops_transport = transport;
@@ -198,9 +213,17 @@ int run_server(const config& cfg) {
         deadline.arm(std::chrono::milliseconds(9500));
         door->stop_accepting();
         if (ops_door) ops_door->stop_accepting();
+        if (stomp_door) stomp_door->stop_accepting();
         stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
     });
     door->start();
+    if (stomp_door) {
+        stomp_door->start();
+        log::info("STOMP over TCP on {}{}:{}{}", cfg.stomp_tls ? "tls://" : "", stomp_door->address(), stomp_door->port(),
+                  relay_authenticator ? " (relay sessions: login " + cfg.relay_login + ")" : "");
+        std::printf("bark stomp listening on %s:%u\n", stomp_door->address().c_str(),
+                    static_cast<unsigned>(stomp_door->port()));
+    }
     if (ops_door) {
         ops_door->start();
         log::info("ops routes on http://{}:{}", ops_door->address(), ops_door->port());
@@ -228,6 +251,7 @@ int run_server(const config& cfg) {
     // chat service they unsubscribe from are still alive.
     door->close();
     if (ops_door) ops_door->close();
+    if (stomp_door) stomp_door->close();
     sockjs_sessions.clear();
     pool.shutdown();
     deadline.disarm();

@@ -103,6 +103,7 @@ session::options session_options_of(const config& cfg) {
     o.limits.max_send_rate = cfg.max_send_rate;
     o.allow_client_publish = cfg.allow_client_publish;
     o.room_prefix = std::string(chat::room_prefix);
+    o.relay_prefixes = cfg.relay_prefixes;
     o.server_name = "bark/" + std::string(version_string);
     return o;
 }

@@ -21,9 +21,6 @@ class router;
 
 namespace boost::asio {
 class io_context;
-namespace ssl {
-class context;
-}
 }  // namespace boost::asio
 
 namespace bark::net {
@@ -52,7 +49,6 @@ struct shared_state {
     std::vector<boost::asio::io_context*> loops;                   // the event loops, by index
     const std::vector<sockjs_service>* sockjs_services = nullptr;  // SockJS prefixes: /ws/chat (and test ones)
     sockjs_registry* sockjs_sessions = nullptr;                    // SockJS sessions over HTTP transports
-    boost::asio::ssl::context* tls = nullptr;                      // --tls-cert: connections speak TLS
     std::atomic<std::size_t> open_connections{0};                  // TCP connections now (see connection_slot)
     // Open WebSocket and TCP STOMP sessions per loop (each set touched only on its loop), for a
     // graceful stop.
