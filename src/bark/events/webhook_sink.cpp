@@ -18,6 +18,15 @@ std::size_t discard(char*, std::size_t size, std::size_t n, void*) {
     return size * n;
 }
 
+// The URL for logs: without user:password@ and without the query, which may carry credentials.
+std::string shown_url(const std::string& url) {
+    std::string out = url.substr(0, url.find_first_of("?#"));
+    const auto start = out.find("://") + 3;
+    const auto at = out.find('@', start);
+    if (at != std::string::npos && at < out.find('/', start)) out.erase(start, at + 1 - start);
+    return out;
+}
+
 // One POST: its handle, and what must live as long as the transfer.
 struct transfer {
     CURL* easy = nullptr;
@@ -40,7 +49,7 @@ public:
 
     bool ok() const { return multi_ != nullptr; }
 
-    std::string describe() const override { return "webhook " + options_.url; }
+    std::string describe() const override { return "webhook " + shown_url(options_.url); }
     std::size_t per_room_in_flight() const override { return 1; }
     std::size_t max_in_flight() const override { return options_.max_in_flight; }
 
