@@ -161,8 +161,12 @@ void delivery_worker::take_landings(clock::time_point now) {
             // A full page: more are waiting.
             if (last_read_full_) want_read_ = true;
             if (read_after_barrier_ && !last_read_full_) drained_read_ = true;
-        } else {
-            log::warn("events: reading the outbox failed ({}); again in {} ms", landing_.read.err().message,
+            if (read_failing_) log::info("events: the outbox reads again");
+            read_failing_ = false;
+        } else if (!read_failing_) {
+            // Once per outage: the store logs its own state, and reads are tried every `poll`.
+            read_failing_ = true;
+            log::warn("events: reading the outbox failed ({}); trying every {} ms", landing_.read.err().message,
                       options_.poll.count());
         }
         landing_.read = std::vector<store::outbox_event>{};

@@ -107,6 +107,7 @@ private:
     bool read_in_flight_ = false;
     bool want_read_ = true;
     bool last_read_full_ = false;
+    bool read_failing_ = false;  // the last read failed (logged once per outage)
     clock::time_point next_read_{};
     bool count_in_flight_ = false;
     clock::time_point next_count_{};

@@ -52,7 +52,7 @@ public:
 
     void send(const store::outbox_event& e, std::string body) override {
         if (!topic_ready_ && !make_topic()) {
-            outcomes_.push_back({e.event_id, false, topic_error_});
+            outcomes_.push_back({e.event_id, false, "the topic is not ready: " + topic_error_});
             return;
         }
         std::string key = std::to_string(e.room_id);
@@ -122,11 +122,16 @@ public:
     }
 
 private:
+    // Creates the topic if it is missing, once per process. While Kafka does not answer, one try
+    // per second at most: the tries block the worker's thread (for up to 2 s each).
     bool make_topic() {
-        auto made = kafka::ensure_topic(producer_.get(), topic_, options_.partitions, {}, 5s);
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_topic_try_) return false;
+        auto made = kafka::ensure_topic(producer_.get(), topic_, options_.partitions, {}, 2s);
         if (!made) {
             if (topic_error_ != made.err().message) log::warn("events: {}", made.err().message);
             topic_error_ = made.err().message;
+            next_topic_try_ = std::chrono::steady_clock::now() + 1s;
             return false;
         }
         topic_ready_ = true;
@@ -154,6 +159,7 @@ private:
     kafka::handle producer_;
     bool topic_ready_ = false;
     std::string topic_error_;
+    std::chrono::steady_clock::time_point next_topic_try_{};  // no topic creation before this
     std::size_t in_flight_ = 0;           // produced, no delivery report yet (worker thread)
     std::vector<send_outcome> outcomes_;  // filled by delivery reports and failed sends (worker thread)
     std::atomic<bool> woken_{false};
