@@ -1,7 +1,7 @@
 // The webhook sink (--events http(s)://...): each event is one POST of its JSON with
 // Content-Type: application/json and X-Bark-Signature: sha256=<hex HMAC-SHA256 of the body with
 // --webhook-secret>; any 2xx answer is an acknowledgement, anything else (another status, a
-// refused connection, 10 s without an answer) a failure. libcurl's multi interface runs up to 16
+// refused connection, 10 s without an answer) a failure. libcurl's multi interface runs up to 32
 // POSTs at once on reused connections, all on the delivery worker's thread.
 #pragma once
 
@@ -16,7 +16,7 @@ namespace bark::events {
 struct webhook_options {
     std::string url;     // http://... or https://...
     std::string secret;  // the HMAC key; never logged
-    std::size_t max_in_flight = 16;
+    std::size_t max_in_flight = 32;
     long timeout_ms = 10'000;  // for one POST, connecting included
 };
 
