@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Durable chat sends with receipts: customer/salon rooms (2 members), every SEND asks for a
 # RECEIPT (bark sends it after the commit), open-loop at each offered rate, SQLite store.
-#   bench/durable.sh [--rooms R] [--rates "5000 10000 20000"] [--duration S] [--events webhook|kafka://HOST:PORT/TOPIC]
+#   bench/durable.sh [--rooms R] [--rates "5000 10000 20000"] [--duration S] [--events webhook|kafka|kafka://HOST:PORT]
 # Writes bench/results/durable-RATE.json, durable.svg and the "durable" section of bench/RESULTS.md.
 # With --events, each rate runs twice, without and with --events (to a local receiver that answers
-# 204 at once, or to the given Kafka), sampling bark_events_pending every 0.5 s: the "durable-events"
-# section compares receipted sends/s and shows whether the outbox's worker keeps up.
+# 204 at once; to a throw-away Kafka broker, scripts/kafka.sh, with `kafka`; or to the given Kafka),
+# a topic per rate, sampling bark_events_pending every 0.5 s: the "durable-events" section compares
+# receipted sends/s and shows whether the outbox's worker keeps up.
 source "$(dirname "$0")/scripts/lib.sh"
 rooms=200
 rates="2500 5000 10000 20000 30000"
@@ -21,11 +22,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $events in
-  "" | webhook | kafka://*) ;;
-  *) echo "durable.sh: --events takes webhook or kafka://HOST:PORT/TOPIC" >&2; exit 2 ;;
+  "" | webhook | kafka | kafka://*) ;;
+  *) echo "durable.sh: --events takes webhook, kafka or kafka://HOST:PORT" >&2; exit 2 ;;
 esac
 raise_fd_limit
 work=$(mktemp -d)
+kafka_url=${events%/}
+if [ "$events" = kafka ]; then
+  start_kafka "$work/kafka"
+  kafka_url=kafka://127.0.0.1:$KAFKA_PORT
+fi
 
 # metric NAME: bark's /metrics value of NAME (0 when absent).
 metric() { curl -s "http://127.0.0.1:$BARK_PORT/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'; }
@@ -43,7 +49,7 @@ events_run() {
     wait_port "$hook_port" 10
     url=http://127.0.0.1:$hook_port/hook
   else
-    url=$events
+    url=$kafka_url/bench-events-$r  # a topic per run
   fi
   start_bark "$work/bark-events-$r.log" --store "sqlite:$work/events-$r.db" --max-send-rate 0 \
     --events "$url" --webhook-secret bench-webhook-secret
@@ -76,7 +82,7 @@ echo "rate p50 p99" >"$data"
 etable=$work/events-section.md
 if [ -n "$events" ]; then
   {
-    echo "Command: \`bench/durable.sh --rooms $rooms --rates \"$rates\" --duration $duration --events $events\`, $(date -u +%Y-%m-%d), $(machine); bark (SQLite store, WAL, synchronous=NORMAL) and bark-bench on the same machine$([ "$events" = webhook ] && echo ", the webhook receiver (Node, 204 at once) too"). Each rate runs without and with \`--events\`; \`bark_events_pending\` sampled every 0.5 s during the load, then read until it is 0 again."
+    echo "Command: \`bench/durable.sh --rooms $rooms --rates \"$rates\" --duration $duration --events $events\`, $(date -u +%Y-%m-%d), $(machine); bark (SQLite store, WAL, synchronous=NORMAL) and bark-bench on the same machine$(case $events in webhook) echo ", the webhook receiver (Node, 204 at once) too" ;; kafka) echo ", a Kafka broker (scripts/kafka.sh: one KRaft node) too" ;; esac). Each rate runs without and with \`--events\`; \`bark_events_pending\` sampled every 0.5 s during the load, then read until it is 0 again."
     echo
     echo "| offered sends/s | receipted/s without | receipted/s with --events | change | pending max / at the end | drained in s | events delivered |"
     echo "|---|---|---|---|---|---|---|"
