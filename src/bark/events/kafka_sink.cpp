@@ -158,13 +158,13 @@ private:
     const std::string topic_;
     kafka::handle producer_;
     bool topic_ready_ = false;
-    std::string topic_error_;
+    std::string topic_error_;                                 // why the topic is not ready
     std::chrono::steady_clock::time_point next_topic_try_{};  // no topic creation before this
-    std::size_t in_flight_ = 0;           // produced, no delivery report yet (worker thread)
-    std::vector<send_outcome> outcomes_;  // filled by delivery reports and failed sends (worker thread)
-    std::atomic<bool> woken_{false};
-    std::mutex wake_mutex_;
-    std::condition_variable wake_cv_;
+    std::size_t in_flight_ = 0;                               // produced, no delivery report yet (worker thread)
+    std::vector<send_outcome> outcomes_;                      // delivery reports and failed sends (worker thread)
+    std::atomic<bool> woken_{false};                          // wake() ran since the last wait()
+    std::mutex wake_mutex_;                                   // for wake_cv_
+    std::condition_variable wake_cv_;                         // wait() sleeps on it while nothing is in flight
 };
 
 }  // namespace
