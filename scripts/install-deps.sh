@@ -11,7 +11,7 @@ apt_packages=(
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
-  librdkafka-dev kcat openjdk-17-jre-headless maven
+  librdkafka-dev libcurl4-openssl-dev kcat openjdk-17-jre-headless maven
   python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm
   chromium

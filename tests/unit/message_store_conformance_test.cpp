@@ -1,7 +1,6 @@
 // The message store conformance suite: every implementation of bark::store::message_store must
-// pass it. A backend is a name, a function that opens a fresh, empty store whose files (if any)
-// live in a temporary directory, and for a store on a database, how to reach that database from
-// outside the store; to test a new implementation, add it to backends().
+// pass it, against each backend of store_backends.hpp (to test a new implementation, add it to
+// backends() there).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,77 +18,12 @@
 #include <vector>
 
 #include "bark/store/message_store.hpp"
-#include "pg_test_server.hpp"
+#include "store_backends.hpp"
 #include "store_test_support.hpp"
 
 namespace {
 
 using namespace bark::test;  // the store tests' helpers, bark::store, result and role
-
-// A store under test and, when it keeps a database, SQL run on that database from outside it: the
-// first column of the first row as a number (0: none). `sql` is null for a store without one.
-struct opened_store {
-    std::unique_ptr<message_store> store;
-    std::function<std::int64_t(const std::string& sql)> sql;
-};
-
-struct store_backend {
-    std::string name;  // test-name suffix
-    // Opens a fresh, empty store; `dir` is an empty temporary directory removed after the test.
-    std::function<result<opened_store>(const std::filesystem::path& dir)> open;
-    // The statements, in the backend's SQL, after which every update of room `room_id`'s row fails
-    // with "doomed room"; null for a store without a database (and so without write batches).
-    std::function<std::vector<std::string>(std::int64_t room_id)> doom_room;
-};
-
-void PrintTo(const store_backend& b, std::ostream* os) { *os << b.name; }
-
-std::vector<store_backend> backends() {
-    return {
-        {"memory",
-         [](const std::filesystem::path&) -> result<opened_store> {
-             auto s = open_store("memory:");
-             if (!s) return s.err();
-             return opened_store{std::move(s.value()), nullptr};
-         },
-         nullptr},
-        {"sqlite",
-         [](const std::filesystem::path& dir) -> result<opened_store> {
-             const std::string path = (dir / "bark.db").string();
-             auto s = open_store("sqlite:" + path);
-             if (!s) return s.err();
-             return opened_store{std::move(s.value()),
-                                 [path](const std::string& sql) { return sqlite_sql(path, sql); }};
-         },
-         [](std::int64_t room_id) -> std::vector<std::string> {
-             return {"CREATE TRIGGER doom BEFORE UPDATE ON rooms WHEN NEW.room_id = " + std::to_string(room_id) +
-                     " BEGIN SELECT RAISE(ABORT, 'doomed room'); END"};
-         }},
-        // A fresh database on the process's throw-away server.
-        {"postgres",
-         [](const std::filesystem::path&) -> result<opened_store> {
-             auto server = pg_test_server::get();
-             if (!server) return server.err();
-             auto url = server.value()->create_database();
-             if (!url) return url.err();
-             auto s = open_store(url.value());
-             if (!s) return s.err();
-             const std::string db = url.value().substr(url.value().rfind('/') + 1);
-             return opened_store{std::move(s.value()), [server = server.value(), db](const std::string& sql) {
-                                     auto r = server->sql(db, sql);
-                                     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
-                                     return r.ok() && !r->empty() ? std::stoll(r.value()) : std::int64_t{0};
-                                 }};
-         },
-         [](std::int64_t room_id) -> std::vector<std::string> {
-             return {
-                 "CREATE FUNCTION doom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                 "RAISE EXCEPTION 'doomed room'; END $$",
-                 "CREATE TRIGGER doom BEFORE UPDATE ON rooms FOR EACH ROW WHEN (NEW.room_id = " +
-                     std::to_string(room_id) + ") EXECUTE FUNCTION doom()"};
-         }},
-    };
-}
 
 // Counts completions and waits until a number of them have run.
 class completion_counter {
@@ -118,7 +52,7 @@ class message_store_conformance : public testing::TestWithParam<store_backend> {
 protected:
     void SetUp() override {
         ASSERT_FALSE(dir_.path().empty());
-        auto s = GetParam().open(dir_.path());
+        auto s = GetParam().open(dir_.path(), {});
         ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
         store_ = std::move(s->store);
         sql_ = std::move(s->sql);
@@ -614,14 +548,6 @@ TEST_P(message_store_conformance, close_runs_every_pending_completion_before_ret
 // what it did.
 // Only the stores with a database (and so with write batches) run it: the memory store has none.
 class batched_store_conformance : public message_store_conformance {};
-
-std::vector<store_backend> batched_backends() {
-    std::vector<store_backend> out;
-    for (auto& b : backends()) {
-        if (b.doom_room) out.push_back(std::move(b));
-    }
-    return out;
-}
 
 TEST_P(batched_store_conformance, one_failing_write_in_a_batch_fails_alone) {
     const auto good = make_room(1, 10, 0).room_id;

@@ -107,6 +107,24 @@ TEST_F(sqlite_store, open_migrates_an_empty_file_and_refuses_a_newer_schema) {
     EXPECT_NE(newer.err().message.find("999"), std::string::npos);
 }
 
+TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_on_open) {
+    filled_room filled;
+    ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
+    sqlite_sql(path_, "DROP TABLE outbox");
+    sqlite_sql(path_, "PRAGMA user_version = 1");
+    {
+        sqlite_options options;
+        options.events = true;
+        auto s = open(options);
+        ASSERT_TRUE(s);
+        auto a = wait_for<append_result>([&](auto d) { s->append(msg(filled.room_id, 1, "USER", "after"), d); });
+        ASSERT_TRUE(a.ok());
+        EXPECT_GT(a->stored.message_id, filled.last_id);
+    }
+    EXPECT_EQ(sqlite_sql(path_, "PRAGMA user_version"), 2);
+    EXPECT_EQ(sqlite_sql(path_, "SELECT count(*) FROM outbox WHERE type = 'message.created'"), 1);
+}
+
 TEST_F(sqlite_store, open_store_parses_urls) {
     auto full = open_store("sqlite:" + path_ + "?sync=full");
     ASSERT_TRUE(full.ok()) << full.err().message;

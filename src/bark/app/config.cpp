@@ -103,6 +103,12 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->envname("BARK_COMMANDS");
     app.add_option("--node-id", c.node_id, "this node's name in the cluster (default HOST:PORT of --listen)")
         ->envname("BARK_NODE_ID");
+    app.add_option("--events", c.events_url,
+                   "kafka://HOST:PORT/TOPIC or an http(s):// webhook: every committed change goes out at least once")
+        ->envname("BARK_EVENTS");
+    app.add_option("--webhook-secret", c.webhook_secret,
+                   "HMAC-SHA256 key of X-Bark-Signature (required with an http(s) --events URL)")
+        ->envname("BARK_WEBHOOK_SECRET");
     app.add_option("--jwt-secret", c.jwt_secret, "HS256 secret for JWT checks")->envname("BARK_JWT_SECRET");
     app.add_option("--jwt-public-key", c.jwt_public_key, "PEM public key file for RS256/ES256 JWT checks")
         ->envname("BARK_JWT_PUBLIC_KEY");
@@ -192,6 +198,12 @@ parse_outcome parse_command_line(int argc, char** argv) {
     }
     if (c.tls_cert.empty() != c.tls_key.empty()) {
         std::fprintf(stderr, "bark: --tls-cert and --tls-key go together\n");
+        out.exit_code = 2;
+        return out;
+    }
+    const bool webhook = c.events_url.starts_with("http://") || c.events_url.starts_with("https://");
+    if (webhook && c.webhook_secret.empty()) {
+        std::fprintf(stderr, "bark: --events with an http(s) URL needs --webhook-secret\n");
         out.exit_code = 2;
         return out;
     }

@@ -36,6 +36,8 @@ struct config {
     std::string cluster_url;                     // --cluster redis://HOST:PORT[/N]; empty = one node
     std::string commands_url;                    // --commands kafka://HOST:PORT/TOPIC; empty = none
     std::string node_id;                         // --node-id; empty = HOST:PORT of --listen
+    std::string events_url;                      // --events kafka://HOST:PORT/TOPIC or http(s)://...; empty = none
+    std::string webhook_secret;                  // --webhook-secret: HMAC key of an http(s) --events
     std::string jwt_secret;                      // --jwt-secret (HS256)
     std::string jwt_public_key;                  // --jwt-public-key FILE (RS256/ES256 PEM)
     bool dev = false;                            // --dev

@@ -7,14 +7,18 @@
 #include <cstdlib>
 
 #include "bark/core/log.hpp"
+#include "bark/events/delivery_worker.hpp"
 #include "bark/net/front_door.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::app {
 
 void stop_gracefully(net::io_pool& pool, store::message_store& store, net::shared_state& state,
-                     net::sockjs_registry& sockjs) {
+                     net::sockjs_registry& sockjs, events::delivery_worker* events) {
     const auto began = std::chrono::steady_clock::now();
+    // The worker needs the store to read the last events and remove the delivered ones; what it
+    // cannot deliver in time stays in the outbox for the next start.
+    if (events) events->stop(std::chrono::milliseconds(2000));
     store.close();
     log::info("stopping: accepted writes committed in {} ms",
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count());

@@ -1,6 +1,7 @@
 // How bark stops on SIGTERM/SIGINT, and the bound on how long that may take.
 //
-// Once sessions read no more frames (so the store's queue only shrinks), every write accepted so
+// Once sessions read no more frames (so the store's queue only shrinks), the event stream (if
+// any) delivers what those writes left in the outbox for up to 2 s, and every write accepted so
 // far is committed (its RECEIPT and broadcast are queued on the loops by then); then every
 // WebSocket closes with 1001 and every SockJS session sends its close frame after what is queued;
 // the loops stop once the WebSockets are closed (at most 5 s after the commit). A stop that
@@ -23,11 +24,17 @@ namespace bark::store {
 class message_store;
 }
 
+namespace bark::events {
+class delivery_worker;
+}
+
 namespace bark::app {
 
-// Runs beside the loops, which keep flushing meanwhile; returns once they were told to stop.
+// Runs beside the loops, which keep flushing meanwhile; returns once they were told to stop. With
+// --events, the delivery worker (`events`, or null) first delivers what the last writes left in
+// the outbox, for up to 2 s, while the store is still open.
 void stop_gracefully(net::io_pool& pool, store::message_store& store, net::shared_state& state,
-                     net::sockjs_registry& sockjs);
+                     net::sockjs_registry& sockjs, events::delivery_worker* events);
 
 // Ends the process (exit 1) if it is not disarmed within the limit given to arm().
 class stop_deadline {

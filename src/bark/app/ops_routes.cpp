@@ -14,6 +14,7 @@
 #include "bark/commands/command_consumer.hpp"
 #include "bark/chat/write_limiter.hpp"
 #include "bark/core/json_writer.hpp"
+#include "bark/events/delivery_worker.hpp"
 #include "bark/http/router.hpp"
 #include "bark/net/shared_state.hpp"
 #include "bark/net/sockjs_registry.hpp"
@@ -138,6 +139,16 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
         r.add_histogram("bark_store_commit_seconds", "Time to commit one write transaction.", {}, s->commit_seconds);
         r.add_histogram("bark_store_batch_writes", "Writes committed per transaction.", {}, s->batch_writes);
         r.add_counter("bark_store_failed_batches", "Write transactions that failed.", {}, s->failed_batches);
+    }
+
+    if (events_ != nullptr) {
+        const events::delivery_stats& ev = *events_;
+        r.add_gauge("bark_events_pending", "Events in the outbox not delivered yet (counted every second).", {},
+                    [&ev] { return static_cast<double>(ev.pending.load(std::memory_order_relaxed)); });
+        r.add_counter("bark_events_delivered", "Events the --events sink acknowledged.", {}, ev.delivered);
+        r.add_counter("bark_events_retried", "Event deliveries that failed and will be tried again.", {}, ev.retried);
+        r.add_counter("bark_events_dropped", "Events given up after failing for the whole retry period (24 h).", {},
+                      ev.dropped);
     }
 
     if (bus_) {

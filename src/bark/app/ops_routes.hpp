@@ -22,6 +22,9 @@ struct consumer_counts;
 namespace bark::store {
 class message_store;
 }
+namespace bark::events {
+struct delivery_stats;
+}
 
 namespace bark::http {
 class router;
@@ -41,6 +44,8 @@ public:
 
     // /metrics counts REST writes refused by --rest-write-rate from this limiter; before start().
     void count_rest_refusals(const chat::write_limiter& limiter) { rest_writes_ = &limiter; }
+    // /metrics shows the event stream's pending, delivered, retried and dropped events; before start().
+    void count_events(const events::delivery_stats& stats) { events_ = &stats; }
 
     // /metrics shows the command consumer's counts (--commands); before start().
     void count_commands(const commands::consumer_counts& counts) { commands_ = &counts; }
@@ -57,6 +62,7 @@ private:
     const chat::chat_service& chat_;
     const chat::write_limiter* rest_writes_ = nullptr;
     const commands::consumer_counts* commands_ = nullptr;
+    const events::delivery_stats* events_ = nullptr;  // null: no --events
     metrics::registry registry_;
     bool started_ = false;
 };

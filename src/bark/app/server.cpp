@@ -23,6 +23,8 @@
 #include "bark/chat/room_directory.hpp"
 #include "bark/commands/command_consumer.hpp"
 #include "bark/core/log.hpp"
+#include "bark/events/delivery_worker.hpp"
+#include "bark/events/open_sink.hpp"
 #include "bark/http/router.hpp"
 #include "bark/net/endpoint.hpp"
 #include "bark/net/front_door.hpp"
@@ -103,7 +105,7 @@ int run_server(const config& cfg) {
         tls = std::move(loaded.value());
     }
     // The message names the URL without its password; the flag value itself may hold one.
-    auto opened = store::open_store(cfg.store_url);
+    auto opened = store::open_store(cfg.store_url, {.events = !cfg.events_url.empty()});
     if (!opened) return fail_start({"system", "--store: " + opened.err().message});
     std::unique_ptr<store::message_store> store = std::move(opened.value());
     chat::room_directory rooms;
@@ -111,6 +113,14 @@ int run_server(const config& cfg) {
         auto all = store->load_rooms();
         if (!all) return fail_start({"system", "--store: " + all.err().message});
         rooms.load(all.value());
+    }
+    // The event stream starts before any write: what an earlier run left in the outbox goes first.
+    std::unique_ptr<events::delivery_worker> event_stream;
+    if (!cfg.events_url.empty()) {
+        auto sink = events::open_sink(cfg.events_url, cfg.webhook_secret);
+        if (!sink) return fail_start({"usage", "--events: " + sink.err().message});
+        event_stream = std::make_unique<events::delivery_worker>(*store->events(), std::move(sink.value()));
+        event_stream->start();
     }
 
     // The engine: loops, broker, chat. The bus outlives the loops: their sessions unsubscribe
@@ -133,6 +143,7 @@ int run_server(const config& cfg) {
     http::router ops_router;
     const bool ops_apart = !cfg.ops_listen_host.empty();
     ops_routes ops(*store, bus, broker, chat);
+    if (event_stream) ops.count_events(event_stream->stats());
     ops.add_to(ops_apart ? ops_router : router);
     add_demo_page(router, cfg, notes);
     chat::write_limiter rest_writes(cfg.rest_write_rate);
@@ -214,7 +225,12 @@ int run_server(const config& cfg) {
         door->stop_accepting();
         if (ops_door) ops_door->stop_accepting();
         if (stomp_door) stomp_door->stop_accepting();
-        stopper = std::thread([&] { stop_gracefully(pool, *store, state, sockjs_sessions); });
+        stopper = std::thread([&] {
+            // Commands first: those in flight are stored (and their offsets committed) while the
+            // store is still open; then the store's last writes, events and sessions.
+            if (commands) commands->stop();
+            stop_gracefully(pool, *store, state, sockjs_sessions, event_stream.get());
+        });
     });
     door->start();
     if (stomp_door) {
@@ -241,11 +257,12 @@ int run_server(const config& cfg) {
         stopper.join();
     }
     if (commands) {
-        commands->stop();  // no new commands; those in flight are stored before the store closes
+        commands->stop();  // idempotent: stopped already by a graceful stop
     }
     if (bus) {
         bus->stop();
     }
+    if (event_stream) event_stream->stop(std::chrono::milliseconds(2000));  // done already after a signal
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.

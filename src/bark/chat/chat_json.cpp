@@ -5,7 +5,6 @@
 #include <simdjson.h>
 
 #include <charconv>
-#include <ctime>
 
 #include <fmt/format.h>
 
@@ -179,14 +178,6 @@ result<publish_request> parse_publish(std::string_view body) {
     return publish_request{std::string(dest), simdjson::minify(payload), role};
 }
 
-std::string iso_time(std::int64_t ms) {
-    const std::time_t t = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
-}
-
 std::size_t count_chars(std::string_view utf8) {
     std::size_t n = 0;
     for (const char c : utf8) {
@@ -206,36 +197,6 @@ std::string_view first_chars(std::string_view utf8, std::size_t n) {
         }
     }
     return utf8;
-}
-
-void write_message(json_writer& w, const store::message& m) {
-    w.begin_object()
-        .key("messageId").value(m.message_id)
-        .key("roomId").value(m.room_id)
-        .key("senderId").value(m.sender_id)
-        .key("senderRole").value(m.sender_role)
-        .key("senderName").value(m.sender_name)
-        .key("messageText").value(m.text)
-        .key("sendAt").value(iso_time(m.send_at_ms));
-    if (!m.client_message_id.empty()) {
-        w.key("clientMessageId").value(m.client_message_id);
-    }
-    w.end_object();
-}
-
-std::string message_json(const store::message& m) {
-    json_writer w;
-    write_message(w, m);
-    return w.take();
-}
-
-void write_room(json_writer& w, const store::room& r) {
-    w.begin_object()
-        .key("roomId").value(r.room_id)
-        .key("customerId").value(r.customer_id)
-        .key("salonId").value(r.salon_id)
-        .key("createdAt").value(iso_time(r.created_at_ms))
-        .end_object();
 }
 
 }  // namespace bark::chat

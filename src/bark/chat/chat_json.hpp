@@ -10,6 +10,7 @@
 #include "bark/core/json_writer.hpp"
 #include "bark/core/result.hpp"
 #include "bark/domain/role.hpp"
+#include "bark/store/message_json.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::chat {
@@ -57,17 +58,17 @@ struct publish_request {
 };
 result<publish_request> parse_publish(std::string_view body);
 
-// UTC milliseconds as ISO-8601 with milliseconds: 2026-11-24T20:01:02.345Z.
-std::string iso_time(std::int64_t ms);
-
 // Code points in valid UTF-8 text.
 std::size_t count_chars(std::string_view utf8);
 // The first n code points of valid UTF-8 text.
 std::string_view first_chars(std::string_view utf8, std::size_t n);
 
-// A message as broadcast and as served by the history API.
-void write_message(json_writer& w, const store::message& m);
-std::string message_json(const store::message& m);
-void write_room(json_writer& w, const store::room& r);
+// The shapes of messages, rooms and read marks are the store's (it renders events with them):
+// one text for broadcasts, REST answers and events.
+using store::iso_time;
+using store::message_json;
+using store::read_mark_json;
+using store::write_message;
+using store::write_room;
 
 }  // namespace bark::chat

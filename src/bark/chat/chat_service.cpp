@@ -290,15 +290,7 @@ void chat_service::store_read(broker::pub_request&& req, const store::room& room
 }
 
 void chat_service::publish_read(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_id) const {
-    json_writer w;
-    // clang-format off
-    w.begin_object()
-        .key("roomId").value(room_id)
-        .key("userId").value(user_id)
-        .key("lastReadMessageId").value(last_read_id)
-        .end_object();
-    // clang-format on
-    publish(room_topic(room_id) + "/read", w.str());
+    publish(room_topic(room_id) + "/read", read_mark_json(room_id, user_id, last_read_id));
 }
 
 void chat_service::on_typing(broker::pub_request&& req) const {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "bark/store/message_store.hpp"
+#include "bark/store/outbox.hpp"
 
 namespace bark::store {
 
@@ -23,6 +25,13 @@ struct queue_limits {
     std::size_t max_queued_reads = 100'000;   // reads waiting for the reader
 };
 
+// A read mark after mark_read: the mark now stored, and whether this call moved it (a moved mark
+// is a change, with its event).
+struct read_mark {
+    std::int64_t last_read = 0;
+    bool moved = false;
+};
+
 // A backend's queries, each run on the connection of the thread that owns it.
 template <class Connection>
 struct store_queries {
@@ -30,8 +39,8 @@ struct store_queries {
     result<created_room> (*create_room)(Connection&, std::int64_t customer_id, std::int64_t salon_id,
                                         std::int64_t now_ms);
     result<append_result> (*append)(Connection&, const new_message& m);
-    result<std::int64_t> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, domain::role role,
-                                      std::int64_t last_read_message_id);
+    result<read_mark> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, domain::role role,
+                                   std::int64_t last_read_message_id);
     // Reads, run in order on the reader's connection.
     result<std::vector<room>> (*load_rooms)(Connection&);
     result<std::optional<room>> (*get_room)(Connection&, std::int64_t room_id);
@@ -39,10 +48,16 @@ struct store_queries {
                             std::optional<std::int64_t> after, int limit);
     result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role, int limit);
     result<unit> (*ping)(Connection&);
+    // The outbox: an event written inside its change's transaction; delivered events removed (a
+    // write); events read and counted (reads).
+    std::optional<error> (*put_event)(Connection&, const new_event& e);
+    result<std::vector<outbox_event>> (*read_outbox)(Connection&, std::int64_t after_id, int limit);
+    result<unit> (*remove_outbox)(Connection&, const std::vector<std::int64_t>& event_ids);
+    result<std::int64_t> (*count_outbox)(Connection&);
 };
 
 template <class Connection>
-class db_store : public message_store {
+class db_store : public message_store, public outbox {
 public:
     ~db_store() override;
     db_store(const db_store&) = delete;
@@ -67,15 +82,24 @@ public:
     void close() override;
     const store_stats* stats() const override;
     void ping(callback<unit> done) override;
+    outbox* events() override { return events_ ? this : nullptr; }
+
+    // The outbox (outbox.hpp): reads on the reader thread, removals on the writer's.
+    void read_outbox(std::int64_t after_id, int limit, callback<std::vector<outbox_event>> done) override;
+    void remove_from_outbox(std::vector<std::int64_t> event_ids, callback<unit> done) override;
+    void count_outbox(callback<std::int64_t> done) override;
+    void on_events_committed(std::function<void()> listener) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const;
 
 protected:
-    db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads);
+    // `events`: each change also writes its event (open_options::events).
+    db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads, bool events);
 
 private:
     const store_queries<Connection> q_;
+    const bool events_;
     std::unique_ptr<store_threads<Connection>> threads_;
 };
 

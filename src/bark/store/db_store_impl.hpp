@@ -2,6 +2,7 @@
 // where its connection type is complete.
 #pragma once
 
+#include <chrono>
 #include <utility>
 
 #include "bark/store/db_store.hpp"
@@ -10,8 +11,9 @@
 namespace bark::store {
 
 template <class Connection>
-db_store<Connection>::db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads)
-    : q_(queries), threads_(std::move(threads)) {}
+db_store<Connection>::db_store(store_queries<Connection> queries, std::unique_ptr<store_threads<Connection>> threads,
+                               bool events)
+    : q_(queries), events_(events), threads_(std::move(threads)) {}
 
 template <class Connection>
 db_store<Connection>::~db_store() {
@@ -33,29 +35,77 @@ std::uint64_t db_store<Connection>::transactions_committed() const {
     return threads_->transactions_committed();
 }
 
+// Each write runs its change and, in a store with events, writes the change's event under the
+// same savepoint: a failed event write fails the change with it, so neither exists without the other.
 template <class Connection>
 void db_store<Connection>::create_room(std::int64_t customer_id, std::int64_t salon_id, std::int64_t now_ms,
                                        callback<created_room> done) {
-    threads_->template write<created_room>([f = q_.create_room, customer_id, salon_id,
-                                            now_ms](Connection& c) { return f(c, customer_id, salon_id, now_ms); },
-                                           std::move(done));
+    threads_->template write<created_room>(
+        [f = q_.create_room, put = events_ ? q_.put_event : nullptr, customer_id, salon_id,
+         now_ms](Connection& c) -> result<created_room> {
+            auto r = f(c, customer_id, salon_id, now_ms);
+            if (put && r && r->created) {
+                if (auto e = put(c, room_created_event(r->r))) return *e;
+            }
+            return r;
+        },
+        std::move(done));
 }
 
 template <class Connection>
 void db_store<Connection>::append(new_message m, callback<append_result> done) {
     const std::int64_t room_id = m.room_id;
-    threads_->template write<append_result>([f = q_.append, m = std::move(m)](Connection& c) { return f(c, m); },
-                                            std::move(done), room_id);
+    threads_->template write<append_result>(
+        [f = q_.append, put = events_ ? q_.put_event : nullptr,
+         m = std::move(m)](Connection& c) -> result<append_result> {
+            auto r = f(c, m);
+            if (put && r && !r->duplicate) {
+                if (auto e = put(c, message_created_event(r->stored))) return *e;
+            }
+            return r;
+        },
+        std::move(done), room_id);
 }
 
 template <class Connection>
 void db_store<Connection>::mark_read(std::int64_t room_id, std::int64_t user_id, domain::role role,
                                      std::int64_t last_read_message_id, callback<std::int64_t> done) {
     threads_->template write<std::int64_t>(
-        [f = q_.mark_read, room_id, user_id, role, last_read_message_id](Connection& c) {
-            return f(c, room_id, user_id, role, last_read_message_id);
+        [f = q_.mark_read, put = events_ ? q_.put_event : nullptr, room_id, user_id, role,
+         last_read_message_id](Connection& c) -> result<std::int64_t> {
+            auto r = f(c, room_id, user_id, role, last_read_message_id);
+            if (!r) return r.err();
+            if (put && r->moved) {
+                const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
+                if (auto e = put(c, read_updated_event(room_id, user_id, r->last_read, now_ms))) return *e;
+            }
+            return r->last_read;
         },
         std::move(done), room_id);
+}
+
+template <class Connection>
+void db_store<Connection>::read_outbox(std::int64_t after_id, int limit, callback<std::vector<outbox_event>> done) {
+    threads_->template read<std::vector<outbox_event>>(
+        [f = q_.read_outbox, after_id, limit](Connection& c) { return f(c, after_id, limit); }, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::remove_from_outbox(std::vector<std::int64_t> event_ids, callback<unit> done) {
+    threads_->template write<unit>(
+        [f = q_.remove_outbox, ids = std::move(event_ids)](Connection& c) { return f(c, ids); }, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::count_outbox(callback<std::int64_t> done) {
+    threads_->template read<std::int64_t>(q_.count_outbox, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::on_events_committed(std::function<void()> listener) {
+    threads_->after_commit(std::move(listener));
 }
 
 template <class Connection>

@@ -7,6 +7,7 @@
 #include "bark/store/memory_message_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "bark/store/outbox.hpp"
 
 namespace bark::store {
 
@@ -43,9 +46,14 @@ std::vector<message>::const_iterator first_at(const std::vector<message>& ms, st
                             [](const message& m, std::int64_t v) { return m.message_id < v; });
 }
 
-class memory_message_store final : public message_store {
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class memory_message_store final : public message_store, public outbox {
 public:
-    memory_message_store() : completer_([this] { run_completions(); }) {}
+    explicit memory_message_store(bool events) : events_(events), completer_([this] { run_completions(); }) {}
 
     ~memory_message_store() override { close(); }
 
@@ -69,6 +77,7 @@ public:
             }
             out.r = find_room(it->second)->r;
             out.created = inserted;
+            if (inserted) put_event(room_created_event(out.r));
         }
         complete_in_order([done = std::move(done), out]() { done(out); });
     }
@@ -126,6 +135,7 @@ public:
                 }
                 rs->last_activity_ms = stored.send_at_ms;
                 rs->messages.push_back(stored);
+                put_event(message_created_event(stored));
                 ar.stored = std::move(stored);
             }
             ar.customer_unread = rs->customer.unread;
@@ -155,6 +165,7 @@ public:
                 mk->unread = std::count_if(first_after(ms, last_read_message_id), ms.end(), [&](const message& m) {
                     return !(m.sender_id == user_id && m.sender_role == role_name);
                 });
+                put_event(read_updated_event(room_id, user_id, mk->last_read, now_ms()));
             }
             return mk->last_read;
         }();
@@ -235,6 +246,48 @@ public:
 
     void ping(callback<unit> done) override { done(unit{}); }
 
+    outbox* events() override { return events_ ? this : nullptr; }
+
+    void read_outbox(std::int64_t after_id, int limit, callback<std::vector<outbox_event>> done) override {
+        if (!enter()) return done(closed_error());
+        std::vector<outbox_event> out;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto it = outbox_.upper_bound(after_id);
+                 it != outbox_.end() && out.size() < static_cast<std::size_t>(std::max(limit, 1)); ++it) {
+                out.push_back(it->second);
+            }
+        }
+        done(std::move(out));
+        leave();
+    }
+
+    void remove_from_outbox(std::vector<std::int64_t> event_ids, callback<unit> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);  // after every write accepted before it, like a store's writer
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto id : event_ids) outbox_.erase(id);
+        }
+        complete_in_order([done = std::move(done)]() { done(unit{}); });
+    }
+
+    void count_outbox(callback<std::int64_t> done) override {
+        if (!enter()) return done(closed_error());
+        std::int64_t n = 0;
+        {
+            std::lock_guard lock(mutex_);
+            n = static_cast<std::int64_t>(outbox_.size());
+        }
+        done(n);
+        leave();
+    }
+
+    void on_events_committed(std::function<void()> listener) override {
+        std::lock_guard lock(completions_mutex_);
+        events_committed_ = std::move(listener);
+    }
+
 private:
     // A room's participant that keeps a read mark.
     struct mark {
@@ -297,6 +350,15 @@ private:
         return s;
     }
 
+    // Writes `e` into the outbox with the change the caller makes under the same lock (the
+    // memory store's transaction). Caller holds mutex_.
+    void put_event(new_event e) {
+        if (!events_) return;
+        const std::int64_t id = next_event_id_++;
+        outbox_.emplace(id,
+                        outbox_event{id, e.room_id, std::string(event_type_name(e.type)), e.at_ms, std::move(e.data)});
+    }
+
     // Queues a write's completion for the completion thread (FIFO = commit order).
     void complete_in_order(std::function<void()> fn) {
         std::lock_guard lock(completions_mutex_);
@@ -317,14 +379,22 @@ private:
             }
             fn();
             leave();
+            std::function<void()> listener;
+            {
+                std::lock_guard lock(completions_mutex_);
+                listener = events_committed_;
+            }
+            if (listener) listener();
         }
     }
 
+    const bool events_;                              // changes write their events into outbox_
     std::mutex write_order_;                         // held while a write takes its id and queues its completion
     std::mutex completions_mutex_;                   // guards completions_ and completer_stop_
     std::condition_variable completions_ready_;      // signalled when a completion is queued or on stop
     std::deque<std::function<void()>> completions_;  // write completions not run yet, oldest first
     bool completer_stop_ = false;                    // close(): the completion thread ends once drained
+    std::function<void()> events_committed_;         // runs after each write's completion (--events)
     std::mutex mutex_;                               // guards every field below
     std::condition_variable idle_;                   // signalled when in_flight_ drops to zero
     bool closed_ = false;                            // set by close(); later calls fail with "closed"
@@ -333,13 +403,15 @@ private:
     std::vector<room_state> rooms_;                  // room id N lives at index N-1
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> room_by_pair_;  // (customer, salon) → room id
     std::map<client_key, std::int64_t> by_client_key_;                            // idempotency key → message id
+    std::map<std::int64_t, outbox_event> outbox_;                                 // undelivered events by id
+    std::int64_t next_event_id_ = 1;                                              // the id the next event gets
     std::thread completer_;  // runs write completions; started last, joined by close()
 };
 
 }  // namespace
 
-std::unique_ptr<message_store> open_memory_store() {
-    return std::make_unique<memory_message_store>();
+std::unique_ptr<message_store> open_memory_store(bool events) {
+    return std::make_unique<memory_message_store>(events);
 }
 
 }  // namespace bark::store

@@ -11,7 +11,7 @@
 
 namespace bark::store {
 
-// A new, empty in-memory store.
-std::unique_ptr<message_store> open_memory_store();
+// A new, empty in-memory store; `events`: changes also write their events into its outbox.
+std::unique_ptr<message_store> open_memory_store(bool events = false);
 
 }  // namespace bark::store

@@ -94,6 +94,15 @@ struct store_stats {
 template <class T>
 using callback = std::function<void(result<T>)>;
 
+class outbox;
+
+// How a store is opened.
+struct open_options {
+    // Each committed change also writes its event into the outbox, in the same transaction
+    // (outbox.hpp), for --events.
+    bool events = false;
+};
+
 class message_store {
 public:
     virtual ~message_store() = default;
@@ -134,11 +143,14 @@ public:
 
     // Calls done (from any thread) with whether the store answers a trivial query now (/readyz).
     virtual void ping(callback<unit> done) = 0;
+
+    // The outbox of a store opened with events; null otherwise.
+    virtual outbox* events() { return nullptr; }
 };
 
 // Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq
 // connection URI), or "memory:". The error says why not (bad URL, unwritable path, unreachable
 // server, failed migration); it never shows a password.
-result<std::unique_ptr<message_store>> open_store(std::string_view url);
+result<std::unique_ptr<message_store>> open_store(std::string_view url, open_options options = {});
 
 }  // namespace bark::store

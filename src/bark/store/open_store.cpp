@@ -22,11 +22,13 @@ error bad_url(std::string_view url, std::string_view why) {
 
 }  // namespace
 
-result<std::unique_ptr<message_store>> open_store(std::string_view url) {
-    if (url == "memory:") return open_memory_store();
+result<std::unique_ptr<message_store>> open_store(std::string_view url, open_options open) {
+    if (url == "memory:") return open_memory_store(open.events);
 
     if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        auto store = postgres_message_store::open(std::string(url));
+        postgres_options options;
+        options.events = open.events;
+        auto store = postgres_message_store::open(std::string(url), options);
         if (!store) return store.err();
         return std::unique_ptr<message_store>(std::move(store.value()));
     }
@@ -36,6 +38,7 @@ result<std::unique_ptr<message_store>> open_store(std::string_view url) {
     std::string_view rest = url.substr(sqlite_scheme.size());
     std::string_view path = rest.substr(0, rest.find('?'));
     sqlite_options options;
+    options.events = open.events;
     if (path.size() < rest.size()) {
         std::string_view query = rest.substr(path.size() + 1);
         if (query == "sync=full") {

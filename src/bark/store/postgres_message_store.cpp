@@ -196,9 +196,10 @@ private:
 
 // The migration steps, in order; step i takes bark_schema.version i to i+1. Append new steps;
 // never edit a released one. The tables are the SQLite store's, with PostgreSQL's types.
-constexpr std::array<const char*, 1> migrations = {
+constexpr std::array<const char*, 2> migrations = {
     BARK_SQL_SCHEMA_V1("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
                        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ";"),
+    BARK_SQL_SCHEMA_V2("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
 };
 
 // Brings the schema to the newest version in one transaction (DDL is transactional here).
@@ -336,6 +337,24 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     if (!ar.duplicate && !inserted) return sql::no_room(m.room_id);
     return begun;
 }
+
+// The outbox's events for delivery, read only by the node that holds the delivery lock: a session
+// advisory lock on the reader's connection, taken on the first read and kept until the connection
+// ends (bark stops, or the connection breaks), so one node of a shared database delivers at a time
+// and another takes over when it goes. pg_locks says whether this session holds it already: a
+// session lock taken twice would have to be released twice.
+result<std::vector<outbox_event>> read_outbox_tx(connection& c, std::int64_t after_id, int limit) {
+    {
+        query q(c,
+                "SELECT CASE WHEN EXISTS(SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid() AND classid = 0 AND objid = 1650553452 AND objsubid = 1 AND granted) "
+                "THEN true ELSE pg_try_advisory_lock(1650553452) END");
+        if (!q.next())
+            return q.failed() ? q.err() : error{"storage", "postgres: the delivery lock query returned nothing"};
+        if (q.text(0) != "t") return std::vector<outbox_event>{};  // another node delivers
+    }
+    return sql::read_outbox<query>(c, after_id, limit);
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -366,8 +385,11 @@ std::string rooms_of_batch(const write_batch& batch) {
 
 // Opens the batch's transaction holding the locks of its rooms, taken in id order: every writer
 // (of any node) takes room locks in the same order, so none waits for another in a cycle, and a
-// room's messages get their ids in commit order.
-std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
+// room's messages get their ids in commit order. With events, the batch first takes the events
+// lock, which every node's writer takes before its rooms: the write transactions of a shared
+// database then commit one at a time, so outbox ids follow commit order and a reader that goes
+// by id never passes an event that commits later.
+std::optional<error> lock_rooms(connection& c, const std::string& rooms, bool events) {
     bool retried = false;
     for (;;) {
         if (auto e = c.exec("BEGIN")) {
@@ -375,6 +397,11 @@ std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
             retried = true;  // the connection broke since the last batch: once more on a new one
             continue;
         }
+        if (events) {
+            query q(c, "SELECT pg_advisory_xact_lock(1650553453)");
+            if (!q.run()) return q.err();
+        }
+        if (rooms.empty()) return std::nullopt;
         query q(c, "SELECT room_id FROM rooms WHERE room_id = ANY($1::bigint[]) ORDER BY room_id FOR UPDATE");
         if (!q.bind(rooms).run()) return q.err();
         return std::nullopt;
@@ -384,17 +411,18 @@ std::optional<error> lock_rooms(connection& c, const std::string& rooms) {
 // alone. Transaction control rides along in one round trip per write: the next write's savepoint
 // is set together with the release of the previous one, or is the savepoint a failed write was
 // rolled back to (ROLLBACK TO keeps it).
-std::optional<error> run_batch(connection& c, write_batch& batch) {
+std::optional<error> run_batch(connection& c, write_batch& batch, bool events) {
     std::optional<error> batch_error;
     if (!c.ensure()) batch_error = c.last_error();
     bool last_failed = false;
     const std::string rooms = rooms_of_batch(batch);
+    const bool locks = !rooms.empty() || events;
     for (std::size_t i = 0; i < batch.size() && !batch_error; ++i) {
-        if (i == 0 && !rooms.empty()) {
-            batch_error = lock_rooms(c, rooms);
+        if (i == 0 && locks) {
+            batch_error = lock_rooms(c, rooms, events);
             if (batch_error) break;
         }
-        const char* control = i == 0        ? (rooms.empty() ? "BEGIN; SAVEPOINT op" : "SAVEPOINT op")
+        const char* control = i == 0        ? (locks ? "SAVEPOINT op" : "BEGIN; SAVEPOINT op")
                               : last_failed ? "ROLLBACK TO SAVEPOINT op"
                                             : "RELEASE SAVEPOINT op; SAVEPOINT op";
         batch_error = c.exec(control);
@@ -420,7 +448,7 @@ store_thread_options thread_options(const postgres_options& o) {
     return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
 }
 
-const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx);
+const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx, read_outbox_tx);
 
 }  // namespace
 
@@ -467,10 +495,12 @@ result<std::unique_ptr<postgres_message_store>> postgres_message_store::open(con
     auto r = connect(url, options);
     if (!r) return r.err();
     auto threads = std::make_unique<store_threads<connection>>(
-        std::move(w.value()), std::move(r.value()), thread_options(options), run_batch,
+        std::move(w.value()), std::move(r.value()), thread_options(options),
+        [events = options.events](connection& c, write_batch& b) { return run_batch(c, b, events); },
         // A failed reconnect fails the read's query with the reason.
         [](connection& c) { c.ensure(); });
-    return std::unique_ptr<postgres_message_store>(new postgres_message_store(queries, std::move(threads)));
+    return std::unique_ptr<postgres_message_store>(
+        new postgres_message_store(queries, std::move(threads), options.events));
 }
 
 }  // namespace bark::store

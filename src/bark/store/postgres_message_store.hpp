@@ -20,6 +20,9 @@ namespace bark::store {
 
 struct postgres_options : queue_limits {
     int connect_timeout_s = 5;  // libpq connect_timeout unless the URL sets one
+    // Each change also writes its event into the outbox (outbox.hpp); write transactions of all
+    // nodes on the database then take one lock, so event ids follow commit order.
+    bool events = false;
 };
 
 class postgres_message_store final : public db_store<postgres_connection> {

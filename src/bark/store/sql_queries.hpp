@@ -30,6 +30,7 @@
 #include "bark/domain/room_access.hpp"
 #include "bark/store/db_store.hpp"
 #include "bark/store/message_store.hpp"
+#include "bark/store/outbox.hpp"
 
 namespace bark::store::sql {
 
@@ -76,6 +77,18 @@ namespace bark::store::sql {
     "    last_read_message_id " ID " NOT NULL DEFAULT 0,\n"                                   \
     "    unread " ID " NOT NULL DEFAULT 0,\n"                                                 \
     "    PRIMARY KEY(room_id, participant))" MARKS_END "\n"
+
+// Version 2 (migration step 2): the outbox of --events (outbox.hpp). EVENT_KEY declares the
+// generated key outbox.event_id; ids are never reused. A store without events leaves it empty.
+// Released text: never edit it, add a step.
+#define BARK_SQL_SCHEMA_V2(ID, EVENT_KEY)                                                     \
+    "\n"                                                                                      \
+    "CREATE TABLE outbox(\n"                                                                  \
+    "    event_id " EVENT_KEY ",\n"                                                           \
+    "    room_id " ID " NOT NULL,\n"                                                          \
+    "    type TEXT NOT NULL,\n"                                                               \
+    "    at_ms " ID " NOT NULL,\n"                                                            \
+    "    data TEXT NOT NULL);\n"
 // clang-format on
 
 // Runs the migration steps after `version` (the database's schema version) in order; step i takes
@@ -205,10 +218,10 @@ result<append_result> begin_append(Connection& c, const new_message& m) {
 // unread messages; never back, and never past the room's last message (a mark beyond it would
 // keep the unread count at 0 for messages not sent yet and tell the other side they were read).
 // The result is the mark now stored (the capped last_read for a user that is neither side of the
-// room: it keeps no mark).
+// room: it keeps no mark), and whether this call moved it.
 template <class Query, class Connection>
-result<std::int64_t> mark_read(Connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
-                               std::int64_t last_read) {
+result<read_mark> mark_read(Connection& c, std::int64_t room_id, std::int64_t user_id, domain::role role,
+                            std::int64_t last_read) {
     const auto parties = parties_of<Query>(c, room_id);
     if (!parties) return parties.err();
     if (!parties.value()) return no_room(room_id);
@@ -219,7 +232,7 @@ result<std::int64_t> mark_read(Connection& c, std::int64_t room_id, std::int64_t
         if (q.failed()) return q.err();
     }
     const std::string_view who = participant_name(domain::participant_in(*parties.value(), {role, user_id}));
-    if (who.empty()) return last_read;
+    if (who.empty()) return read_mark{last_read, false};
     {
         // Moves forward only: no row updated means the stored mark is already at or past it.
         Query q(c,
@@ -228,14 +241,14 @@ result<std::int64_t> mark_read(Connection& c, std::int64_t room_id, std::int64_t
                 "WHERE room_id = $2 AND participant = $5 AND last_read_message_id < $1 "
                 "RETURNING last_read_message_id");
         q.bind(last_read).bind(room_id).bind(user_id).bind(domain::role_name(role)).bind(who);
-        if (q.next()) return q.i64(0);
+        if (q.next()) return read_mark{q.i64(0), true};
         if (q.failed()) return q.err();
     }
     Query q(c, "SELECT last_read_message_id FROM read_marks WHERE room_id = $1 AND participant = $2");
     q.bind(room_id).bind(who);
-    if (q.next()) return q.i64(0);
+    if (q.next()) return read_mark{q.i64(0), false};
     if (q.failed()) return q.err();
-    return std::int64_t{0};
+    return read_mark{0, false};
 }
 
 template <class Query, class Connection>
@@ -330,10 +343,60 @@ result<unit> ping(Connection& c) {
     return q.failed() ? q.err() : error{"storage", "SELECT 1 returned no row"};
 }
 
-// A backend's queries: its own create_room and append, and the shared others.
+// ---------------------------------------------------------------------------------------------
+// The outbox (outbox.hpp)
+// ---------------------------------------------------------------------------------------------
+
+// Writes `e` into the outbox, inside the transaction (and savepoint) of its change.
+template <class Query, class Connection>
+std::optional<error> put_event(Connection& c, const new_event& e) {
+    Query q(c, "INSERT INTO outbox(room_id, type, at_ms, data) VALUES($1, $2, $3, $4)");
+    if (!q.bind(e.room_id).bind(event_type_name(e.type)).bind(e.at_ms).bind(e.data).run()) return q.err();
+    return std::nullopt;
+}
+
+template <class Query, class Connection>
+result<std::vector<outbox_event>> read_outbox(Connection& c, std::int64_t after_id, int limit) {
+    Query q(c,
+            "SELECT event_id, room_id, type, at_ms, data FROM outbox WHERE event_id > $1 "
+            "ORDER BY event_id LIMIT $2");
+    q.bind(after_id).bind(std::int64_t{std::max(limit, 1)});
+    std::vector<outbox_event> out;
+    while (q.next()) out.push_back(outbox_event{q.i64(0), q.i64(1), q.text(2), q.i64(3), q.text(4)});
+    if (q.failed()) return q.err();
+    return out;
+}
+
+// Deletes the listed events: one statement per run of consecutive ids (a worker mostly delivers
+// in id order, so a batch is mostly one run).
+template <class Query, class Connection>
+result<unit> remove_outbox(Connection& c, const std::vector<std::int64_t>& event_ids) {
+    std::vector<std::int64_t> ids = event_ids;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (std::size_t i = 0; i < ids.size();) {
+        std::size_t k = i;
+        while (k + 1 < ids.size() && ids[k + 1] == ids[k] + 1) ++k;
+        Query q(c, "DELETE FROM outbox WHERE event_id >= $1 AND event_id <= $2");
+        if (!q.bind(ids[i]).bind(ids[k]).run()) return q.err();
+        i = k + 1;
+    }
+    return unit{};
+}
+
+template <class Query, class Connection>
+result<std::int64_t> count_outbox(Connection& c) {
+    Query q(c, "SELECT count(*) FROM outbox");
+    if (q.next()) return q.i64(0);
+    if (q.failed()) return q.err();
+    return std::int64_t{0};
+}
+
+// A backend's queries: its own create_room, append and outbox read, and the shared others.
 template <class Query, class Connection>
 store_queries<Connection> queries(decltype(store_queries<Connection>::create_room) create_room,
-                                  decltype(store_queries<Connection>::append) append) {
+                                  decltype(store_queries<Connection>::append) append,
+                                  decltype(store_queries<Connection>::read_outbox) read_events) {
     return {create_room,
             append,
             mark_read<Query, Connection>,
@@ -341,7 +404,11 @@ store_queries<Connection> queries(decltype(store_queries<Connection>::create_roo
             get_room<Query, Connection>,
             history<Query, Connection>,
             rooms_of<Query, Connection>,
-            ping<Query, Connection>};
+            ping<Query, Connection>,
+            put_event<Query, Connection>,
+            read_events,
+            remove_outbox<Query, Connection>,
+            count_outbox<Query, Connection>};
 }
 
 }  // namespace bark::store::sql

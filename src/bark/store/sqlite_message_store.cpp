@@ -163,8 +163,9 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 1> migrations = {
+constexpr std::array<const char*, 2> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
+    BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
 };
 
 // Brings the schema to the newest version in one transaction.
@@ -339,7 +340,8 @@ store_thread_options thread_options(const sqlite_options& o) {
             .reader_name = "bark-db-read"};
 }
 
-const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx);
+const store_queries<connection> queries =
+    sql::queries<query, connection>(create_room_tx, append_tx, sql::read_outbox<query, connection>);
 
 }  // namespace
 
@@ -384,7 +386,7 @@ result<std::unique_ptr<sqlite_message_store>> sqlite_message_store::open(const s
     if (!r) return r.err();
     auto threads = std::make_unique<store_threads<connection>>(std::move(w.value()), std::move(r.value()),
                                                                thread_options(options), run_batch);
-    return std::unique_ptr<sqlite_message_store>(new sqlite_message_store(queries, std::move(threads)));
+    return std::unique_ptr<sqlite_message_store>(new sqlite_message_store(queries, std::move(threads), options.events));
 }
 
 }  // namespace bark::store

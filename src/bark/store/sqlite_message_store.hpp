@@ -20,6 +20,7 @@ namespace bark::store {
 struct sqlite_options : queue_limits {
     bool sync_full = false;      // synchronous=FULL (survives power loss) instead of NORMAL
     int busy_timeout_ms = 5000;  // how long a connection waits for a lock held by another process
+    bool events = false;         // each change also writes its event into the outbox (outbox.hpp)
 };
 
 class sqlite_message_store final : public db_store<sqlite_connection> {

@@ -120,6 +120,10 @@ public:
         closed_ = true;
     }
 
+    // `hook` runs on the writer thread after each committed batch, once its completions ran. Set
+    // it before the first write (the writer reads it without a lock).
+    void after_commit(std::function<void()> hook) { after_commit_ = std::move(hook); }
+
     const store_stats& stats() const { return stats_; }
     std::uint64_t transactions_committed() const { return transactions_committed_.load(); }
 
@@ -203,6 +207,7 @@ private:
             stats_.batch_writes.observe(static_cast<double>(b.size()));
         }
         for (auto& o : b) o->complete(failed ? &*failed : nullptr);
+        if (!failed && after_commit_) after_commit_();
     }
 
     // A failed batch is logged with its cause; during an outage, one line per 10 s says how many
@@ -258,6 +263,8 @@ private:
     std::uint64_t failed_in_a_row_ = 0;
     std::uint64_t unlogged_failures_ = 0;
     std::chrono::steady_clock::time_point last_failure_log_;
+
+    std::function<void()> after_commit_;  // runs after each committed batch (set before the first write)
 
     std::thread writer_;  // runs writer_loop()
     std::thread reader_;  // runs reader_loop()

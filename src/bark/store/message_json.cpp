@@ -1,0 +1,70 @@
+// The JSON shapes of messages, rooms and read marks.
+#include "bark/store/message_json.hpp"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace bark::store {
+
+std::string iso_time(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+void write_message(json_writer& w, const message& m) {
+    // clang-format off
+    w.begin_object()
+        .key("messageId").value(m.message_id)
+        .key("roomId").value(m.room_id)
+        .key("senderId").value(m.sender_id)
+        .key("senderRole").value(m.sender_role)
+        .key("senderName").value(m.sender_name)
+        .key("messageText").value(m.text)
+        .key("sendAt").value(iso_time(m.send_at_ms));
+    // clang-format on
+    if (!m.client_message_id.empty()) {
+        w.key("clientMessageId").value(m.client_message_id);
+    }
+    w.end_object();
+}
+
+std::string message_json(const message& m) {
+    json_writer w;
+    write_message(w, m);
+    return w.take();
+}
+
+void write_room(json_writer& w, const room& r) {
+    // clang-format off
+    w.begin_object()
+        .key("roomId").value(r.room_id)
+        .key("customerId").value(r.customer_id)
+        .key("salonId").value(r.salon_id)
+        .key("createdAt").value(iso_time(r.created_at_ms))
+        .end_object();
+    // clang-format on
+}
+
+std::string room_json(const room& r) {
+    json_writer w;
+    write_room(w, r);
+    return w.take();
+}
+
+std::string read_mark_json(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id) {
+    json_writer w;
+    // clang-format off
+    w.begin_object()
+        .key("roomId").value(room_id)
+        .key("userId").value(user_id)
+        .key("lastReadMessageId").value(last_read_message_id)
+        .end_object();
+    // clang-format on
+    return w.take();
+}
+
+}  // namespace bark::store

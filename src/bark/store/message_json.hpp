@@ -1,0 +1,28 @@
+// The JSON shapes of what the store keeps, as bark broadcasts and serves them (SPEC §5, §6): a
+// message, a room, a read mark. They live with the store because the store renders an event's
+// data inside the transaction of its change (outbox.hpp); the chat broadcasts the same text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bark/core/json_writer.hpp"
+#include "bark/store/message_store.hpp"
+
+namespace bark::store {
+
+// UTC milliseconds as ISO-8601 with milliseconds: 2026-11-24T20:01:02.345Z.
+std::string iso_time(std::int64_t ms);
+
+// A message as broadcast to /sub/chat/{roomId} and as served by the history API.
+void write_message(json_writer& w, const message& m);
+std::string message_json(const message& m);
+
+// A room as the REST API serves it.
+void write_room(json_writer& w, const room& r);
+std::string room_json(const room& r);
+
+// A read mark as broadcast to /sub/chat/{roomId}/read.
+std::string read_mark_json(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id);
+
+}  // namespace bark::store
