@@ -2,7 +2,7 @@
 // JWT authentication of STOMP CONNECT (SPEC §4): the token sources and their precedence, the
 // failures (token-missing / token-invalid / token-expired, ERROR then close 1008), the 60 s leeway,
 // HS256, RS256 and ES256 (--jwt-public-key), key confusion, `bark token`, start-up without a key,
-// and that nothing but CONNECT is processed before authentication.
+// that nothing but CONNECT is processed before authentication, and the in-band token refresh.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -202,6 +202,52 @@ test('auth: HS256 (--jwt-secret)', async (t) => {
     assert.equal(f.headers.message, 'token-expired', r.c.dump());
     const closed = await r.c.waitClosed(3000);
     assert.equal(closed.code, 1008, r.c.dump());
+  });
+});
+
+// In-band token refresh (SPEC §11): SEND /pub/auth/refresh with the new token in Authorization.
+test('auth: token refresh and the token-expiring notice', async (t) => {
+  const bark = await startBark([]);
+  t.after(() => bark.stop());
+  const USER = { userId: 4711, username: 'refresher', role: 'USER' };
+  // Accepted within the leeway, ~3 s to live: the notice is due at once.
+  const shortLived = () => bark.token({ ...USER, exp: now() - 57 });
+
+  await t.test('the notice arrives on /user/queue/errors; a new token of the same user keeps the session past the old expiry', async () => {
+    const c = await chatConnect(bark, USER, { token: shortLived() });
+    await c.subscribe('errors', '/user/queue/errors');
+    const [notice] = await c.waitJson('errors', 1, 5000);
+    assert.equal(notice.error, 'token-expiring', JSON.stringify(notice));
+    assert.ok(Math.abs(Date.parse(notice.expiresAt) - (Date.now() + 3000)) < 2500, `expiresAt ${notice.expiresAt}`);
+    c.send('SEND', { destination: '/pub/auth/refresh', Authorization: `Bearer ${bark.token(USER)}`, receipt: 'refresh-1' });
+    await c.receipt('refresh-1');
+    await sleep(4500); // past the old token's end
+    await c.subscribe('after', '/sub/lobby');
+    assert.equal(c.closed, null, c.dump());
+    assert.equal(c.frames.filter((f) => f.command === 'ERROR').length, 0, c.dump());
+    c.close();
+  });
+
+  await t.test('another user\'s token (the same id with another role too) → ERROR token-invalid and close', async () => {
+    for (const other of [{ ...USER, userId: USER.userId + 1 }, { ...USER, role: 'SALON' }]) {
+      const c = await chatConnect(bark, USER);
+      c.send('SEND', { destination: '/pub/auth/refresh', Authorization: `Bearer ${bark.token(other)}`, receipt: 'r' });
+      const f = await c.waitFor('ERROR');
+      assert.equal(f.headers.message, 'token-invalid', c.dump());
+      assert.equal((await c.waitClosed()).code, 1008);
+    }
+  });
+
+  await t.test('a bad or missing token in a refresh ends the session; without a refresh it ends at expiry', async () => {
+    const bad = await chatConnect(bark, USER);
+    bad.send('SEND', { destination: '/pub/auth/refresh', Authorization: 'Bearer not.a.jwt' });
+    assert.equal((await bad.waitFor('ERROR')).headers.message, 'token-invalid');
+    const none = await chatConnect(bark, USER);
+    none.send('SEND', { destination: '/pub/auth/refresh' });
+    assert.equal((await none.waitFor('ERROR')).headers.message, 'token-missing');
+    const lapsing = await chatConnect(bark, USER, { token: shortLived() });
+    const f = await lapsing.waitFor('ERROR', 9000);
+    assert.equal(f.headers.message, 'token-expired');
   });
 });
 

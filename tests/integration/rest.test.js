@@ -1,7 +1,8 @@
 'use strict';
 // REST (SPEC §6): authentication (Bearer or cookie, 401), rooms (201/200/403/400), the room list
 // (latest activity first, lastMessage, unreadCount), message history paging through 1000 messages
-// with before/after/limit, read marks, 404/405, POST /api/publish and POST /api/dev/login.
+// with before/after/limit, read marks, 404/405, posting messages, POST /api/publish and POST
+// /api/dev/login.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -287,6 +288,49 @@ test('rest', async (t) => {
     assert.equal(a1.messages().length, 1, 'the USER\'s publish was not delivered');
     assert.equal(salonSameId.messages().length, 1, 'the push to USER 1231 did not reach SALON 1231');
     assert.equal(t1.messages().length, 1);
+  });
+
+  await t.test('POST .../messages: the REST twin of a SEND (broadcast, notification, retries once, who may, system messages)', async () => {
+    const cust = u(9301);
+    const salon = u(9301, 'SALON'); // the same id, another user
+    const R = (await createRoom(bark, tok(cust), cust.userId, salon.userId)).roomId;
+    const sc = await connect(salon);
+    await sc.subscribe('room', `/sub/chat/${R}`);
+    await sc.subscribe('notes', '/user/queue/notifications');
+    const p = `/api/chat/rooms/${R}/messages`;
+    const first = await call('POST', p, cust, { messageText: 'posted over REST', clientMessageId: 'r-1' });
+    expectStatus(first, 201, 'a new message');
+    assert.equal(first.json.messageText, 'posted over REST');
+    assert.equal(first.json.senderId, cust.userId);
+    assert.equal(first.json.senderRole, 'USER');
+    assert.equal(first.json.clientMessageId, 'r-1');
+    const [live] = await sc.waitJson('room', 1);
+    assert.deepEqual(live, first.json, 'the answer is the broadcast');
+    const [note] = await sc.waitJson('notes', 1);
+    assert.equal(note.messageId, first.json.messageId);
+    const again = await call('POST', p, cust, { messageText: 'posted over REST', clientMessageId: 'r-1' });
+    expectStatus(again, 200, 'a retry');
+    assert.deepEqual(again.json, first.json, 'the retry answers the stored message');
+    // The salon's own message, then an admin's system message.
+    expectStatus(await call('POST', p, salon, { messageText: 'from the salon' }), 201, 'the salon posts');
+    const sys = await call('POST', p, ADMIN, { messageText: 'Your booking is confirmed' });
+    expectStatus(sys, 201, 'an admin posts a system message');
+    assert.equal(sys.json.senderRole, 'SYSTEM');
+    assert.equal(sys.json.senderId, 0);
+    await sc.waitJson('room', 3);
+    await sleep(200);
+    assert.equal(sc.messages('room').length, 3, 'the retry was not broadcast again');
+    // Who may not, and bad bodies.
+    expectStatus(await call('POST', p, u(9302), { messageText: 'intruder' }), 403, 'a non-participant');
+    expectStatus(await call('POST', p, u(9301 + 1, 'SALON'), { messageText: 'intruder' }), 403, 'another salon');
+    expectStatus(await call('POST', `/api/chat/rooms/987654/messages`, cust, { messageText: 'x' }), 404, 'no such room');
+    expectStatus(await call('POST', p, cust, { messageText: '' }), 400, 'empty text');
+    expectStatus(await call('POST', p, cust, { messageText: 'x'.repeat(4001) }), 400, 'too long');
+    expectStatus(await call('POST', p, cust, { roomId: R + 1, messageText: 'x' }), 400, 'another roomId in the body');
+    expectStatus(await call('POST', p, null, { messageText: 'x' }), 401, 'no token');
+    const history = await call('GET', `${p}?limit=10`, cust);
+    const stored = history.json.messages.slice().sort((a, b) => a.messageId - b.messageId);
+    assert.deepEqual(stored.map((m) => m.messageText), ['posted over REST', 'from the salon', 'Your booking is confirmed']);
   });
 
   await t.test('POST /api/dev/login without --dev → 404', async () => {

@@ -162,7 +162,7 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
     m.sender_name = req.sender.who.username;
     m.text = std::move(payload.text);
     m.client_message_id = std::move(payload.client_message_id);
-    append_and_broadcast(std::move(m), room, [reply = std::move(req.reply)](result<store::message> res) {
+    append_and_broadcast(std::move(m), room, [reply = std::move(req.reply)](result<post_outcome> res) {
         if (!res) {
             reply(broker::app_error{res.err().code, "the message could not be stored"});
             return;
@@ -171,7 +171,7 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
     });
 }
 
-void chat_service::post(posted_message p, std::function<void(result<store::message>)> done) const {
+void chat_service::post(posted_message p, std::function<void(result<post_outcome>)> done) const {
     if (const auto bad = check_text(p.text)) {
         done(*bad);
         return;
@@ -210,7 +210,7 @@ void chat_service::post(posted_message p, std::function<void(result<store::messa
 }
 
 void chat_service::append_and_broadcast(store::new_message m, const store::room& room,
-                                        std::function<void(result<store::message>)> done) const {
+                                        std::function<void(result<post_outcome>)> done) const {
     m.send_at_ms = now_ms();
     const store::room r = room;
     // The sender's own message is no news to its side of the room (a system message is news to both).
@@ -231,7 +231,7 @@ void chat_service::append_and_broadcast(store::new_message m, const store::room&
                 notify(stored, {domain::role::salon, r.salon_id}, res->salon_unread);
             }
         }
-        done(std::move(res->stored));
+        done(post_outcome{std::move(res->stored), res->duplicate});
     });
 }
 

@@ -45,6 +45,12 @@ struct posted_message {
     std::string client_message_id;  // idempotency key per (room, sender); empty: none
 };
 
+// What post() answers: the stored message, and whether it was stored before (a retry).
+struct post_outcome {
+    store::message message;
+    bool duplicate = false;
+};
+
 class chat_service {
 public:
     chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms);
@@ -84,7 +90,7 @@ public:
     // stored message (the earlier one for a retry with the same client_message_id), or an error:
     // not-found, forbidden, ambiguous-sender (no role, and the id is both sides'), empty-text,
     // text-too-long, unavailable. From any thread.
-    void post(posted_message p, std::function<void(result<store::message>)> done) const;
+    void post(posted_message p, std::function<void(result<post_outcome>)> done) const;
 
     // Chat messages stored (retries of a stored one not counted).
     std::uint64_t messages_stored() const { return stored_.get(); }
@@ -105,7 +111,7 @@ private:
     static std::optional<error> check_text(std::string_view text);
     // Stamps, stores, broadcasts and notifies (once: a retry is only answered).
     void append_and_broadcast(store::new_message m, const store::room& room,
-                              std::function<void(result<store::message>)> done) const;
+                              std::function<void(result<post_outcome>)> done) const;
     // Publishes a JSON body to every loop (from any thread; chat publishes come from store threads).
     void publish(std::string destination, std::string_view json, const broker::message_meta& meta = {}) const;
     void broadcast(const store::message& m, std::int64_t previous_id) const;

@@ -257,6 +257,52 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                 });
         });
 
+    // POST /api/chat/rooms/{roomId}/messages {"messageText":"...","clientMessageId":"..."}: the REST
+    // twin of a SEND. 201 with the stored message as broadcast, 200 with the earlier one for a
+    // retry; an ADMIN posts a system message.
+    router.add(http::verb::post, "/api/chat/rooms/{roomId}/messages",
+               [&auth, &chat, writes = options.writes](const http_request& req, const captures& vars,
+                                                      http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who || !within_write_rate(writes, *who, reply)) return;
+                   const auto room_id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
+                   if (!room_id) {
+                       reply(error_answer(404, "not-found", "no such room"));
+                       return;
+                   }
+                   auto body = parse_send(req.body);
+                   if (!body) {
+                       reply(error_answer(400, body.err().code, body.err().message));
+                       return;
+                   }
+                   if (body->room_id && *body->room_id != *room_id) {
+                       reply(error_answer(400, "room-mismatch", "roomId in the body differs from the path's"));
+                       return;
+                   }
+                   posted_message p;
+                   p.room_id = *room_id;
+                   if (who->role != domain::role::admin) {
+                       p.sender_id = who->user_id;
+                       p.sender_role = who->role;
+                       p.sender_name = who->username;
+                   }
+                   p.text = std::move(body->text);
+                   p.client_message_id = std::move(body->client_message_id);
+                   chat.post(std::move(p), [reply = std::move(reply)](result<post_outcome> res) {
+                       if (!res) {
+                           const std::string& code = res.err().code;
+                           if (code == "unavailable") {
+                               reply(error_answer(503, code, "the message could not be stored"));
+                               return;
+                           }
+                           const unsigned status = code == "not-found" ? 404 : code == "forbidden" ? 403 : 400;
+                           reply(error_answer(status, code, res.err().message));
+                           return;
+                       }
+                       reply(json_answer(res->duplicate ? 200 : 201, message_json(res->message)));
+                   });
+               });
+
     // POST /api/chat/rooms/{roomId}/read {"lastReadMessageId":N} → 204, and the read event.
     router.add(http::verb::post, "/api/chat/rooms/{roomId}/read",
                [&auth, &store, &rooms, &chat, writes = options.writes](const http_request& req, const captures& vars,

@@ -37,7 +37,7 @@ struct answer {
     std::int32_t partition = 0;
     std::int64_t offset = 0;
     send_command command;  // kept for a retry
-    result<store::message> outcome;
+    result<chat::post_outcome> outcome;
 };
 
 // Where store threads leave answers; shared with their callbacks, so an answer that comes after
@@ -172,7 +172,7 @@ private:
         p.sender_name = c.sender_name;
         p.text = c.text;
         p.client_message_id = c.client_message_id;
-        chat_.post(std::move(p), [box = box_, partition, offset, c = std::move(c)](result<store::message> outcome) mutable {
+        chat_.post(std::move(p), [box = box_, partition, offset, c = std::move(c)](result<chat::post_outcome> outcome) mutable {
             std::lock_guard lock(box->mutex);
             box->answers.push_back({partition, offset, std::move(c), std::move(outcome)});
         });

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bark/broker/destination.hpp"
+#include "bark/core/iso_time.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/core/log.hpp"
 #include "bark/core/utf8.hpp"
@@ -29,6 +30,8 @@ constexpr std::string_view sub_prefix = "/sub";
 constexpr std::string_view pub_prefix = "/pub";
 constexpr std::string_view user_queue_prefix = "/user/queue";
 constexpr std::string_view user_errors = "/user/queue/errors";
+constexpr std::string_view refresh_destination = "/pub/auth/refresh";  // in-band token refresh (SPEC §11)
+constexpr auto expiring_notice = std::chrono::seconds(60);             // `token-expiring` this long before
 
 // Headers of a SEND that are the protocol's own and not passed on to subscribers.
 bool is_reserved_header(std::string_view name) {
@@ -156,6 +159,7 @@ std::optional<clock::time_point> stomp_session::next_deadline() const {
             }
             if (expires_at_) {
                 next = next ? std::min(*next, *expires_at_) : *expires_at_;
+                if (!expiring_told_) next = std::min(*next, *expires_at_ - expiring_notice);
             }
             return next;
         }
@@ -180,6 +184,10 @@ void stomp_session::on_timer(clock::time_point now) {
         fail("token-expired", "the token of this session has expired; reconnect with a new one", nullptr,
              close_code::policy_violation);
         return;
+    }
+    if (expires_at_ && !expiring_told_ && now >= *expires_at_ - expiring_notice) {
+        expiring_told_ = true;
+        tell_expiring();
     }
     if (expect_every_ms_ != 0 && now >= last_received_ + milliseconds(2ULL * expect_every_ms_)) {
         state_ = state::closing;
@@ -334,13 +342,7 @@ bool stomp_session::handle_connect(frame& f) {
     }
     principal_ = *outcome.who;
     errors_key_ = domain::user_queue_root(principal_.as_user()) + "/queue/errors";
-    if (outcome.expires_at_ms) {
-        const auto wall_now =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
-        expires_at_ =
-            clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *outcome.expires_at_ms - wall_now));
-    }
+    set_expiry(outcome.expires_at_ms);
     version_ = *v;
     parser_.set_version(version_);
     if (version_ != version::v1_0) {
@@ -378,6 +380,9 @@ bool stomp_session::handle_send(frame& f) {
     }
 
     const std::string destination(*dest);
+    if (destination == refresh_destination) {
+        return handle_refresh(f);
+    }
     if (principal_.relay) {
         return relay_send(f, destination);
     }
@@ -424,6 +429,58 @@ bool stomp_session::handle_send(frame& f) {
         return fail("send-not-allowed", "clients may not send to " + destination, &f);
     }
     return fail("invalid-destination", "bark has no destination " + destination, &f);
+}
+
+// Renews the session's credentials from the SEND's Authorization header: the same user (role and
+// id) only; anything else ends the session as a refused CONNECT would.
+bool stomp_session::handle_refresh(frame& f) {
+    auth::credentials c;
+    for (const std::string_view name : {"Authorization", "authorization"}) {
+        if (const auto v = f.get(name)) c.authorization.emplace_back(*v);
+    }
+    if (c.authorization.empty()) {
+        return fail("token-missing", "a refresh carries the new token in an Authorization header", &f,
+                    close_code::policy_violation);
+    }
+    const auto outcome = services_.authenticator->authenticate(c);
+    if (!outcome.who) {
+        return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
+    }
+    if (outcome.who->user_id != principal_.user_id || outcome.who->role != principal_.role || outcome.who->relay) {
+        return fail("token-invalid", "the new token names another user", &f, close_code::policy_violation);
+    }
+    principal_.username = outcome.who->username;
+    set_expiry(outcome.expires_at_ms);
+    send_receipt(f);
+    return true;
+}
+
+// The `token-expiring` notice, on /user/queue/errors; kept until that is subscribed to.
+void stomp_session::tell_expiring() {
+    const bool listening = std::any_of(user_subs_.begin(), user_subs_.end(),
+                                       [this](const broker::subscription* s) { return s->destination == errors_key_; });
+    expiring_pending_ = !listening;
+    if (!listening) return;
+    json_writer w;
+    // clang-format off
+    w.begin_object()
+        .key("error").value("token-expiring")
+        .key("message").value("the token of this session expires soon; send a new one to /pub/auth/refresh")
+        .key("expiresAt").value(iso_time(expires_at_wall_ms_))
+        .end_object();
+    // clang-format on
+    send_user_json(w.take());
+}
+
+void stomp_session::set_expiry(std::optional<std::int64_t> expires_at_ms) {
+    expiring_told_ = false;
+    expiring_pending_ = false;
+    if (!expires_at_ms) {
+        expires_at_.reset();
+        return;
+    }
+    expires_at_wall_ms_ = *expires_at_ms;
+    expires_at_ = clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *expires_at_ms - wall_ms()));
 }
 
 // A SEND published as it is: its body, content type and custom headers go to every subscriber.
@@ -489,7 +546,14 @@ void stomp_session::send_user_error(const broker::app_error& e, std::optional<st
         w.key("receiptId").value(*receipt);
     }
     w.end_object();
-    const std::string body = w.take();
+    send_user_json(w.take());
+}
+
+// Delivers body to this session's own /user/queue/errors subscriptions (no other session's).
+void stomp_session::send_user_json(const std::string& body) {
+    if (user_subs_.empty()) {
+        return;
+    }
     broker::shared_message_ptr m;
     for (broker::subscription* s : user_subs_) {
         if (s->destination == errors_key_) {
@@ -587,6 +651,7 @@ bool stomp_session::handle_subscribe(frame& f) {
     subs_.emplace(sub_id, std::move(s));
     if (to_user) {
         user_subs_.push_back(&ref);
+        if (expiring_pending_ && ref.destination == errors_key_) tell_expiring();
     }
     const std::uint64_t ticket = next_ticket_++;
     if (replay_after) {

@@ -165,6 +165,11 @@ private:
     void count_slow_consumer();
     void send_frame(const frame& f);
     void send_user_error(const broker::app_error& e, std::optional<std::string_view> receipt);
+    void send_user_json(const std::string& body);
+    bool handle_refresh(frame& f);
+    void tell_expiring();
+    // When the credentials run out (wall-clock ms; none: never), and the warning before it.
+    void set_expiry(std::optional<std::int64_t> expires_at_ms);
     void publish_sent(frame& f, const std::string& destination);
     bool relay_send(frame& f, const std::string& destination);
     bool under_relay_prefix(std::string_view destination) const;
@@ -209,6 +214,9 @@ private:
     std::size_t held_bytes_ = 0;                    // their approximate size
     bool permitted_ = false;                        // handle_subscribe runs for a permitted SUBSCRIBE
     std::optional<clock::time_point> expires_at_;   // when the credentials run out: the session ends
+    std::int64_t expires_at_wall_ms_ = 0;           // the same, on the wall clock (for `expiresAt`)
+    bool expiring_told_ = false;                    // `token-expiring` is due (sent, or pending)
+    bool expiring_pending_ = false;                 // due while /user/queue/errors had no subscriber
     std::string errors_key_;                        // registry key of this user's /user/queue/errors
     double send_tokens_ = 0;                        // rate limiter: SENDs allowed right now
     clock::time_point tokens_at_;                   // rate limiter: when send_tokens_ was last refilled

@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include "bark/core/iso_time.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/store/message_store.hpp"
 
 namespace bark::store {
 
-// UTC milliseconds as ISO-8601 with milliseconds: 2026-11-24T20:01:02.345Z.
-std::string iso_time(std::int64_t ms);
+using bark::iso_time;  // (core/iso_time.hpp)
 
 // A message as broadcast to /sub/chat/{roomId} and as served by the history API.
 void write_message(json_writer& w, const message& m);
