@@ -59,6 +59,7 @@ public:
                                            {{"client.id", "bark-" + options_.node_id},
                                             {"enable.idempotence", "true"},  // a retry never doubles a message
                                             {"linger.ms", "1"},
+                                            {"socket.nagle.disable", "true"},  // latency over packet count
                                             // bark creates the topic (partitions, retention), not the broker's defaults
                                             {"allow.auto.create.topics", "false"},
                                             {"message.timeout.ms", "0"},  // held while Kafka is away, not failed
@@ -75,6 +76,7 @@ public:
                                             {"enable.auto.offset.store", "false"},
                                             {"enable.partition.eof", "false"},
                                             {"fetch.wait.max.ms", "100"},
+                                            {"socket.nagle.disable", "true"},
                                             {"reconnect.backoff.max.ms", "1000"}},
                                            {this, &on_error, nullptr});
         if (!consumer) return consumer.err();
