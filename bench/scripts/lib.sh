@@ -66,7 +66,7 @@ start_bark() {
   "$BARK" --listen "127.0.0.1:$BARK_PORT" --jwt-secret "$SECRET" --log-level warn "$@" >"$logf" 2>&1 &
   BARK_PID=$!
   PIDS+=("$BARK_PID")
-  wait_port "$BARK_PORT" 10
+  wait_port "$BARK_PORT" 10 || { tail -n 20 "$logf" >&2; return 1; }
 }
 
 # start_rabbitmq DIR: RabbitMQ with the Web-STOMP plugin on loopback; sets RMQ_PORT and RMQ_PID.
