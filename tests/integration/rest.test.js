@@ -410,3 +410,72 @@ test('rest: --rest-write-rate limits each user\'s writes (429 with Retry-After),
   await sleep(1100);
   assert.equal((await create(kim, 7000)).status, 201);
 });
+
+// SPEC §11: a salon with 20,000 customers pages through every room (keyset, latest activity
+// first), also while messages move rooms to the top; unreadOnly; the unpaged form unchanged.
+test('rest: the room list pages through 20,000 rooms', async (t) => {
+  const bark = await startBark(['--rest-write-rate', '0', '--max-send-rate', '0']);
+  t.after(() => bark.stop());
+  const SALON = u(70000, 'SALON');
+  const tok = (claims) => bark.token(claims);
+  const N = 20000;
+  const http = require('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  t.after(() => agent.destroy());
+  const post = (p, claims, body) => new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request({ host: '127.0.0.1', port: bark.port, method: 'POST', path: p, agent,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), Authorization: `Bearer ${bark.token(claims)}` } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+  const rooms = [];
+  for (let i = 0; i < N; i += 200) {
+    const batch = await Promise.all(Array.from({ length: Math.min(200, N - i) }, (_, k) =>
+      post('/api/chat/rooms', SALON, { customerId: 1 + i + k, salonId: SALON.userId })));
+    for (const r of batch) { assert.equal(r.status, 201); rooms.push(r.json.roomId); }
+  }
+  // Three customers write: their rooms move to the top and get unread counts for the salon.
+  const writers = [5, 12345, 19999];
+  for (const c of writers) {
+    const r = await post(`/api/chat/rooms/${rooms[c - 1]}/messages`, u(c), { messageText: `from ${c}` });
+    assert.equal(r.status, 201);
+  }
+  const seen = new Set();
+  const order = [];
+  let cursor = '';
+  let pages = 0;
+  const started = Date.now();
+  for (;;) {
+    const p = `/api/chat/rooms?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const r = await api(bark, 'GET', p, { token: tok(SALON) });
+    expectStatus(r, 200, p);
+    pages += 1;
+    for (const room of r.json.rooms) { assert.ok(!seen.has(room.roomId), `room ${room.roomId} twice`); seen.add(room.roomId); order.push(room); }
+    if (pages === 50) {
+      // A message in a room already listed moves it to the top: later pages neither repeat nor lose rooms.
+      const moved = await post(`/api/chat/rooms/${order[10].roomId}/messages`, u(order[10].customerId), { messageText: 'moving up' });
+      assert.equal(moved.status, 201);
+    }
+    if (r.json.nextCursor === null) break;
+    cursor = r.json.nextCursor;
+    assert.ok(pages < 200, 'the pages end');
+  }
+  assert.equal(seen.size, N, 'every room once');
+  assert.equal(pages, N / 200);
+  assert.deepEqual(order.slice(0, 3).map((r) => r.customerId), writers.slice().reverse(), 'latest activity first');
+  t.diagnostic(`${pages} pages of 200 in ${Date.now() - started} ms`);
+  const unread = await api(bark, 'GET', '/api/chat/rooms?unreadOnly=true', { token: tok(SALON) });
+  assert.deepEqual(unread.json.rooms.map((r) => r.customerId).sort((a, b) => a - b), [...writers, order[10].customerId].sort((a, b) => a - b));
+  assert.equal(unread.json.nextCursor, null);
+  const legacy = await api(bark, 'GET', '/api/chat/rooms', { token: tok(SALON) });
+  assert.ok(Array.isArray(legacy.json), 'without paging parameters: the array, as before');
+  assert.equal(legacy.json.length, 200);
+  for (const bad of ['limit=0', 'limit=x', 'cursor=1.2', 'cursor=a.b.c', 'unreadOnly=yes']) {
+    expectStatus(await api(bark, 'GET', `/api/chat/rooms?${bad}`, { token: tok(SALON) }), 400, bad);
+  }
+});

@@ -93,8 +93,12 @@ protected:
     }
 
     std::vector<room_summary> rooms_of(std::int64_t user, role user_role, int limit = 100) {
-        auto r =
-            wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, user_role, limit, done); });
+        room_query q;
+        q.limit = limit;
+        return rooms_page(user, user_role, q);
+    }
+    std::vector<room_summary> rooms_page(std::int64_t user, role user_role, const room_query& q) {
+        auto r = wait_for<std::vector<room_summary>>([&](auto done) { store_->rooms_of(user, user_role, q, done); });
         EXPECT_TRUE(r.ok());
         return r.ok() ? r.value() : std::vector<room_summary>{};
     }
@@ -446,6 +450,42 @@ TEST_P(message_store_conformance, rooms_of_lists_latest_activity_first_with_last
 
     EXPECT_TRUE(rooms_of(1, role::salon).empty());   // user 1 is no salon
     EXPECT_TRUE(rooms_of(555, role::user).empty());  // no rooms
+}
+
+// Keyset paging of a room list: rooms with equal activity times (ties broken by last message,
+// then room) and rooms that change while pages are read; every room once, in order; unread-only.
+TEST_P(message_store_conformance, rooms_of_pages_by_cursor_without_gap_or_repeat_and_filters_unread) {
+    std::vector<std::int64_t> made;
+    for (int i = 0; i < 25; ++i) {
+        made.push_back(make_room(100 + i, 50, 1000 + i / 5).room_id);  // five rooms per activity time
+    }
+    // Messages from the customers to some rooms: those get unread counts for the salon.
+    for (int i = 0; i < 25; i += 4) {
+        ASSERT_TRUE(send(msg(made[static_cast<std::size_t>(i)], 100 + i, "USER", "hi", "", 1000 + i / 5)).ok());
+    }
+    const auto all = rooms_of(50, role::salon, 100);
+    ASSERT_EQ(all.size(), 25U);
+    for (const int size : {1, 3, 7, 25, 30}) {
+        room_query q;
+        q.limit = size;
+        std::vector<std::int64_t> seen;
+        for (int pages = 0; pages < 40; ++pages) {
+            const auto page = rooms_page(50, role::salon, q);
+            for (const auto& s : page) seen.push_back(s.r.room_id);
+            if (page.size() < static_cast<std::size_t>(size)) break;
+            q.after = cursor_after(page.back());
+        }
+        std::vector<std::int64_t> expected;
+        for (const auto& s : all) expected.push_back(s.r.room_id);
+        EXPECT_EQ(seen, expected) << "page size " << size;
+    }
+    room_query unread;
+    unread.limit = 100;
+    unread.unread_only = true;
+    const auto with_unread = rooms_page(50, role::salon, unread);
+    EXPECT_EQ(with_unread.size(), 7U);
+    for (const auto& s : with_unread) EXPECT_GT(s.unread, 0);
+    EXPECT_TRUE(rooms_page(50, role::admin, unread).empty()) << "an ADMIN has no unread counts";
 }
 
 TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinct_increasing_ids) {

@@ -56,7 +56,7 @@ TEST_F(sqlite_store, reopen_after_close_finds_rooms_messages_and_marks_and_ids_c
         EXPECT_EQ(p->messages[0].message_id, filled.last_id);
         EXPECT_EQ(p->messages[0].text, "m4");
 
-        auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, role::salon, 10, d); });
+        auto salon = wait_for<std::vector<room_summary>>([&](auto d) { s->rooms_of(10, role::salon, room_query(), d); });
         ASSERT_TRUE(salon.ok());
         ASSERT_EQ(salon->size(), 1U);
         EXPECT_EQ(salon.value()[0].unread, 2);

@@ -159,6 +159,83 @@ http_answer storage_error(const error& why, std::string_view route) {
     return error_answer(503, "unavailable", "the store could not answer");
 }
 
+// A room of the caller's list: the room, its last message, the caller's unread count.
+void write_room_summary(json_writer& w, const store::room_summary& s) {
+    // clang-format off
+    w.begin_object()
+        .key("roomId").value(s.r.room_id)
+        .key("customerId").value(s.r.customer_id)
+        .key("salonId").value(s.r.salon_id)
+        .key("lastMessage");
+    // clang-format on
+    if (s.last) {
+        write_message(w, *s.last);
+    } else {
+        w.null();
+    }
+    w.key("unreadCount").value(s.unread).end_object();
+}
+
+// A room-list cursor as the client carries it: "ACTIVITY.MESSAGE.ROOM" (opaque to clients).
+std::string format_room_cursor(const store::room_cursor& c) {
+    return std::to_string(c.activity_ms) + "." + std::to_string(c.last_message_id) + "." + std::to_string(c.room_id);
+}
+
+std::optional<store::room_cursor> parse_room_cursor(std::string_view s) {
+    std::int64_t parts[3] = {0, 0, 0};
+    for (int i = 0; i < 3; ++i) {
+        const auto dot = i < 2 ? s.find('.') : std::string_view::npos;
+        if (i < 2 && dot == std::string_view::npos) return std::nullopt;
+        const auto v = parse_non_negative(s.substr(0, dot));
+        if (!v) return std::nullopt;
+        parts[i] = *v;
+        if (i < 2) s.remove_prefix(dot + 1);
+    }
+    return store::room_cursor{parts[0], parts[1], parts[2]};
+}
+
+// GET /api/chat/rooms's query: limit (1-200, default 50 when paging), cursor, unreadOnly.
+struct room_list_query {
+    store::room_query query;
+    bool paged = false;
+    std::optional<http_answer> refusal;
+};
+
+room_list_query parse_room_list_query(std::string_view target) {
+    room_list_query q;
+    q.query.limit = max_page;
+    const auto limit = query_param(target, "limit");
+    const auto cursor = query_param(target, "cursor");
+    const auto unread = query_param(target, "unreadOnly");
+    q.paged = limit || cursor || unread;
+    if (!q.paged) return q;
+    q.query.limit = default_page;
+    if (limit) {
+        const auto n = parse_non_negative(*limit);
+        if (!n || *n == 0) {
+            q.refusal = error_answer(400, "bad-limit", "limit must be an integer from 1 to 200");
+            return q;
+        }
+        q.query.limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
+    }
+    if (cursor && !cursor->empty()) {
+        const auto c = parse_room_cursor(*cursor);
+        if (!c) {
+            q.refusal = error_answer(400, "bad-cursor", "cursor must be a nextCursor this API returned");
+            return q;
+        }
+        q.query.after = *c;
+    }
+    if (unread) {
+        if (*unread != "true" && *unread != "false") {
+            q.refusal = error_answer(400, "bad-json", "unreadOnly must be true or false");
+            return q;
+        }
+        q.query.unread_only = *unread == "true";
+    }
+    return q;
+}
+
 }  // namespace
 
 void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
@@ -194,36 +271,44 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                                      });
                });
 
-    // GET /api/chat/rooms: the caller's rooms, latest activity first.
+    // GET /api/chat/rooms: the caller's rooms, latest activity first. With limit, cursor or
+    // unreadOnly: one keyset page, {"rooms":[...],"nextCursor":"..."|null}; without: the first 200
+    // as an array (the seed's form).
     router.add(http::verb::get, "/api/chat/rooms",
                [&auth, &store](const http_request& req, const captures&, http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
-                   store.rooms_of(who->user_id, who->role, max_page,
-                                  [reply = std::move(reply)](result<std::vector<store::room_summary>> res) {
+                   const auto q = parse_room_list_query(req.target);
+                   if (q.refusal) {
+                       reply(*q.refusal);
+                       return;
+                   }
+                   store::room_query sq = q.query;
+                   if (q.paged) sq.limit += 1;  // one more tells whether a next page exists
+                   store.rooms_of(who->user_id, who->role, sq,
+                                  [reply = std::move(reply), paged = q.paged,
+                                   limit = q.query.limit](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
                                           reply(storage_error(res.err(), "GET /api/chat/rooms"));
                                           return;
                                       }
+                                      auto& listed = res.value();
+                                      const bool more = paged && listed.size() > static_cast<std::size_t>(limit);
+                                      if (more) listed.resize(static_cast<std::size_t>(limit));
                                       json_writer w;
+                                      if (paged) w.begin_object().key("rooms");
                                       w.begin_array();
-                                      for (const auto& s : res.value()) {
-                                          w.begin_object()
-                                              .key("roomId")
-                                              .value(s.r.room_id)
-                                              .key("customerId")
-                                              .value(s.r.customer_id)
-                                              .key("salonId")
-                                              .value(s.r.salon_id)
-                                              .key("lastMessage");
-                                          if (s.last) {
-                                              write_message(w, *s.last);
+                                      for (const auto& s : listed) write_room_summary(w, s);
+                                      w.end_array();
+                                      if (paged) {
+                                          w.key("nextCursor");
+                                          if (more) {
+                                              w.value(format_room_cursor(store::cursor_after(listed.back())));
                                           } else {
                                               w.null();
                                           }
-                                          w.key("unreadCount").value(s.unread).end_object();
+                                          w.end_object();
                                       }
-                                      w.end_array();
                                       reply(json_answer(200, w.take()));
                                   });
                });

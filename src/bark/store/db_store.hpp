@@ -46,7 +46,8 @@ struct store_queries {
     result<std::optional<room>> (*get_room)(Connection&, std::int64_t room_id);
     result<page> (*history)(Connection&, std::int64_t room_id, std::optional<std::int64_t> before,
                             std::optional<std::int64_t> after, int limit);
-    result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role, int limit);
+    result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role,
+                                                  const room_query& q);
     result<unit> (*ping)(Connection&);
     // The outbox: an event written inside its change's transaction; delivered events removed (a
     // write); events read and counted (reads).
@@ -75,7 +76,7 @@ public:
                    callback<std::int64_t> done) override;
     void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
                  callback<page> done) override;
-    void rooms_of(std::int64_t user_id, domain::role role, int limit,
+    void rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                   callback<std::vector<room_summary>> done) override;
     // Drains both queues (committing every queued write and running every completion), joins the
     // threads and closes the connections. Must not be called from a completion.

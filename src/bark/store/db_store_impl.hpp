@@ -133,10 +133,10 @@ void db_store<Connection>::history(std::int64_t room_id, std::optional<std::int6
 }
 
 template <class Connection>
-void db_store<Connection>::rooms_of(std::int64_t user_id, domain::role role, int limit,
+void db_store<Connection>::rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                                     callback<std::vector<room_summary>> done) {
     threads_->template read<std::vector<room_summary>>(
-        [f = q_.rooms_of, user_id, role, limit](Connection& c) { return f(c, user_id, role, limit); }, std::move(done));
+        [f = q_.rooms_of, user_id, role, q](Connection& c) { return f(c, user_id, role, q); }, std::move(done));
 }
 
 }  // namespace bark::store

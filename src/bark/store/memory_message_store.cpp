@@ -201,7 +201,7 @@ public:
         leave();
     }
 
-    void rooms_of(std::int64_t user_id, domain::role role, int limit,
+    void rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                   callback<std::vector<room_summary>> done) override {
         if (!enter()) return done(closed_error());
         std::vector<room_summary> out;
@@ -219,10 +219,14 @@ public:
         auto key = [](const room_summary& s) {
             return std::tuple(s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id);
         };
+        const auto after = std::tuple(q.after.activity_ms, q.after.last_message_id, q.after.room_id);
+        std::erase_if(out, [&](const room_summary& s) {
+            return !(key(s) < after) || (q.unread_only && (domain::reads_every_room(role) || s.unread == 0));
+        });
         std::sort(out.begin(), out.end(),
                   [&](const room_summary& a, const room_summary& b) { return key(a) > key(b); });
-        if (out.size() > static_cast<std::size_t>(std::max(limit, 0))) {
-            out.resize(static_cast<std::size_t>(std::max(limit, 0)));
+        if (out.size() > static_cast<std::size_t>(std::max(q.limit, 0))) {
+            out.resize(static_cast<std::size_t>(std::max(q.limit, 0)));
         }
         done(std::move(out));
         leave();

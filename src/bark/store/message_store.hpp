@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -79,6 +80,26 @@ struct room_summary {
     std::int64_t last_activity_ms = 0;  // last message time, else creation time
 };
 
+// Where a page of a room list starts: strictly after this room in the list's order (latest
+// activity first, then newest last message, then newest room).
+struct room_cursor {
+    std::int64_t activity_ms = std::numeric_limits<std::int64_t>::max();
+    std::int64_t last_message_id = std::numeric_limits<std::int64_t>::max();
+    std::int64_t room_id = std::numeric_limits<std::int64_t>::max();
+};
+
+// A page of a user's rooms.
+struct room_query {
+    int limit = 200;
+    room_cursor after;         // the default: from the top
+    bool unread_only = false;  // only rooms with unread messages (none for ADMIN)
+};
+
+// The cursor after s, for the next page.
+inline room_cursor cursor_after(const room_summary& s) {
+    return {s.last_activity_ms, s.last ? s.last->message_id : 0, s.r.room_id};
+}
+
 struct page {
     std::vector<message> messages;
     bool has_more = false;  // more messages exist past the last one returned, in the same direction
@@ -129,9 +150,9 @@ public:
                          int limit, callback<page> done) = 0;
 
     // The rooms of (user_id, role): USER → rooms where it is the customer, SALON → where it is the
-    // salon, ADMIN → every room; latest activity first, at most `limit`, with last message and
-    // unread count (0 for ADMIN).
-    virtual void rooms_of(std::int64_t user_id, domain::role role, int limit,
+    // salon, ADMIN → every room; latest activity first, after q.after, at most q.limit, with last
+    // message and unread count (0 for ADMIN).
+    virtual void rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                           callback<std::vector<room_summary>> done) = 0;
 
     // Waits until every write accepted so far is committed and its completion has run; then

@@ -300,10 +300,12 @@ result<page> history(Connection& c, std::int64_t room_id, std::optional<std::int
 }
 
 template <class Query, class Connection>
-result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, domain::role role, int limit) {
+result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, domain::role role,
+                                           const room_query& rq) {
     // Latest activity first; ties: newest last message, then newest room (as the memory store
-    // orders). Every room: $1 is the limit. A participant's rooms: $1 its side's read mark, $2 its
-    // id, $3 the limit.
+    // orders), strictly after the cursor (keyset paging). Every room: $1-$5 the cursor, $6 the
+    // limit. A participant's rooms: $1 its side's read mark, $2 its id, $3-$7 the cursor, $8 the
+    // unread-only flag, $9 the limit.
 #define BARK_SQL_SUMMARY(UNREAD)                                                                   \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD    \
     ", m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
@@ -311,18 +313,33 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 #define BARK_SQL_SUMMARY_MARK                  \
     BARK_SQL_SUMMARY("COALESCE(rm.unread, 0)") \
     "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = $1 "
+#define BARK_SQL_SUMMARY_AFTER(A, B, C, D, E)                                                      \
+    "(r.last_activity_ms < " A " OR (r.last_activity_ms = " B " AND (r.last_message_id < " C         \
+    " OR (r.last_message_id = " D " AND r.room_id < " E "))))"
 #define BARK_SQL_SUMMARY_ORDER " ORDER BY r.last_activity_ms DESC, r.last_message_id DESC, r.room_id DESC LIMIT "
+#define BARK_SQL_SUMMARY_SIDE(COLUMN)                                                                        \
+    BARK_SQL_SUMMARY_MARK "WHERE r." COLUMN " = $2 AND " BARK_SQL_SUMMARY_AFTER("$3", "$4", "$5", "$6", "$7") \
+                          " AND ($8 = 0 OR COALESCE(rm.unread, 0) > 0)" BARK_SQL_SUMMARY_ORDER "$9"
     const bool every_room = domain::reads_every_room(role);
     const domain::participant side = domain::side_of(role);
-    Query q(c, every_room ? BARK_SQL_SUMMARY("0") BARK_SQL_SUMMARY_ORDER "$1"
-               : side == domain::participant::customer
-                   ? BARK_SQL_SUMMARY_MARK "WHERE r.customer_id = $2" BARK_SQL_SUMMARY_ORDER "$3"
-                   : BARK_SQL_SUMMARY_MARK "WHERE r.salon_id = $2" BARK_SQL_SUMMARY_ORDER "$3");
+    if (every_room && rq.unread_only) return std::vector<room_summary>{};  // an ADMIN has no unread counts
+    Query q(c, every_room ? BARK_SQL_SUMMARY("0") "WHERE " BARK_SQL_SUMMARY_AFTER("$1", "$2", "$3", "$4", "$5")
+                                BARK_SQL_SUMMARY_ORDER "$6"
+               : side == domain::participant::customer ? BARK_SQL_SUMMARY_SIDE("customer_id")
+                                                       : BARK_SQL_SUMMARY_SIDE("salon_id"));
 #undef BARK_SQL_SUMMARY
 #undef BARK_SQL_SUMMARY_MARK
+#undef BARK_SQL_SUMMARY_AFTER
 #undef BARK_SQL_SUMMARY_ORDER
+#undef BARK_SQL_SUMMARY_SIDE
     if (!every_room) q.bind(participant_name(side)).bind(user_id);
-    q.bind(std::int64_t{std::max(limit, 0)});
+    q.bind(rq.after.activity_ms)
+        .bind(rq.after.activity_ms)
+        .bind(rq.after.last_message_id)
+        .bind(rq.after.last_message_id)
+        .bind(rq.after.room_id);
+    if (!every_room) q.bind(std::int64_t{rq.unread_only ? 1 : 0});
+    q.bind(std::int64_t{std::max(rq.limit, 0)});
     std::vector<room_summary> out;
     while (q.next()) {
         room_summary s;
