@@ -182,21 +182,30 @@ stop_postgres() {
   rm -rf "$dir"
 }
 
-# start_spring SRC_DIR WORK_DIR: the seed's Spring server (its folder is copied, built and run
-# from WORK_DIR); sets SPRING_PORT and SPRING_PID.
+# start_spring DIR [ARG...]: the seed's Spring chat (tests/spring, built and started by
+# scripts/spring-app.sh) on a free port, its pid, port and log in DIR, with the full JIT and a
+# ${SPRING_HEAP:-1g} heap (not the tests' quick-start JVM) and the bench's JWT secret. ARGs are
+# Spring properties (--chat.broker=relay --chat.relay.port=... ; the simple broker by default).
+# Sets SPRING_PORT and SPRING_PID. /ready on SPRING_PORT says when its broker is available.
 start_spring() {
-  local src=$1 work=$2
-  need_apt default-jdk-headless libspring-core-java libspring-beans-java libspring-context-java \
-    libspring-aop-java libspring-expression-java libspring-web-java libspring-web-servlet-java \
-    libspring-oxm-java libcommons-logging-java libjackson2-databind-java libtomcat9-java
-  mkdir -p "$work"
-  cp -r "$src"/. "$work"/ && chmod -R u+w "$work"
-  (cd "$work" && ./build.sh >"$work/build.log" 2>&1) || { log "spring-seed build failed: $work/build.log"; return 1; }
-  SPRING_PORT=$(free_port)
-  JWT_SECRET=$SECRET JAVA_OPTS=${SPRING_JAVA_OPTS:--Xmx2g} "$work/run.sh" "$SPRING_PORT" >"$work/run.log" 2>&1 &
-  SPRING_PID=$!
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  SPRING_PORT=$(BARK_SPRING_HEAP=${SPRING_HEAP:-1g} BARK_SPRING_JVM_OPTS=${SPRING_JVM_OPTS:--XX:+UseG1GC} \
+    bash "$ROOT/scripts/spring-app.sh" start "$dir" 0 --chat.jwt-secret="$SECRET" "$@")
+  SPRING_PID=$(cat "$dir/pid")
   PIDS+=("$SPRING_PID")
-  wait_port "$SPRING_PORT" 60
+}
+
+# spring_ready PORT SECONDS: waits until the app on PORT has its broker (/ready answers 200).
+spring_ready() {
+  local i
+  for i in $(seq $(($2 * 10))); do
+    [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/ready")" = 200 ] && return 0
+    sleep 0.1
+  done
+  log "the Spring app on $1 has no broker after $2 s"
+  return 1
 }
 
 # json FILE EXPR: evaluates a JavaScript expression over the parsed file (`j`).
