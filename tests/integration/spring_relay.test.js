@@ -4,26 +4,25 @@
 // (SockJS + stomp.js 2.3.3, the JWT in a cookie) in Chromium and @stomp/stompjs over WebSocket,
 // first on Spring's simple broker (the seed as it was, the control), then through Spring → bark →
 // Spring: one instance, two instances on one bark (room messages and convertAndSendToUser across
-// them), bark restarted under both, and stomp.py (Debian's python3-stomp) on bark's plain TCP
-// STOMP port. The JVMs start once, side by side, and serve every subtest. Every wait is for an
-// event, with a timeout: a message is known to arrive once a probe sent before it has arrived.
+// them), and bark restarted under both. (bark's TCP port on its own, with raw frames and stomp.py,
+// is stomp_tcp.test.js.) The JVMs start once, side by side, and serve every subtest. Every wait is
+// for an event, with a timeout: a message is known to arrive once a probe sent before it has
+// arrived.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const WebSocket = require('ws');
-const { startBark, mint, createRoom, waitUntil, sleep, BARK_BIN } = require('./lib/bark');
+const { startBark, mint, waitUntil, sleep, BARK_BIN } = require('./lib/bark');
 const { startSpring } = require('./lib/spring');
 const { freePort } = require('./lib/servers');
 
 const CHROMIUM = process.env.BARK_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
   '--disable-background-networking', '--disable-quic', '--disable-component-update', '--disable-sync'];
-const PYTHON = '/usr/bin/python3'; // Debian's, which has python3-stomp (not a PATH python of another origin)
-const TCP_CLIENT = path.join(__dirname, 'stomp_tcp_client.py');
 const NODE_MODULES = path.resolve(__dirname, '..', '..', 'node_modules');
 // The page loads the seed's libraries from /vendor/; the app does not ship them: the test serves
 // them from the project's npm packages.
@@ -193,27 +192,6 @@ async function notifyExchange(from, toName, to, text) {
   assert.equal(count((await to.state()).notes, text), 1, `${to.name}: notification "${text}" once`);
 }
 
-// Runs stomp_tcp_client.py; resolves its JSON report.
-function tcpClient(args) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(PYTHON, [TCP_CLIENT, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (c) => { out += c; });
-    proc.stderr.on('data', (c) => { err += c; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 90000);
-    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`stomp_tcp_client.py ${args[0]}: exit ${code ?? signal}, no report:\n${out}\n${err}`));
-      }
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 
 test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark behind its StompBrokerRelay',
@@ -316,50 +294,6 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
       await roomExchange(bob, [alice, carol, bob], 'after: from stompjs on B');
       await notifyExchange(alice, 'bob', bob, 'after: A to bob on B');
       await notifyExchange(bob, 'alice', alice, 'after: B to alice on A');
-    });
-
-    await t.test('plain TCP STOMP on --stomp-listen with stomp.py: a JWT user, a relay session, refusals', { skip: NO_RELAY }, async () => {
-      assert.ok(fs.existsSync(PYTHON), `${PYTHON} not found`);
-      const probe = spawnSync(PYTHON, ['-c', 'import stomp'], { encoding: 'utf8' });
-      assert.equal(probe.status, 0, `python3-stomp missing (scripts/install-deps.sh installs it): ${probe.stderr}`);
-      const customer = { userId: 501, username: 'dana', role: 'USER' };
-      const token = mint(customer, { secret: SECRET });
-      const room = await createRoom(bark, token, customer.userId, 502);
-      const forged = mint(customer, { secret: `${SECRET}-not` });
-
-      const u = await tcpClient(['user', '127.0.0.1', stompPort, token, room.roomId, forged]);
-      const show = JSON.stringify(u, null, 1);
-      assert.equal(u.exception, undefined, show);
-      assert.equal(u.connected?.command, 'CONNECTED', show);
-      assert.equal(u.connected.headers.version, '1.2', show);
-      assert.equal(u.connected.headers['user-name'], 'dana', show);
-      assert.ok(u.connected.headers['heart-beat'], `CONNECTED carries heart-beat: ${show}`);
-      assert.ok(u.subscribeReceipt, `RECEIPT for SUBSCRIBE: ${show}`);
-      assert.ok(u.sendReceipt, `RECEIPT for SEND (after the message is stored): ${show}`);
-      const m = JSON.parse(u.message?.body ?? '{}');
-      assert.equal(m.messageText, u.text, show);
-      assert.equal(m.senderName, 'dana', show);
-      assert.ok(m.messageId > 0, show);
-      assert.equal(u.message.headers.subscription, 's1', show);
-      assert.deepEqual(u.errors, [], show);
-      assert.equal(u.badToken.reply?.command, 'ERROR', show);
-      assert.equal(u.badToken.reply.headers.message, 'token-invalid', show);
-      assert.ok(u.badToken.closed, `bark closed the connection after the ERROR: ${show}`);
-
-      const r = await tcpClient(['relay', '127.0.0.1', stompPort, RELAY_LOGIN, RELAY_PASSCODE, `${RELAY_PASSCODE}x`]);
-      const showR = JSON.stringify(r, null, 1);
-      assert.equal(r.exception, undefined, showR);
-      assert.equal(r.connected?.command, 'CONNECTED', showR);
-      assert.ok(r.connected.headers['heart-beat'], `CONNECTED carries heart-beat: ${showR}`);
-      assert.ok(r.unknownUnsubscribeReceipt, `an UNSUBSCRIBE of an unknown id is no error: ${showR}`);
-      assert.ok(r.subscribeReceipts && r.sendReceipts, showR);
-      assert.equal(r.queueMessage?.headers.subscription, 'q1', showR);
-      assert.equal(r.queueMessage.headers.simpOrigDestination, '/user/queue/notifications', `unknown SEND headers are copied: ${showR}`);
-      assert.equal(r.roomMessage?.headers.subscription, 'c1', showR);
-      assert.deepEqual(r.errors, [], showR);
-      assert.equal(r.badPasscode.reply?.command, 'ERROR', showR);
-      assert.equal(r.badPasscode.reply.headers.message, 'token-invalid', showR);
-      assert.ok(r.badPasscode.closed, showR);
     });
 
     for (const p of participants) assert.deepEqual(p.problems, [], `${p.name}: no uncaught exceptions in the page`);
