@@ -54,8 +54,8 @@ start_config() {
       ;;
     bark | bark2)
       stomp_port=$(free_port)
-      # --max-send-rate 0: the relay's system session carries every broadcast of the application.
-      start_bark "$work/bark-$name.log" --store memory: --max-send-rate 0 --stomp-listen "127.0.0.1:$stomp_port" \
+      # bark's defaults otherwise (relay sessions have no per-connection rate limit).
+      start_bark "$work/bark-$name.log" --store memory: --stomp-listen "127.0.0.1:$stomp_port" \
         --relay-login "$relay_login" --relay-passcode "$relay_passcode"
       wait_port "$stomp_port" 10
       BROKER_PIDS=("$BARK_PID")
