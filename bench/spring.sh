@@ -125,6 +125,7 @@ for c in $configs; do
     [ -n "$only" ] && [ "$only" != "$name" ] && continue
     out=$RESULTS/spring-$c-$name.json
     log "$c $name: $users users, ramp-up $ramp s, $loops loops"
+    rm -f "$out"
     s0=$(cpu_s "${SPRING_PIDS[@]}")
     b0=$(cpu_s "${BROKER_PIDS[@]:-0}")
     if ! "$BENCH" seed "${url_args[@]}" --jwt-secret "$SECRET" --no-subscribe-receipt --users "$users" \
@@ -133,15 +134,24 @@ for c in $configs; do
     fi
     s1=$(cpu_s "${SPRING_PIDS[@]}")
     b1=$(cpu_s "${BROKER_PIDS[@]:-0}")
-    spring_cpu=$(awk -v a="$s0" -v b="$s1" 'BEGIN{printf "%.1f", b - a}')
-    if [ "${#BROKER_PIDS[@]}" -gt 0 ]; then
-      broker_cpu=$(awk -v a="$b0" -v b="$b1" 'BEGIN{printf "%.1f", b - a}')
-      per_msg=$(awk -v a="$b0" -v b="$b1" -v n="$(json "$out" j.messages_received)" \
-        'BEGIN{printf "%.0f", n > 0 ? (b - a) * 1e6 / n : 0}')
-    else
-      broker_cpu="(in Spring)" per_msg="-"
+    if [ ! -s "$out" ]; then
+      log "$c $name: bark-bench wrote no result"
+      echo "| $(describe "$c") | $name | $users | no result | | | | | | | |" >>"$table"
+      status=1
+      continue
     fi
-    echo "| $(describe "$c") | $name | $users | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" j.errors + j.connect_errors) | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $spring_cpu | $broker_cpu | $per_msg |" >>"$table"
+    # The CPU seconds go into the run's JSON beside bark-bench's figures (broker: null when the
+    # broker is Spring's own, inside the Spring process).
+    node -e '
+      const fs = require("fs");
+      const [file, s0, s1, b0, b1, hasBroker] = process.argv.slice(1);
+      const j = JSON.parse(fs.readFileSync(file, "utf8"));
+      j.spring_cpu_s = +(s1 - s0).toFixed(2);
+      j.broker_cpu_s = hasBroker === "1" ? +(b1 - b0).toFixed(2) : null;
+      j.broker_cpu_us_per_msg = j.broker_cpu_s !== null && j.messages_received > 0
+        ? Math.round(j.broker_cpu_s * 1e6 / j.messages_received) : null;
+      fs.writeFileSync(file, JSON.stringify(j, null, 1));' "$out" "$s0" "$s1" "$b0" "$b1" "$([ "${#BROKER_PIDS[@]}" -gt 0 ] && echo 1 || echo 0)"
+    echo "| $(describe "$c") | $name | $users | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" 'j.errors + j.connect_errors') | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $(json "$out" j.spring_cpu_s) | $(json "$out" 'j.broker_cpu_s ?? "(in Spring)"') | $(json "$out" 'j.broker_cpu_us_per_msg ?? "-"') |" >>"$table"
   done
   stop_config
 done
@@ -150,6 +160,28 @@ if [ "$setup_only" = 1 ]; then
   rm -rf "$work"
   exit 0
 fi
+# Per variant: who lost nothing, the lowest p99, the lowest broker CPU per message among the relays.
+node - "$RESULTS" "$configs" >>"$table" <<'JS'
+const fs = require('fs');
+const [dir, configsArg] = process.argv.slice(2);
+const configs = configsArg.split(/\s+/).filter(Boolean);
+const out = [''];
+for (const v of ['V1', 'V2', 'V3', 'V4']) {
+  const runs = configs.map((c) => {
+    try { return { c, j: JSON.parse(fs.readFileSync(`${dir}/spring-${c}-${v}.json`, 'utf8')) }; } catch { return null; }
+  }).filter(Boolean);
+  if (runs.length === 0) continue;
+  const whole = runs.filter(({ j }) => j.errors + j.connect_errors === 0 && j.messages_received >= j.messages_expected);
+  const by = (f) => [...whole].sort((a, b) => f(a.j) - f(b.j))[0];
+  const p99 = by((j) => j.latency_ms.p99);
+  const relays = whole.filter(({ j }) => j.broker_cpu_us_per_msg !== null);
+  const cpu = relays.length ? [...relays].sort((a, b) => a.j.broker_cpu_us_per_msg - b.j.broker_cpu_us_per_msg)[0] : null;
+  out.push(`- ${v}: nothing lost in ${whole.map((r) => r.c).join(', ') || 'no configuration'}` +
+    (p99 ? `; lowest p99 ${p99.j.latency_ms.p99.toFixed(2)} ms (${p99.c})` : '') +
+    (cpu ? `; lowest broker CPU per message ${cpu.j.broker_cpu_us_per_msg} µs (${cpu.c})` : '') + '.');
+}
+console.log(out.join('\n'));
+JS
 set_section "$ROOT/bench/RESULTS.md" spring "$table"
 cat "$table"
 rm -rf "$work"
