@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # bark side by side with RabbitMQ Web-STOMP and the seed's own Spring server, in one run, with the
 # same load generator: the seed scenario, then fan-out at several offered rates.
-#   bench/compare.sh [--spring-dir DIR] [--no-spring] [--no-rabbitmq] [--users N] [--loops L]
+#   bench/compare.sh [--no-spring] [--no-rabbitmq] [--users N] [--loops L]
 #                    [--rooms R] [--members M] [--rates "500 1000 2000"] [--duration S]
 # Writes bench/results/compare-*.json, compare.json, compare-*.svg and the "compare" section of
 # bench/RESULTS.md. Ratios compare the highest offered rate each server sustained (every message
 # delivered, no error).
 source "$(dirname "$0")/scripts/lib.sh"
-spring_dir=$(cd "$ROOT/.." && pwd)/shared/peers/spring-seed
 limit_src=$(cd "$ROOT/.." && pwd)/shared/tools/fanout_limit.cpp
 use_spring=1
 use_rabbit=1
@@ -16,7 +15,6 @@ rooms=20 members=100 duration=10
 rates="500 1000 2000 3000"
 while [ $# -gt 0 ]; do
   case $1 in
-    --spring-dir) spring_dir=$2; shift 2 ;;
     --fanout-limit-src) limit_src=$2; shift 2 ;;
     --no-spring) use_spring=0; shift ;;
     --no-rabbitmq) use_rabbit=0; shift ;;
@@ -74,8 +72,9 @@ fi
 
 if [ $use_spring = 1 ]; then
   targets+=(spring)
-  start_spring "$spring_dir" "$work/spring-seed"
-  TARGET_URL="ws://127.0.0.1:$SPRING_PORT/ws/chat-ws" TARGET_PID=$SPRING_PID
+  start_spring "$work/spring-seed"
+  # Plain WebSocket under the seed's SockJS endpoint.
+  TARGET_URL="ws://127.0.0.1:$SPRING_PORT/ws/chat/websocket" TARGET_PID=$SPRING_PID
   # Spring's simple broker sends no RECEIPT for SUBSCRIBE: a subscription counts as live 500 ms after.
   TARGET_ARGS=(--jwt-secret "$SECRET" --no-subscribe-receipt)
   run_target spring
@@ -139,7 +138,7 @@ JS
 bar_chart "$RESULTS/compare-throughput.svg" "fan-out: deliveries/s by offered rate ($rooms rooms x $members members)" "deliveries/s" "$RESULTS/compare-throughput.dat"
 bar_chart "$RESULTS/compare-p99.svg" "fan-out: p99 latency by offered rate" "p99 ms" "$RESULTS/compare-p99.dat"
 {
-  echo "Command: \`bench/compare.sh --users $users --loops $loops --rooms $rooms --members $members --rates \"$rates\" --duration $duration\`, $(date -u +%Y-%m-%d), $(machine); servers one after another on 127.0.0.1, bark-bench on the same machine. bark: SQLite store; RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?') Web-STOMP (topic destinations, bare bodies); Spring: the seed's server (Spring 4.3.30 simple broker, Tomcat 9)."
+  echo "Command: \`bench/compare.sh --users $users --loops $loops --rooms $rooms --members $members --rates \"$rates\" --duration $duration\`, $(date -u +%Y-%m-%d), $(machine); servers one after another on 127.0.0.1, bark-bench on the same machine. bark: SQLite store; RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?') Web-STOMP (topic destinations, bare bodies); Spring: the seed's chat (tests/spring: Spring Boot 3.3.5, spring-messaging 6.1.14, simple broker, Tomcat 10.1)."
   echo
   cat "$RESULTS/compare.md"
   echo

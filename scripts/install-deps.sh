@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what bark needs to build and test on Debian 12, only what is missing: apt packages, then
 # the npm packages of package-lock.json, then the jars of the tests' Kafka broker (scripts/kafka.sh
-# fetch). Quiet when everything is there.
+# fetch) and the tests' Spring application (scripts/spring-app.sh build). Quiet when everything is
+# there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,7 @@ apt_packages=(
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
   libhiredis-dev redis-server libtomlplusplus-dev
-  librdkafka-dev libcurl4-openssl-dev kcat openjdk-17-jre-headless maven
+  librdkafka-dev libcurl4-openssl-dev kcat openjdk-17-jdk-headless maven
   python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm
   chromium
@@ -30,10 +31,11 @@ fi
 if command -v node >/dev/null 2>&1; then
   missing=("${missing[@]/nodejs}")
 fi
-# Any Java 17 or later runs the tests' Kafka broker; any Maven fetches its jars.
-java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true)
+# Any JDK 17 or later runs the tests' Kafka broker and compiles their Spring application (javac);
+# any Maven fetches their jars.
+java_major=$(javac -version 2>&1 | sed -n 's/^javac \([0-9]*\).*/\1/p' | head -n 1 || true)
 if [ "${java_major:-0}" -ge 17 ] 2>/dev/null; then
-  missing=("${missing[@]/openjdk-17-jre-headless}")
+  missing=("${missing[@]/openjdk-17-jdk-headless}")
 fi
 if command -v mvn >/dev/null 2>&1; then
   missing=("${missing[@]/maven}")
@@ -60,3 +62,7 @@ fi
 # The Apache Kafka broker the tests start: its jars from Maven Central into a cache folder outside
 # the checkout (quick when they are there).
 bash scripts/kafka.sh fetch
+
+# The seed's Spring application that the Spring relay tests start: built with Maven into a cache
+# folder keyed by its sources (quick when it is there).
+bash scripts/spring-app.sh build >/dev/null

@@ -69,36 +69,47 @@ start_bark() {
   wait_port "$BARK_PORT" 10 || { tail -n 20 "$logf" >&2; return 1; }
 }
 
-# start_rabbitmq DIR: RabbitMQ with the Web-STOMP plugin on loopback; sets RMQ_PORT and RMQ_PID.
+# start_rabbitmq DIR: RabbitMQ on loopback with its Web-STOMP plugin (STOMP over WebSocket, for
+# clients) and its STOMP plugin (plain TCP, for Spring's broker relay); sets RMQ_PORT (Web-STOMP),
+# RMQ_STOMP_PORT (TCP STOMP), RMQ_PID and RMQ_EPMD_PID. Erlang's port mapper is started here, on
+# its own port, so that it can be stopped by its pid with the broker.
 start_rabbitmq() {
   need_apt rabbitmq-server
   local dir=$1
   rm -rf "$dir" && mkdir -p "$dir"
   RMQ_PORT=$(free_port)
-  local amqp dist
-  amqp=$(free_port); dist=$(free_port)
+  RMQ_STOMP_PORT=$(free_port)
+  local amqp dist epmd_port
+  amqp=$(free_port); dist=$(free_port); epmd_port=$(free_port)
   cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$amqp
 web_stomp.tcp.port = $RMQ_PORT
 web_stomp.tcp.ip = 127.0.0.1
+stomp.listeners.tcp.1 = 127.0.0.1:$RMQ_STOMP_PORT
 loopback_users.guest = true
 log.console.level = warning
 CONF
-  echo '[rabbitmq_web_stomp].' >"$dir/enabled_plugins"
+  echo '[rabbitmq_web_stomp,rabbitmq_stomp].' >"$dir/enabled_plugins"
+  epmd -port "$epmd_port" -address 127.0.0.1 >"$dir/epmd.log" 2>&1 &
+  RMQ_EPMD_PID=$!
+  PIDS+=("$RMQ_EPMD_PID")
+  wait_port "$epmd_port" 10
   (
     export HOME=$dir RABBITMQ_CONFIG_FILE=$dir/rabbitmq RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins \
       RABBITMQ_MNESIA_BASE=$dir/mnesia RABBITMQ_LOG_BASE=$dir/log RABBITMQ_NODENAME=barkbench@localhost \
-      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=$dist RABBITMQ_PID_FILE=$dir/pid ERL_EPMD_ADDRESS=127.0.0.1
+      RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=$dist RABBITMQ_PID_FILE=$dir/pid \
+      ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$epmd_port
     exec /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/out.log" 2>&1
   ) &
   wait_port "$RMQ_PORT" 60
+  wait_port "$RMQ_STOMP_PORT" 30
   RMQ_PID=$(cat "$dir/pid")
   PIDS+=("$RMQ_PID")
 }
 
 stop_rabbitmq() {
   stop_pid "$RMQ_PID"
-  pkill -x epmd 2>/dev/null || true
+  stop_pid "$RMQ_EPMD_PID"
 }
 
 # start_redis DIR: a throw-away redis-server on 127.0.0.1 (no persistence, files in DIR); sets
@@ -171,21 +182,30 @@ stop_postgres() {
   rm -rf "$dir"
 }
 
-# start_spring SRC_DIR WORK_DIR: the seed's Spring server (its folder is copied, built and run
-# from WORK_DIR); sets SPRING_PORT and SPRING_PID.
+# start_spring DIR [ARG...]: the seed's Spring chat (tests/spring, built and started by
+# scripts/spring-app.sh) on a free port, its pid, port and log in DIR, with the full JIT and a
+# ${SPRING_HEAP:-1g} heap (not the tests' quick-start JVM) and the bench's JWT secret. ARGs are
+# Spring properties (--chat.broker=relay --chat.relay.port=... ; the simple broker by default).
+# Sets SPRING_PORT and SPRING_PID. /ready on SPRING_PORT says when its broker is available.
 start_spring() {
-  local src=$1 work=$2
-  need_apt default-jdk-headless libspring-core-java libspring-beans-java libspring-context-java \
-    libspring-aop-java libspring-expression-java libspring-web-java libspring-web-servlet-java \
-    libspring-oxm-java libcommons-logging-java libjackson2-databind-java libtomcat9-java
-  mkdir -p "$work"
-  cp -r "$src"/. "$work"/ && chmod -R u+w "$work"
-  (cd "$work" && ./build.sh >"$work/build.log" 2>&1) || { log "spring-seed build failed: $work/build.log"; return 1; }
-  SPRING_PORT=$(free_port)
-  JWT_SECRET=$SECRET JAVA_OPTS=${SPRING_JAVA_OPTS:--Xmx2g} "$work/run.sh" "$SPRING_PORT" >"$work/run.log" 2>&1 &
-  SPRING_PID=$!
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  SPRING_PORT=$(BARK_SPRING_HEAP=${SPRING_HEAP:-1g} BARK_SPRING_JVM_OPTS=${SPRING_JVM_OPTS:--XX:+UseG1GC} \
+    bash "$ROOT/scripts/spring-app.sh" start "$dir" 0 --chat.jwt-secret="$SECRET" "$@")
+  SPRING_PID=$(cat "$dir/pid")
   PIDS+=("$SPRING_PID")
-  wait_port "$SPRING_PORT" 60
+}
+
+# spring_ready PORT SECONDS: waits until the app on PORT has its broker (/ready answers 200).
+spring_ready() {
+  local i
+  for i in $(seq $(($2 * 10))); do
+    [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/ready")" = 200 ] && return 0
+    sleep 0.1
+  done
+  log "the Spring app on $1 has no broker after $2 s"
+  return 1
 }
 
 # json FILE EXPR: evaluates a JavaScript expression over the parsed file (`j`).
