@@ -126,3 +126,43 @@ test('catch-up', async (t) => {
     });
   }
 });
+
+// SPEC §5 and §11: a client that comes back after 100,000 messages catches up on one connection,
+// without being closed as a slow consumer: the replay reads its next page only when the
+// connection's queue has drained, so the backlog never fills the send buffer (1 MiB here, the
+// default; the backlog is ~30 MB).
+test('catch-up of a 100,000-message backlog on one connection', async (t) => {
+  const bark = await startBark(['--max-send-rate', '0']);
+  const open = [];
+  t.after(async () => { for (const c of open) c.close(); await bark.stop(); });
+  const R = (await createRoom(bark, bark.token(CUST), CUST.userId, SALON.userId)).roomId;
+  const sender = await chatConnect(bark, SALON);
+  open.push(sender);
+  sender.trace = []; sender.trace.push = () => 0; // 100,000 frames: no wire trace
+  const N = 100000;
+  for (let i = 0; i < N; i++) {
+    const last = i === N - 1;
+    sender.chatSend(R, { messageText: `backlog ${i}` }, last || i % 5000 === 4999 ? { receipt: `b-${i}` } : {});
+    if (i % 5000 === 4999) await sender.receipt(`b-${i}`, 30000); // keep the sender's queue short
+  }
+  const reader = await chatConnect(bark, CUST);
+  open.push(reader);
+  reader.trace = []; reader.trace.push = () => 0;
+  const started = Date.now();
+  await reader.subscribe('room', `/sub/chat/${R}`, { 'last-message-id': '0' }, 30000);
+  await reader.waitMessages(N, 120000);
+  const took = Date.now() - started;
+  t.diagnostic(`${N} messages caught up in ${took} ms on one connection`);
+  assert.equal(reader.closed, null, 'never closed');
+  const got = reader.json('room');
+  assert.equal(got.length, N);
+  for (let i = 0; i < N; i++) {
+    if (got[i].messageText !== `backlog ${i}`) assert.fail(`message ${i} is ${got[i].messageText}`);
+  }
+  // Live messages follow the backlog.
+  sender.chatSend(R, { messageText: 'live' }, { receipt: 'live' });
+  await reader.waitMessages(N + 1, 5000);
+  assert.equal(reader.json('room')[N].messageText, 'live');
+  const metrics = (await require('./lib/bark').httpRequest(bark.port, { path: '/metrics' })).body;
+  assert.match(metrics, /^bark_slow_consumers_closed_total 0$/m);
+});

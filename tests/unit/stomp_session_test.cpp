@@ -31,6 +31,7 @@ struct memory_transport final : session::transport {
     poster make_poster() override {
         return [this](std::function<void()> fn) { later.push_back(std::move(fn)); };
     }
+    std::size_t queued_bytes() const override { return 0; }  // written at once
 };
 
 struct single_loop_broker final : broker::broker_port {

@@ -32,7 +32,10 @@ struct replay_page {
     std::vector<shared_message_ptr> messages;
     bool done = true;                // no page follows
     std::optional<app_error> error;  // the replay stopped early
+    // Unless done: reads the next page (call once, from any thread). The reader asks when it is
+    // ready for more, so a replay of any length goes at the pace its reader can take.
+    std::function<void()> more;
 };
-using replay_sink = std::function<void(replay_page)>;  // called from any thread, in order, until done
+using replay_sink = std::function<void(replay_page)>;  // called from any thread, in order, one page per ask
 
 }  // namespace bark::broker

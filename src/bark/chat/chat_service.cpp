@@ -391,12 +391,11 @@ void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, broke
                                                                         "application/json", message_json(m), meta));
                            last = m.message_id;
                        }
-                       const bool more = res->has_more;
-                       page.done = !more;
-                       sink(std::move(page));
-                       if (more) {
-                           fetch_page(room_id, last, std::move(sink));
+                       page.done = !res->has_more;
+                       if (res->has_more) {
+                           page.more = [this, room_id, last, sink]() { fetch_page(room_id, last, sink); };
                        }
+                       sink(std::move(page));
                    });
 }
 

@@ -462,9 +462,13 @@ private:
     void fill_from(const std::string& destination, std::uint64_t gen, std::int64_t after) {
         const bool started =
             history_.replay(destination, after, [this, destination, gen](const broker::replay_page& page) {
-                std::lock_guard lock(mutex_);
-                if (stopped_) return;
-                sequencer_.stored(destination, gen, page.messages, page.done || page.error.has_value(), clock::now());
+                {
+                    std::lock_guard lock(mutex_);
+                    if (stopped_) return;
+                    sequencer_.stored(destination, gen, page.messages, page.done || page.error.has_value(),
+                                      clock::now());
+                }
+                if (!page.done && !page.error && page.more) page.more();  // a gap fill reads on at once
             });
         if (!started) {
             std::lock_guard lock(mutex_);

@@ -64,6 +64,9 @@ public:
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
     poster make_poster() override;
+    std::size_t queued_bytes() const override {
+        return pending_bytes_ + (receiver_ ? receiver_->bytes_queued() : 0);
+    }
 
 private:
     using clock = std::chrono::steady_clock;

@@ -37,6 +37,7 @@ public:
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
     poster make_poster() override;
+    std::size_t queued_bytes() const override { return queued_.size() + writing_buffer_.size(); }
 
     // live_session: the server is stopping; what is queued goes out, then the connection closes.
     void go_away() override;

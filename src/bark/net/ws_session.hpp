@@ -46,6 +46,7 @@ public:
     // The server is stopping: queued frames go out, then a close with 1001.
     void go_away() override;
     poster make_poster() override;
+    std::size_t queued_bytes() const override { return queued_.size() + writing_buffer_.size(); }
 
 private:
     using clock = std::chrono::steady_clock;

@@ -32,6 +32,10 @@ constexpr std::string_view user_queue_prefix = "/user/queue";
 constexpr std::string_view user_errors = "/user/queue/errors";
 constexpr std::string_view refresh_destination = "/pub/auth/refresh";  // in-band token refresh (SPEC §11)
 constexpr auto expiring_notice = std::chrono::seconds(60);             // `token-expiring` this long before
+// A catch-up replay reads its next page once at most this much waits to be written (a page is
+// ~200 messages): the backlog flows at the connection's pace and never fills its send buffer.
+constexpr std::size_t replay_resume_bytes = 256 * 1024;
+constexpr auto replay_poll = std::chrono::milliseconds(5);  // how often a waiting replay looks again
 
 // Headers of a SEND that are the protocol's own and not passed on to subscribers.
 bool is_reserved_header(std::string_view name) {
@@ -161,6 +165,10 @@ std::optional<clock::time_point> stomp_session::next_deadline() const {
                 next = next ? std::min(*next, *expires_at_) : *expires_at_;
                 if (!expiring_told_) next = std::min(*next, *expires_at_ - expiring_notice);
             }
+            if (replay_waiting()) {
+                const auto t = clock::now() + replay_poll;
+                next = next ? std::min(*next, t) : t;
+            }
             return next;
         }
         default:
@@ -185,6 +193,7 @@ void stomp_session::on_timer(clock::time_point now) {
              close_code::policy_violation);
         return;
     }
+    continue_replays();
     if (expires_at_ && !expiring_told_ && now >= *expires_at_ - expiring_notice) {
         expiring_told_ = true;
         tell_expiring();
@@ -656,7 +665,7 @@ bool stomp_session::handle_subscribe(frame& f) {
     const std::uint64_t ticket = next_ticket_++;
     if (replay_after) {
         // Live messages are held from now on, so none falls between the stored ones and them.
-        replays_.emplace(&ref, replay_state{ticket, *replay_after, {}});
+        replays_.emplace(&ref, replay_state{ticket, *replay_after, {}, nullptr});
     }
     pending_subscribe p;
     if (const auto r = f.get("receipt")) {
@@ -880,6 +889,11 @@ void stomp_session::on_replay_page(broker::subscription* s, std::uint64_t ticket
     if (page.error) {
         send_user_error(*page.error, std::nullopt);
     }
+    if (!page.done && !page.error && page.more) {
+        r.more = std::move(page.more);
+        continue_replays();
+        return;
+    }
     if (page.done || page.error) {
         // Stored history is complete: what arrived live meanwhile follows, minus what it repeated.
         auto held = std::move(r.held);
@@ -890,6 +904,19 @@ void stomp_session::on_replay_page(broker::subscription* s, std::uint64_t ticket
                 deliver_now(m, *s);
             }
         }
+    }
+}
+
+bool stomp_session::replay_waiting() const {
+    return std::any_of(replays_.begin(), replays_.end(), [](const auto& r) { return r.second.more != nullptr; });
+}
+
+void stomp_session::continue_replays() {
+    for (auto& [sub, r] : replays_) {
+        if (!r.more || transport_.queued_bytes() > replay_resume_bytes) continue;
+        auto more = std::move(r.more);
+        r.more = nullptr;
+        more();  // the page comes back through the poster, later
     }
 }
 

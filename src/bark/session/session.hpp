@@ -124,6 +124,7 @@ private:
         std::uint64_t ticket;                          // tells this replay's pages from a later one's
         std::int64_t last_seq;                         // newest seq delivered so far
         std::vector<broker::shared_message_ptr> held;  // live messages that arrived meanwhile
+        std::function<void()> more;                    // the next page, asked for once the transport drains
     };
 
     // A SUBSCRIBE that waits for the broker to reach every node before its replay and receipt.
@@ -177,6 +178,9 @@ private:
     void finish_pub(std::optional<std::string> receipt, std::optional<broker::app_error> result);
     void deliver_now(const broker::shared_message_ptr& m, broker::subscription& s);
     void on_replay_page(broker::subscription* s, std::uint64_t ticket, broker::replay_page page);
+    // Asks for the next page of each replay that waits, while the transport's queue is short.
+    void continue_replays();
+    bool replay_waiting() const;
     // The subscription receives every node's messages: start its catch-up, send its receipt.
     bool on_subscribed(broker::subscription* s, std::uint64_t ticket, pending_subscribe p);
     void forget_subscription(broker::subscription* s);

@@ -2,6 +2,7 @@
 // transports implement it in net/. Calls are made on the connection's loop.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -30,6 +31,8 @@ public:
     // Closes once every queued frame is written. Never re-enters the session synchronously.
     virtual void close(std::uint16_t code, std::string_view reason) = 0;
     virtual poster make_poster() = 0;
+    // Bytes queued and not yet written: a catch-up replay reads its next page only below a bound.
+    virtual std::size_t queued_bytes() const = 0;
 
 protected:
     ~transport() = default;
