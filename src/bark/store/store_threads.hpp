@@ -120,9 +120,12 @@ public:
         closed_ = true;
     }
 
-    // `hook` runs on the writer thread after each committed batch, once its completions ran. Set
-    // it before the first write (the writer reads it without a lock).
-    void after_commit(std::function<void()> hook) { after_commit_ = std::move(hook); }
+    // `hook` runs on the writer thread after each committed batch, once its completions ran. It
+    // may be set while the writer runs (the event stream starts after the store opened).
+    void after_commit(std::function<void()> hook) {
+        std::lock_guard lock(hook_mutex_);
+        after_commit_ = std::move(hook);
+    }
 
     const store_stats& stats() const { return stats_; }
     std::uint64_t transactions_committed() const { return transactions_committed_.load(); }
@@ -207,7 +210,10 @@ private:
             stats_.batch_writes.observe(static_cast<double>(b.size()));
         }
         for (auto& o : b) o->complete(failed ? &*failed : nullptr);
-        if (!failed && after_commit_) after_commit_();
+        if (!failed) {
+            std::lock_guard lock(hook_mutex_);
+            if (after_commit_) after_commit_();
+        }
     }
 
     // A failed batch is logged with its cause; during an outage, one line per 10 s says how many
@@ -264,7 +270,8 @@ private:
     std::uint64_t unlogged_failures_ = 0;
     std::chrono::steady_clock::time_point last_failure_log_;
 
-    std::function<void()> after_commit_;  // runs after each committed batch (set before the first write)
+    std::mutex hook_mutex_;               // guards after_commit_
+    std::function<void()> after_commit_;  // runs after each committed batch
 
     std::thread writer_;  // runs writer_loop()
     std::thread reader_;  // runs reader_loop()
