@@ -51,7 +51,10 @@ public:
         origin_key_ = std::to_string(origin_);
     }
 
-    ~kafka_cluster_bus() override { stop(); }
+    ~kafka_cluster_bus() override {
+        stop();
+        if (topic_handle_ != nullptr) rd_kafka_topic_destroy(topic_handle_);
+    }
 
     result<unit> open() {
         const kafka::callbacks cb{this, &on_error, &on_delivery};
@@ -94,6 +97,7 @@ public:
     // ---- cluster_bus ------------------------------------------------------------------------
 
     bool publish(const broker::shared_message_ptr& m) override {
+        if (!running_.load(std::memory_order_relaxed)) return true;  // stopped: local delivery only
         std::string payload;
         {
             std::lock_guard lock(number_mutex_);  // numbers rise in produce order, per partition too
@@ -166,10 +170,8 @@ public:
         if (thread_.joinable()) thread_.join();
         if (producer_) rd_kafka_flush(producer_.get(), 2000);  // what is on its way, briefly
         if (consumer_) rd_kafka_consumer_close(consumer_.get());
-        if (topic_handle_ != nullptr) rd_kafka_topic_destroy(topic_handle_);
-        topic_handle_ = nullptr;
-        consumer_.reset();
-        producer_.reset();
+        // The handles live until the bus is destroyed: a late publish from another thread finds
+        // them (and returns at once).
     }
 
 private:
