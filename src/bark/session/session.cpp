@@ -389,9 +389,6 @@ bool stomp_session::handle_send(frame& f) {
     }
 
     const std::string destination(*dest);
-    if (destination == refresh_destination) {
-        return handle_refresh(f);
-    }
     if (principal_.relay) {
         return relay_send(f, destination);
     }
@@ -409,6 +406,9 @@ bool stomp_session::handle_send(frame& f) {
                                              " SENDs per second; this one was dropped"},
                         r);
         return true;
+    }
+    if (destination == refresh_destination) {
+        return handle_refresh(f);  // after the rate limit: each refresh verifies a signature
     }
     if (to_sub) {
         publish_sent(f, destination);
