@@ -14,9 +14,8 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const WebSocket = require('ws');
-const { startBark, mint, waitUntil, sleep, BARK_BIN } = require('./lib/bark');
+const { startBark, mint, waitUntil, sleep } = require('./lib/bark');
 const { startSpring } = require('./lib/spring');
 const { freePort } = require('./lib/servers');
 
@@ -37,16 +36,6 @@ const SECRET = crypto.randomBytes(24).toString('hex'); // the JWT secret of bark
 const RELAY_LOGIN = 'spring-relay';
 const RELAY_PASSCODE = crypto.randomBytes(16).toString('hex');
 
-const barkHelp = (() => {
-  try {
-    const r = spawnSync(BARK_BIN, ['--help'], { encoding: 'utf8', timeout: 5000 });
-    return `${r.stdout}${r.stderr}`;
-  } catch {
-    return '';
-  }
-})();
-const barkRelays = /--stomp-listen/.test(barkHelp) && /--relay-login/.test(barkHelp);
-const NO_RELAY = barkRelays ? false : `${BARK_BIN} has no --stomp-listen/--relay-login`;
 
 const users = {
   alice: { userId: 301, username: 'alice', role: 'USER' },
@@ -207,24 +196,19 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
     const stompPort = await freePort();
     const barkFlags = ['--jwt-secret', SECRET, '--stomp-listen', `127.0.0.1:${stompPort}`,
       '--relay-login', RELAY_LOGIN, '--relay-passcode', RELAY_PASSCODE];
-    let bark = null;
-    if (barkRelays) {
-      bark = await startBark(barkFlags);
-      stops.push(() => bark.stop());
-    } else {
-      t.diagnostic(`bark cases skipped: ${NO_RELAY}`);
-    }
+    let bark = await startBark(barkFlags);
+    stops.push(() => bark.stop());
     const relay = { host: '127.0.0.1', port: stompPort, login: RELAY_LOGIN, passcode: RELAY_PASSCODE };
     const started = await Promise.allSettled([
       startSpring({ secret: SECRET }),
-      ...(barkRelays ? [startSpring({ secret: SECRET, relay, userBroadcast: true }),
-        startSpring({ secret: SECRET, relay, userBroadcast: true })] : []),
+      startSpring({ secret: SECRET, relay, userBroadcast: true }),
+      startSpring({ secret: SECRET, relay, userBroadcast: true }),
     ]);
     for (const r of started) if (r.status === 'fulfilled') stops.push(() => r.value.stop());
     for (const r of started) if (r.status === 'rejected') throw r.reason;
     const [simple, springA, springB] = started.map((r) => r.value);
     for (const [name, s] of [['simple', simple], ['A', springA], ['B', springB]]) {
-      if (s) t.diagnostic(`Spring ${name} (pid ${s.pid}) started in ${s.startMs} ms`);
+      t.diagnostic(`Spring ${name} (pid ${s.pid}) started in ${s.startMs} ms`);
     }
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -251,7 +235,7 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
     let alice;
     let carol;
     let bob;
-    await t.test('relay: the seed\'s page and @stomp/stompjs through Spring → bark → Spring', { skip: NO_RELAY }, async () => {
+    await t.test('relay: the seed\'s page and @stomp/stompjs through Spring → bark → Spring', async () => {
       assert.equal((await springA.waitBroker(true, RECONNECT_MS)).broker, 'relay');
       alice = await join(seedPage(browser, springA, 'alice', 2));
       carol = await join(stompJsUser(springA, 'carol', 2));
@@ -262,7 +246,7 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
       assert.equal(count(stored, 'relay: hello from the page'), 1, 'Spring stored the message once');
     });
 
-    await t.test('two Spring instances on one bark: room messages and user destinations cross between them', { skip: NO_RELAY }, async () => {
+    await t.test('two Spring instances on one bark: room messages and user destinations cross between them', async () => {
       assert.ok(alice && carol, 'the relay subtest connected alice and carol');
       await springB.waitBroker(true, RECONNECT_MS);
       bob = await join(stompJsUser(springB, 'bob', 2));
@@ -278,7 +262,7 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
       assert.equal(count(onA, 'two: from stompjs on B'), 0, 'A did not store B\'s message: bark broadcast it');
     });
 
-    await t.test('bark restarted under the running Spring apps: relays reconnect, clients resubscribe', { skip: NO_RELAY }, async () => {
+    await t.test('bark restarted under the running Spring apps: relays reconnect, clients resubscribe', async () => {
       assert.ok(alice && carol && bob, 'the earlier subtests connected alice, carol and bob');
       const before = await Promise.all([alice, carol, bob].map((p) => p.state()));
       await bark.stop();
