@@ -107,11 +107,15 @@ TEST_F(sqlite_store, open_migrates_an_empty_file_and_refuses_a_newer_schema) {
     EXPECT_NE(newer.err().message.find("999"), std::string::npos);
 }
 
-TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_on_open) {
+TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_and_edits_on_open) {
     filled_room filled;
     ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
-    sqlite_sql(path_, "DROP TABLE outbox");
-    sqlite_sql(path_, "PRAGMA user_version = 1");
+    // Back to version 1: no outbox (step 2), no edit columns (step 3).
+    for (const char* undo : {"DROP TABLE outbox", "DROP INDEX messages_by_change", "ALTER TABLE messages DROP COLUMN rev",
+                             "ALTER TABLE messages DROP COLUMN edited_at_ms", "ALTER TABLE messages DROP COLUMN deleted_at_ms",
+                             "ALTER TABLE rooms DROP COLUMN last_change_id", "PRAGMA user_version = 1"}) {
+        sqlite_sql(path_, undo);
+    }
     {
         sqlite_options options;
         options.events = true;
@@ -120,9 +124,22 @@ TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_on_open) {
         auto a = wait_for<append_result>([&](auto d) { s->append(msg(filled.room_id, 1, "USER", "after"), d); });
         ASSERT_TRUE(a.ok());
         EXPECT_GT(a->stored.message_id, filled.last_id);
+        // Its old messages can be edited too: the edit is the room's next change, after the append.
+        message_change c;
+        c.room_id = filled.room_id;
+        c.message_id = filled.last_id;
+        c.actor = {role::user, 1};
+        c.text = "edited";
+        c.at_ms = 3000;
+        c.edit_window_ms = 1'000'000'000'000;
+        auto e = wait_for<change_result>([&](auto d) { s->change(c, d); });
+        ASSERT_TRUE(e.ok()) << e.err().message;
+        EXPECT_GT(e->stored.change_id, a->stored.message_id);
+        EXPECT_EQ(e->previous_id, a->stored.message_id);
     }
-    EXPECT_EQ(sqlite_sql(path_, "PRAGMA user_version"), 2);
+    EXPECT_EQ(sqlite_sql(path_, "PRAGMA user_version"), sqlite_message_store::schema_version());
     EXPECT_EQ(sqlite_sql(path_, "SELECT count(*) FROM outbox WHERE type = 'message.created'"), 1);
+    EXPECT_EQ(sqlite_sql(path_, "SELECT count(*) FROM outbox WHERE type = 'message.edited'"), 1);
 }
 
 TEST_F(sqlite_store, open_store_parses_urls) {

@@ -123,6 +123,9 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "REST writes (rooms, read marks, publishes) per second per user, burst 2x; 0 = no limit")
         ->envname("BARK_REST_WRITE_RATE")
         ->check(CLI::Range(0U, 1000000U));
+    app.add_option("--edit-window", c.edit_window_s, "seconds after its send during which a message may be edited")
+        ->envname("BARK_EDIT_WINDOW")
+        ->check(CLI::Range(0U, 315360000U));
     app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
         ->envname("BARK_MAX_SEND_RATE")
         ->check(CLI::Range(0U, 1000000U));

@@ -128,7 +128,9 @@ int run_server(const config& cfg) {
     std::unique_ptr<broker::cluster_bus> bus;
     net::io_pool pool(cfg.threads);
     broker::broker broker(pool.broker_loops());
-    chat::chat_service chat(*store, broker, rooms);
+    chat::chat_options chat_options;
+    chat_options.edit_window_ms = std::int64_t{cfg.edit_window_s} * 1000;
+    chat::chat_service chat(*store, broker, rooms, chat_options);
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
     auth::token_authenticator token_authenticator(keys->verifier);

@@ -99,6 +99,39 @@ result<std::int64_t> parse_read(std::string_view body) {
     return required_int(obj.value(), "lastReadMessageId");
 }
 
+result<edit_payload> parse_edit(std::string_view body, std::optional<std::int64_t> message_id) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    edit_payload p;
+    if (message_id) {
+        p.message_id = *message_id;
+    } else {
+        auto id = required_int(obj.value(), "messageId");
+        if (!id) {
+            return id.err();
+        }
+        p.message_id = id.value();
+    }
+    std::string_view text;
+    if (obj->at_key("messageText").get_string().get(text) != simdjson::SUCCESS) {
+        return bad_json("messageText must be a string");
+    }
+    p.text = std::string(text);
+    return p;
+}
+
+result<std::int64_t> parse_delete(std::string_view body) {
+    simdjson::dom::parser parser;
+    auto obj = parse_object(parser, body);
+    if (!obj) {
+        return obj.err();
+    }
+    return required_int(obj.value(), "messageId");
+}
+
 result<bool> parse_typing(std::string_view body) {
     simdjson::dom::parser parser;
     auto obj = parse_object(parser, body);

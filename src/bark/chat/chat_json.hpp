@@ -31,6 +31,17 @@ result<send_payload> parse_send(std::string_view body);
 // `/pub/chat/read/{roomId}` and the REST read mark: {"lastReadMessageId":N}.
 result<std::int64_t> parse_read(std::string_view body);
 
+// `/pub/chat/edit/{roomId}`: {"messageId":N,"messageText":"..."}; REST PATCH of a message:
+// {"messageText":"..."} (the id is the path's: `message_id` then says so).
+struct edit_payload {
+    std::int64_t message_id = 0;
+    std::string text;
+};
+result<edit_payload> parse_edit(std::string_view body, std::optional<std::int64_t> message_id = std::nullopt);
+
+// `/pub/chat/delete/{roomId}`: {"messageId":N}.
+result<std::int64_t> parse_delete(std::string_view body);
+
 // `/pub/chat/typing/{roomId}`: {"typing":true|false}.
 result<bool> parse_typing(std::string_view body);
 

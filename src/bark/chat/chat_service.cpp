@@ -28,8 +28,9 @@ std::string room_topic(std::int64_t room_id) {
 
 }  // namespace
 
-chat_service::chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms)
-    : store_(store), broker_(broker), rooms_(rooms) {
+chat_service::chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms,
+                           chat_options options)
+    : options_(options), store_(store), broker_(broker), rooms_(rooms) {
     for (const char* t : {"/sub/chat/{roomId}", "/sub/chat/{roomId}/read", "/sub/chat/{roomId}/typing"}) {
         room_topics_.push_back(*path_template::parse(t));
     }
@@ -54,6 +55,8 @@ std::optional<std::int64_t> chat_service::parse_id(std::string_view s) {
 
 void chat_service::register_routes(broker::pub_router& router) {
     router.add("/pub/chat/send/{roomId}", [this](broker::pub_request&& r) { on_send(std::move(r)); });
+    router.add("/pub/chat/edit/{roomId}", [this](broker::pub_request&& r) { on_edit(std::move(r)); });
+    router.add("/pub/chat/delete/{roomId}", [this](broker::pub_request&& r) { on_delete(std::move(r)); });
     router.add("/pub/chat/read/{roomId}", [this](broker::pub_request&& r) { on_read(std::move(r)); });
     router.add("/pub/chat/typing/{roomId}", [this](broker::pub_request&& r) { on_typing(std::move(r)); });
 }
@@ -242,7 +245,7 @@ void chat_service::publish(std::string destination, std::string_view json, const
 
 void chat_service::broadcast(const store::message& m, std::int64_t previous_id) const {
     broker::message_meta meta;
-    meta.seq = m.message_id;
+    meta.seq = m.change_id;  // a room's topic carries its changes, in change order
     meta.prev_seq = previous_id;
     publish(room_topic(m.room_id), message_json(m), meta);
 }
@@ -262,6 +265,65 @@ void chat_service::notify(const store::message& m, const domain::user& to, std::
     broker::message_meta meta;
     meta.header_destination = "/user/queue/notifications";
     publish(domain::user_queue_root(to) + "/queue/notifications", w.str(), meta);
+}
+
+void chat_service::on_edit(broker::pub_request&& req) const {
+    auto payload = parse_edit(req.frame.body);
+    if (!payload) {
+        req.reply(broker::app_error{payload.err().code, payload.err().message});
+        return;
+    }
+    with_room(std::move(req),
+              [this, payload = std::move(payload.value())](broker::pub_request&& r, const store::room& room) mutable {
+                  store::message_change c;
+                  c.what = store::message_change::kind::edit;
+                  c.room_id = room.room_id;
+                  c.message_id = payload.message_id;
+                  c.actor = {r.sender.who.role, r.sender.who.user_id};
+                  c.text = std::move(payload.text);
+                  change(std::move(c), [reply = std::move(r.reply)](result<store::message> res) {
+                      reply(res ? std::nullopt : std::optional(broker::app_error{res.err().code, res.err().message}));
+                  });
+              });
+}
+
+void chat_service::on_delete(broker::pub_request&& req) const {
+    const auto id = parse_delete(req.frame.body);
+    if (!id) {
+        req.reply(broker::app_error{id.err().code, id.err().message});
+        return;
+    }
+    with_room(std::move(req), [this, id = id.value()](broker::pub_request&& r, const store::room& room) {
+        store::message_change c;
+        c.what = store::message_change::kind::remove;
+        c.room_id = room.room_id;
+        c.message_id = id;
+        c.actor = {r.sender.who.role, r.sender.who.user_id};
+        change(std::move(c), [reply = std::move(r.reply)](result<store::message> res) {
+            reply(res ? std::nullopt : std::optional(broker::app_error{res.err().code, res.err().message}));
+        });
+    });
+}
+
+void chat_service::change(store::message_change c, std::function<void(result<store::message>)> done) const {
+    if (c.what == store::message_change::kind::edit) {
+        if (const auto bad = check_text(c.text)) {
+            done(*bad);
+            return;
+        }
+    }
+    c.at_ms = now_ms();
+    c.edit_window_ms = options_.edit_window_ms;
+    store_.change(std::move(c), [this, done = std::move(done)](result<store::change_result> res) {
+        if (!res) {
+            const std::string& code = res.err().code;
+            const bool told = code == "not-found" || code == "forbidden" || code == "edit-window-passed";
+            done(error{told ? code : "unavailable", told ? res.err().message : "the change could not be stored"});
+            return;
+        }
+        if (res->changed) broadcast(res->stored, res->previous_id);  // a repeated delete is answered, not broadcast
+        done(std::move(res->stored));
+    });
 }
 
 void chat_service::on_read(broker::pub_request&& req) const {
@@ -364,17 +426,13 @@ void chat_service::newest_id(std::string_view destination,
         done(std::int64_t{0});
         return;
     }
-    store_.history(*id, std::nullopt, std::nullopt, 1, [done = std::move(done)](result<store::page> res) {
-        if (!res) {
-            done(std::nullopt);
-        } else {
-            done(res->messages.empty() ? 0 : res->messages.front().message_id);
-        }
+    store_.head(*id, [done = std::move(done)](result<std::int64_t> res) {
+        done(res ? std::optional(res.value()) : std::nullopt);
     });
 }
 
 void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, broker::replay_sink sink) const {
-    store_.history(room_id, std::nullopt, after_id, replay_page_size,
+    store_.changes(room_id, after_id, replay_page_size,
                    [this, room_id, after_id, sink = std::move(sink)](result<store::page> res) mutable {
                        broker::replay_page page;
                        if (!res) {
@@ -385,11 +443,11 @@ void chat_service::fetch_page(std::int64_t room_id, std::int64_t after_id, broke
                        std::int64_t last = after_id;
                        for (const auto& m : res->messages) {
                            broker::message_meta meta;
-                           meta.seq = m.message_id;
-                           meta.prev_seq = last;  // pages are a room's messages in order, without gaps
+                           meta.seq = m.change_id;
+                           meta.prev_seq = last;  // pages are a room's changes in order, without gaps
                            page.messages.push_back(broker::make_message(room_topic(room_id), broker_.next_message_id(),
                                                                         "application/json", message_json(m), meta));
-                           last = m.message_id;
+                           last = m.change_id;
                        }
                        page.done = !res->has_more;
                        if (res->has_more) {

@@ -51,11 +51,16 @@ struct post_outcome {
     bool duplicate = false;
 };
 
+// The chat's settings.
+struct chat_options {
+    std::int64_t edit_window_ms = 86'400'000;  // --edit-window: how long after its send a message may be edited
+};
+
 class chat_service {
 public:
-    chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms);
+    chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms, chat_options options = {});
 
-    // Adds /pub/chat/send|read|typing/{roomId}.
+    // Adds /pub/chat/send|edit|delete|read|typing/{roomId}.
     void register_routes(broker::pub_router& router);
 
     // /sub/chat/{roomId}[/read|/typing] only for the room's participants; other /sub topics for all.
@@ -68,13 +73,13 @@ public:
     // What a cluster bus reads to keep each room in order on every node.
     broker::room_history history() const;
 
-    // Replays /sub/chat/{roomId} after after_id into sink (pages of stored messages, in order).
+    // Replays /sub/chat/{roomId} after change after_id into sink (pages of the room's changes, in order).
     bool replay(std::string_view destination, std::int64_t after_id, broker::replay_sink sink) const;
 
     // True for a topic that keeps history (/sub/chat/{roomId}).
     bool keeps_history(std::string_view destination) const;
 
-    // The newest stored messageId of a room topic (0: none; nullopt: the store failed), from any thread.
+    // The newest change_id of a room topic (0: none; nullopt: the store failed), from any thread.
     void newest_id(std::string_view destination, std::function<void(std::optional<std::int64_t>)> done) const;
 
     // Broadcasts a read mark to /sub/chat/{roomId}/read (also used by the REST API).
@@ -92,6 +97,12 @@ public:
     // text-too-long, unavailable. From any thread.
     void post(posted_message p, std::function<void(result<post_outcome>)> done) const;
 
+    // Edits or deletes a stored message as `c.actor` (domain/message_rules.hpp), then broadcasts its
+    // new state to /sub/chat/{roomId} as the room's next change. done gets the message's new state,
+    // or an error: not-found, forbidden, edit-window-passed, empty-text, text-too-long, unavailable.
+    // c.at_ms and c.edit_window_ms are set here. From any thread.
+    void change(store::message_change c, std::function<void(result<store::message>)> done) const;
+
     // Chat messages stored (retries of a stored one not counted).
     std::uint64_t messages_stored() const { return stored_.get(); }
 
@@ -100,6 +111,8 @@ public:
 
 private:
     void on_send(broker::pub_request&& req) const;
+    void on_edit(broker::pub_request&& req) const;
+    void on_delete(broker::pub_request&& req) const;
     void on_read(broker::pub_request&& req) const;
     void on_typing(broker::pub_request&& req) const;
     // Runs then(req, room) once the room a /pub request names is found and the sender may use it
@@ -121,6 +134,7 @@ private:
     // The room id when destination is topic with a valid id.
     static std::optional<std::int64_t> room_in(const path_template& topic, std::string_view destination);
 
+    const chat_options options_;
     mutable metrics::counter stored_;
     store::message_store& store_;
     broker::broker& broker_;

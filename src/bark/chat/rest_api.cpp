@@ -388,6 +388,52 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                    });
                });
 
+    // PATCH /api/chat/rooms/{roomId}/messages/{messageId} {"messageText":"..."} and DELETE of the same
+    // path: the REST twins of /pub/chat/edit and /pub/chat/delete. 200 with the message's new state.
+    for (const auto method : {http::verb::patch, http::verb::delete_}) {
+        router.add(method, "/api/chat/rooms/{roomId}/messages/{messageId}",
+                   [&auth, &rooms, &chat, writes = options.writes, method](const http_request& req, const captures& vars,
+                                                                           http_reply reply) {
+                       const auto who = authenticate(auth, req, reply);
+                       if (!who || !within_write_rate(writes, *who, reply)) return;
+                       const auto message_id = chat_service::parse_id(find_capture(vars, "messageId").value_or(""));
+                       if (!message_id) {
+                           reply(error_answer(404, "not-found", "no such message"));
+                           return;
+                       }
+                       store::message_change c;
+                       c.message_id = *message_id;
+                       c.actor = {who->role, who->user_id};
+                       if (method == http::verb::patch) {
+                           auto body = parse_edit(req.body, *message_id);
+                           if (!body) {
+                               reply(error_answer(400, body.err().code, body.err().message));
+                               return;
+                           }
+                           c.text = std::move(body->text);
+                       } else {
+                           c.what = store::message_change::kind::remove;
+                       }
+                       with_room(rooms, vars, *who, std::move(reply),
+                                 [&chat, c = std::move(c)](const store::room& room, const http_reply& respond) mutable {
+                                     c.room_id = room.room_id;
+                                     chat.change(std::move(c), [respond](result<store::message> res) {
+                                         if (!res) {
+                                             const std::string& code = res.err().code;
+                                             const unsigned status = code == "not-found"      ? 404
+                                                                     : code == "forbidden"    ? 403
+                                                                     : code == "unavailable"  ? 503
+                                                                     : code == "edit-window-passed" ? 409
+                                                                                                    : 400;
+                                             respond(error_answer(status, code, res.err().message));
+                                             return;
+                                         }
+                                         respond(json_answer(200, message_json(res.value())));
+                                     });
+                                 });
+                   });
+    }
+
     // POST /api/chat/rooms/{roomId}/read {"lastReadMessageId":N} → 204, and the read event.
     router.add(http::verb::post, "/api/chat/rooms/{roomId}/read",
                [&auth, &store, &rooms, &chat, writes = options.writes](const http_request& req, const captures& vars,

@@ -41,11 +41,14 @@ struct store_queries {
     result<append_result> (*append)(Connection&, const new_message& m);
     result<read_mark> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                    std::int64_t last_read_message_id);
+    result<change_result> (*change)(Connection&, const message_change& c);
     // Reads, run in order on the reader's connection.
     result<std::vector<room>> (*load_rooms)(Connection&);
     result<std::optional<room>> (*get_room)(Connection&, std::int64_t room_id);
     result<page> (*history)(Connection&, std::int64_t room_id, std::optional<std::int64_t> before,
                             std::optional<std::int64_t> after, int limit);
+    result<page> (*changes)(Connection&, std::int64_t room_id, std::int64_t after, int limit);
+    result<std::int64_t> (*head)(Connection&, std::int64_t room_id);
     result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role,
                                                   const room_query& q);
     result<unit> (*ping)(Connection&);
@@ -76,6 +79,9 @@ public:
                    callback<std::int64_t> done) override;
     void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
                  callback<page> done) override;
+    void change(message_change c, callback<change_result> done) override;
+    void changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) override;
+    void head(std::int64_t room_id, callback<std::int64_t> done) override;
     void rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                   callback<std::vector<room_summary>> done) override;
     // Drains both queues (committing every queued write and running every completion), joins the

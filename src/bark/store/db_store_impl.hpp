@@ -87,6 +87,21 @@ void db_store<Connection>::mark_read(std::int64_t room_id, std::int64_t user_id,
 }
 
 template <class Connection>
+void db_store<Connection>::change(message_change ch, callback<change_result> done) {
+    const std::int64_t room_id = ch.room_id;
+    threads_->template write<change_result>(
+        [f = q_.change, put = events_ ? q_.put_event : nullptr,
+         ch = std::move(ch)](Connection& c) -> result<change_result> {
+            auto r = f(c, ch);
+            if (put && r && r->changed) {
+                if (auto e = put(c, message_changed_event(r->stored))) return *e;
+            }
+            return r;
+        },
+        std::move(done), room_id);
+}
+
+template <class Connection>
 void db_store<Connection>::read_outbox(std::int64_t after_id, int limit, callback<std::vector<outbox_event>> done) {
     threads_->template read<std::vector<outbox_event>>(
         [f = q_.read_outbox, after_id, limit](Connection& c) { return f(c, after_id, limit); }, std::move(done));
@@ -130,6 +145,18 @@ void db_store<Connection>::history(std::int64_t room_id, std::optional<std::int6
     threads_->template read<page>(
         [f = q_.history, room_id, before, after, limit](Connection& c) { return f(c, room_id, before, after, limit); },
         std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) {
+    threads_->template read<page>(
+        [f = q_.changes, room_id, after, limit](Connection& c) { return f(c, room_id, after, limit); }, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::head(std::int64_t room_id, callback<std::int64_t> done) {
+    threads_->template read<std::int64_t>([f = q_.head, room_id](Connection& c) { return f(c, room_id); },
+                                          std::move(done));
 }
 
 template <class Connection>

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "bark/domain/message_rules.hpp"
 #include "bark/store/outbox.hpp"
 
 namespace bark::store {
@@ -119,10 +120,11 @@ public:
                 }
             }
             if (!ar.duplicate) {
-                ar.previous_id = rs->messages.empty() ? 0 : rs->messages.back().message_id;
+                ar.previous_id = head_of(*rs);
                 message stored{
                     next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
                     std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
+                stored.change_id = stored.message_id;
                 if (keyed) {
                     by_client_key_.emplace(
                         client_key{stored.room_id, stored.sender_id, stored.sender_role, stored.client_message_id},
@@ -170,6 +172,101 @@ public:
             return mk->last_read;
         }();
         complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
+
+    void change(message_change ch, callback<change_result> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);  // ids and the completion queue in the same order
+        auto out = [&]() -> result<change_result> {
+            std::lock_guard lock(mutex_);
+            room_state* rs = find_room(ch.room_id);
+            if (!rs) return no_room(ch.room_id);
+            auto it = first_at(rs->messages, ch.message_id);
+            if (it == rs->messages.end() || it->message_id != ch.message_id) {
+                return error{"not-found", "no message " + std::to_string(ch.message_id) + " in room " +
+                                              std::to_string(ch.room_id)};
+            }
+            message& m = rs->messages[static_cast<std::size_t>(it - rs->messages.begin())];
+            const bool edit = ch.what == message_change::kind::edit;
+            const auto verdict = edit ? domain::may_edit(m.sender_id, m.sender_role, m.send_at_ms, ch.actor, ch.at_ms,
+                                                         ch.edit_window_ms)
+                                      : domain::may_delete(m.sender_id, m.sender_role, ch.actor);
+            if (verdict == domain::change_verdict::forbidden) {
+                return error{"forbidden", edit ? "only its sender may edit a message"
+                                               : "only its sender or an ADMIN may delete a message"};
+            }
+            change_result r;
+            if (m.deleted()) {
+                if (edit) return error{"not-found", "message " + std::to_string(ch.message_id) + " was deleted"};
+                r.stored = m;
+                r.changed = false;
+                return r;
+            }
+            if (verdict == domain::change_verdict::window_passed) {
+                return error{"edit-window-passed", "the message is too old to edit"};
+            }
+            r.previous_id = head_of(*rs);
+            if (m.change_id != m.message_id) rs->changed.erase(m.change_id);
+            m.change_id = next_message_id_++;
+            if (edit) {
+                m.text = ch.text;
+                m.edited_at_ms = ch.at_ms;
+            } else {
+                m.text.clear();
+                m.deleted_at_ms = ch.at_ms;
+            }
+            rs->changed.emplace(m.change_id, m.message_id);
+            put_event(message_changed_event(m));
+            r.stored = m;
+            return r;
+        }();
+        complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
+
+    // The room's never-changed messages above `after` merged with its changed ones above it, by
+    // change_id (as the SQL stores read them).
+    void changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) override {
+        if (!enter()) return done(closed_error());
+        auto out = [&]() -> result<page> {
+            std::lock_guard lock(mutex_);
+            room_state* rs = find_room(room_id);
+            if (!rs) return no_room(room_id);
+            const auto n = static_cast<std::size_t>(std::max(limit, 1));
+            const auto& ms = rs->messages;
+            auto fresh = first_after(ms, after);
+            auto changed = rs->changed.upper_bound(after);
+            page p;
+            while (p.messages.size() <= n) {
+                while (fresh != ms.end() && fresh->change_id != fresh->message_id) ++fresh;
+                const bool has_fresh = fresh != ms.end();
+                const bool has_changed = changed != rs->changed.end();
+                if (!has_fresh && !has_changed) break;
+                if (has_fresh && (!has_changed || fresh->message_id < changed->first)) {
+                    p.messages.push_back(*fresh++);
+                } else {
+                    p.messages.push_back(*first_at(ms, changed->second));
+                    ++changed;
+                }
+            }
+            if (p.messages.size() > n) {
+                p.messages.pop_back();
+                p.has_more = true;
+            }
+            return p;
+        }();
+        done(std::move(out));
+        leave();
+    }
+
+    void head(std::int64_t room_id, callback<std::int64_t> done) override {
+        if (!enter()) return done(closed_error());
+        result<std::int64_t> out = no_room(room_id);
+        {
+            std::lock_guard lock(mutex_);
+            if (room_state* rs = find_room(room_id)) out = head_of(*rs);
+        }
+        done(std::move(out));
+        leave();
     }
 
     void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after, int limit,
@@ -306,6 +403,7 @@ private:
         mark customer;                      // the customer's (USER) read mark
         mark salon;                         // the salon's (SALON) read mark
         std::int64_t last_activity_ms = 0;  // newest message's send time, else creation time
+        std::map<std::int64_t, std::int64_t> changed;  // change_id → message id, of edited or deleted messages
     };
 
     // Idempotency key of a message: (room, sender_id, sender_role, client_message_id).
@@ -329,6 +427,13 @@ private:
     room_state* find_room(std::int64_t room_id) {
         if (room_id < 1 || room_id > static_cast<std::int64_t>(rooms_.size())) return nullptr;
         return &rooms_[static_cast<std::size_t>(room_id - 1)];
+    }
+
+    // The room's newest change_id (0: none).
+    static std::int64_t head_of(const room_state& rs) {
+        const std::int64_t newest_message = rs.messages.empty() ? 0 : rs.messages.back().message_id;
+        const std::int64_t newest_change = rs.changed.empty() ? 0 : rs.changed.rbegin()->first;
+        return std::max(newest_message, newest_change);
     }
 
     // The read mark of side `side` of `rs`, or null for none.

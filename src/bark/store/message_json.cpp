@@ -21,6 +21,16 @@ void write_message(json_writer& w, const message& m) {
     if (!m.client_message_id.empty()) {
         w.key("clientMessageId").value(m.client_message_id);
     }
+    // A changed message carries its change_id: a client resumes a catch-up from the newest one it saw.
+    if (m.change_id != 0 && m.change_id != m.message_id) {
+        w.key("changeId").value(m.change_id);
+    }
+    if (m.edited_at_ms != 0) {
+        w.key("editedAt").value(iso_time(m.edited_at_ms));
+    }
+    if (m.deleted()) {
+        w.key("deleted").value(true).key("deletedAt").value(iso_time(m.deleted_at_ms));
+    }
     w.end_object();
 }
 

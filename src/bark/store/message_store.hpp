@@ -29,15 +29,44 @@ struct room {
     domain::room_parties parties() const { return {customer_id, salon_id}; }
 };
 
+// A message in its latest state. Every change to a room (a new message, an edit, a delete) takes
+// the next id of one sequence shared with message ids, so a room's changes are ordered by
+// change_id: a new message's change_id is its message_id; an edit or delete gives the message a
+// new change_id, above every id before it. Catch-up and the cluster's gap filling read a room's
+// changes after a change_id (message_store::changes).
 struct message {
     std::int64_t message_id = 0;  // global, increasing in commit order
     std::int64_t room_id = 0;
     std::int64_t sender_id = 0;
     std::string sender_role;  // USER, SALON, ADMIN (domain::role_name)
     std::string sender_name;
-    std::string text;
+    std::string text;               // empty once deleted: a deleted message's text is not kept
     std::int64_t send_at_ms = 0;    // server time at acceptance, UTC ms
     std::string client_message_id;  // empty when the client gave none
+    std::int64_t change_id = 0;     // its latest change (its message_id until edited or deleted)
+    std::int64_t edited_at_ms = 0;  // last edit, UTC ms (0: never edited)
+    std::int64_t deleted_at_ms = 0;  // deletion, UTC ms (0: not deleted)
+
+    bool deleted() const { return deleted_at_ms != 0; }
+};
+
+// An edit or a delete of a stored message, asked by `actor` at `at_ms`.
+struct message_change {
+    enum class kind { edit, remove };
+    kind what = kind::edit;
+    std::int64_t room_id = 0;
+    std::int64_t message_id = 0;
+    domain::user actor;
+    std::string text;  // edit: the new text
+    std::int64_t at_ms = 0;
+    std::int64_t edit_window_ms = 0;  // an edit later than this after the send is refused
+};
+
+// What change() answers: the message in its new state and the room's newest change before it.
+struct change_result {
+    message stored;
+    std::int64_t previous_id = 0;  // the room's newest change_id before this change
+    bool changed = true;           // false: a delete of a message deleted already (nothing written)
 };
 
 struct new_message {
@@ -63,7 +92,7 @@ inline domain::participant sender_side(const domain::room_parties& parties, std:
 struct append_result {
     message stored;                    // the new message, or the earlier one with the same key
     bool duplicate = false;            // stored earlier under the same (room, sender, client_message_id)
-    std::int64_t previous_id = 0;      // the room's newest message before this one (0: none; unset for duplicates)
+    std::int64_t previous_id = 0;      // the room's newest change before this one (0: none; unset for duplicates)
     std::int64_t customer_unread = 0;  // the room's unread count for its customer after this write
     std::int64_t salon_unread = 0;     // ... and for its salon
 };
@@ -148,6 +177,19 @@ public:
     // page, newest first. limit >= 1.
     virtual void history(std::int64_t room_id, std::optional<std::int64_t> before, std::optional<std::int64_t> after,
                          int limit, callback<page> done) = 0;
+
+    // Edits or deletes a stored message (message_change), checked inside the write against the
+    // stored message with domain::may_change: errors not-found (no such message in the room, or an
+    // edit of a deleted one), forbidden, edit-window-passed. A delete removes the text from the
+    // store, not only from view.
+    virtual void change(message_change c, callback<change_result> done) = 0;
+
+    // The room's changes after change_id `after`, oldest first: each message whose change_id is
+    // above it, once, in its latest state, ordered by change_id. has_more: more follow.
+    virtual void changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) = 0;
+
+    // The room's newest change_id (0: none).
+    virtual void head(std::int64_t room_id, callback<std::int64_t> done) = 0;
 
     // The rooms of (user_id, role): USER → rooms where it is the customer, SALON → where it is the
     // salon, ADMIN → every room; latest activity first, after q.after, at most q.limit, with last

@@ -25,6 +25,11 @@ new_event message_created_event(const message& m) {
     return {event_type::message_created, m.room_id, m.send_at_ms, message_json(m)};
 }
 
+new_event message_changed_event(const message& m) {
+    return m.deleted() ? new_event{event_type::message_deleted, m.room_id, m.deleted_at_ms, message_json(m)}
+                       : new_event{event_type::message_edited, m.room_id, m.edited_at_ms, message_json(m)};
+}
+
 new_event read_updated_event(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id,
                              std::int64_t at_ms) {
     return {event_type::read_updated, room_id, at_ms, read_mark_json(room_id, user_id, last_read_message_id)};

@@ -39,6 +39,8 @@ struct new_event {
 // The event of each change; a new kind of change adds its builder here and writes its event
 // where it commits (db_store.hpp's wrappers, the memory store).
 new_event message_created_event(const message& m);
+// An edit (message.edited) or delete (message.deleted), by the message's new state.
+new_event message_changed_event(const message& m);
 new_event read_updated_event(std::int64_t room_id, std::int64_t user_id, std::int64_t last_read_message_id,
                              std::int64_t at_ms);
 new_event room_created_event(const room& r);

@@ -196,10 +196,11 @@ private:
 
 // The migration steps, in order; step i takes bark_schema.version i to i+1. Append new steps;
 // never edit a released one. The tables are the SQLite store's, with PostgreSQL's types.
-constexpr std::array<const char*, 2> migrations = {
+constexpr std::array<const char*, 3> migrations = {
     BARK_SQL_SCHEMA_V1("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
                        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ";"),
     BARK_SQL_SCHEMA_V2("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+    BARK_SQL_SCHEMA_V3("BIGINT"),
 };
 
 // Brings the schema to the newest version in one transaction (DDL is transactional here).
@@ -283,6 +284,18 @@ result<created_room> create_room_tx(connection& c, std::int64_t customer_id, std
     return sql::create_room<query>(c, customer_id, salon_id, now_ms, insert_room);
 }
 
+// The next id of the messages' identity sequence, for a change's rev.
+result<std::int64_t> next_message_id(connection& c) {
+    query q(c, "SELECT nextval(pg_get_serial_sequence('messages', 'message_id'))");
+    if (q.next()) return q.i64(0);
+    if (q.failed()) return q.err();
+    return error{"storage", "postgres: nextval returned no row"};
+}
+
+result<change_result> change_tx(connection& c, const message_change& ch) {
+    return sql::change_message<query>(c, ch, next_message_id);
+}
+
 result<append_result> append_tx(connection& c, const new_message& m) {
     auto begun = sql::begin_append<query>(c, m);
     if (!begun) return begun;
@@ -293,7 +306,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     // are unchanged. The duplicate's counts are the marks as they are.
     query q(c, ar.duplicate
                    ? "SELECT 0, participant, unread FROM read_marks WHERE room_id = $1"
-                   : "WITH rm AS (SELECT customer_id, salon_id, last_message_id FROM rooms WHERE room_id = $1::bigint "
+                   : "WITH rm AS (SELECT customer_id, salon_id, " BARK_SQL_ROOM_HEAD " AS head FROM rooms WHERE room_id = $1::bigint "
                      "FOR UPDATE), "
                      "p AS (SELECT CASE WHEN customer_id = $8::bigint THEN 'customer' "
                      "WHEN salon_id = $9::bigint THEN 'salon' ELSE '' END AS who FROM rm), "
@@ -304,7 +317,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
                      "WHERE room_id = $1::bigint), "
                      "k AS (UPDATE read_marks SET unread = unread + 1 FROM m, p WHERE room_id = $1::bigint "
                      "AND participant <> p.who AND last_read_message_id < m.message_id RETURNING participant, unread) "
-                     "SELECT m.message_id, x.participant, x.unread, rm.last_message_id FROM m, rm, "
+                     "SELECT m.message_id, x.participant, x.unread, rm.head FROM m, rm, "
                      "(SELECT participant, unread FROM k UNION ALL SELECT participant, unread FROM read_marks "
                      "WHERE room_id = $1::bigint AND participant NOT IN (SELECT participant FROM k)) AS x");
     q.bind(m.room_id);
@@ -328,6 +341,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
         if (!ar.duplicate && !inserted) {
             ar.stored = message{q.i64(0),      m.room_id, m.sender_id,  m.sender_role,
                                 m.sender_name, m.text,    m.send_at_ms, m.client_message_id};
+            ar.stored.change_id = ar.stored.message_id;
             ar.previous_id = q.i64(3);
             inserted = true;
         }
@@ -448,7 +462,7 @@ store_thread_options thread_options(const postgres_options& o) {
     return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
 }
 
-const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx, read_outbox_tx);
+const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx, change_tx, read_outbox_tx);
 
 }  // namespace
 

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "bark/domain/message_rules.hpp"
 #include "bark/domain/room_access.hpp"
 #include "bark/store/db_store.hpp"
 #include "bark/store/message_store.hpp"
@@ -89,6 +90,19 @@ namespace bark::store::sql {
     "    type TEXT NOT NULL,\n"                                                               \
     "    at_ms " ID " NOT NULL,\n"                                                            \
     "    data TEXT NOT NULL);\n"
+
+// Version 3 (migration step 3): edits and deletes. A message's `rev` is the change_id of its latest
+// edit or delete (NULL: never changed, its change_id is its message_id); rooms.last_change_id the
+// room's newest such change (0: none), so a room's head is the greater of it and last_message_id.
+// Only changed messages are indexed by rev: appends write no more pages than before. Released
+// text: never edit it, add a step.
+#define BARK_SQL_SCHEMA_V3(ID)                                                                \
+    "\n"                                                                                      \
+    "ALTER TABLE messages ADD COLUMN rev " ID ";\n"                                           \
+    "ALTER TABLE messages ADD COLUMN edited_at_ms " ID ";\n"                                  \
+    "ALTER TABLE messages ADD COLUMN deleted_at_ms " ID ";\n"                                 \
+    "CREATE INDEX messages_by_change ON messages(room_id, rev) WHERE rev IS NOT NULL;\n"      \
+    "ALTER TABLE rooms ADD COLUMN last_change_id " ID " NOT NULL DEFAULT 0;\n"
 // clang-format on
 
 // Runs the migration steps after `version` (the database's schema version) in order; step i takes
@@ -113,8 +127,13 @@ std::optional<error> migrate_from(Connection& c, std::span<const char* const> st
 // ---------------------------------------------------------------------------------------------
 
 #define BARK_SQL_ROOM_COLUMNS "room_id, customer_id, salon_id, created_at_ms"
-#define BARK_SQL_MESSAGE_COLUMNS \
-    "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id"
+#define BARK_SQL_MESSAGE_COLUMNS                                                                       \
+    "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id, " \
+    "COALESCE(rev, message_id), COALESCE(edited_at_ms, 0), COALESCE(deleted_at_ms, 0)"
+// How many columns BARK_SQL_MESSAGE_COLUMNS names.
+inline constexpr int message_columns = 11;
+// A room's newest change_id, from a row of rooms.
+#define BARK_SQL_ROOM_HEAD "CASE WHEN last_change_id > last_message_id THEN last_change_id ELSE last_message_id END"
 
 // Reads a room from columns first..first+3 (in BARK_SQL_ROOM_COLUMNS order).
 template <class Query>
@@ -122,7 +141,7 @@ room read_room(const Query& q, int first = 0) {
     return room{q.i64(first), q.i64(first + 1), q.i64(first + 2), q.i64(first + 3)};
 }
 
-// Reads a message from columns first..first+7 (in BARK_SQL_MESSAGE_COLUMNS order).
+// Reads a message from columns first..first+10 (in BARK_SQL_MESSAGE_COLUMNS order).
 template <class Query>
 message read_message(const Query& q, int first = 0) {
     message m;
@@ -134,6 +153,9 @@ message read_message(const Query& q, int first = 0) {
     m.text = q.text(first + 5);
     m.send_at_ms = q.i64(first + 6);
     m.client_message_id = q.text(first + 7);  // NULL reads as empty
+    m.change_id = q.i64(first + 8);
+    m.edited_at_ms = q.i64(first + 9);
+    m.deleted_at_ms = q.i64(first + 10);
     return m;
 }
 
@@ -309,7 +331,8 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 #define BARK_SQL_SUMMARY(UNREAD)                                                                   \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD    \
     ", m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
-    "m.client_message_id FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
+    "m.client_message_id, COALESCE(m.rev, m.message_id), COALESCE(m.edited_at_ms, 0), "            \
+    "COALESCE(m.deleted_at_ms, 0) FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
 #define BARK_SQL_SUMMARY_MARK                  \
     BARK_SQL_SUMMARY("COALESCE(rm.unread, 0)") \
     "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = $1 "
@@ -350,6 +373,98 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
         out.push_back(std::move(s));
     }
     if (q.failed()) return q.err();
+    return out;
+}
+
+// The room's changes after `after` (message_store::changes): the messages never changed with ids
+// above it, merged with the changed ones whose rev is above it, by change_id. Each arm reads its
+// own index in order and stops after limit + 1 rows.
+template <class Query, class Connection>
+result<page> changes(Connection& c, std::int64_t room_id, std::int64_t after, int limit) {
+    const std::int64_t n = std::max(limit, 1);
+    Query q(c, "SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
+               " FROM messages WHERE room_id = $1 AND message_id > $2 AND rev IS NULL "
+               "ORDER BY message_id LIMIT $3) AS fresh UNION ALL SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
+               " FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 9 LIMIT $3");
+    q.bind(room_id).bind(after).bind(n + 1);
+    page p;
+    while (q.next()) p.messages.push_back(read_message(q));
+    if (q.failed()) return q.err();
+    if (static_cast<std::int64_t>(p.messages.size()) > n) {
+        p.messages.pop_back();
+        p.has_more = true;
+    }
+    if (p.messages.empty()) {
+        const auto parties = parties_of<Query>(c, room_id);
+        if (!parties) return parties.err();
+        if (!parties.value()) return no_room(room_id);
+    }
+    return p;
+}
+
+// The room's newest change_id (0: none).
+template <class Query, class Connection>
+result<std::int64_t> head(Connection& c, std::int64_t room_id) {
+    Query q(c, "SELECT " BARK_SQL_ROOM_HEAD " FROM rooms WHERE room_id = $1");
+    q.bind(room_id);
+    if (q.next()) return q.i64(0);
+    if (q.failed()) return q.err();
+    return no_room(room_id);
+}
+
+// Edits or deletes a message (message_store::change): the stored message is read and the change
+// checked against it (domain/message_rules.hpp), then it takes the next id of the message id
+// sequence (`next_id`, the backend's) as its rev. The room's row is locked first (a backend's
+// batch locks the rooms it writes), so a room's change_ids increase in commit order.
+template <class Query, class Connection, class NextId>
+result<change_result> change_message(Connection& c, const message_change& ch, NextId next_id) {
+    const error missing{"not-found", "no message " + std::to_string(ch.message_id) + " in room " +
+                                         std::to_string(ch.room_id)};
+    change_result out;
+    {
+        Query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS " FROM messages WHERE message_id = $1 AND room_id = $2");
+        q.bind(ch.message_id).bind(ch.room_id);
+        if (!q.next()) return q.failed() ? q.err() : missing;
+        out.stored = read_message(q);
+    }
+    message& m = out.stored;
+    const bool edit = ch.what == message_change::kind::edit;
+    const auto verdict = edit ? domain::may_edit(m.sender_id, m.sender_role, m.send_at_ms, ch.actor, ch.at_ms,
+                                                 ch.edit_window_ms)
+                              : domain::may_delete(m.sender_id, m.sender_role, ch.actor);
+    if (verdict == domain::change_verdict::forbidden) {
+        return error{"forbidden", edit ? "only its sender may edit a message" : "only its sender or an ADMIN may delete a message"};
+    }
+    if (m.deleted()) {
+        if (edit) return error{"not-found", "message " + std::to_string(ch.message_id) + " was deleted"};
+        out.changed = false;  // deleted already: nothing to write, nothing to broadcast
+        return out;
+    }
+    if (verdict == domain::change_verdict::window_passed) {
+        return error{"edit-window-passed", "the message is too old to edit"};
+    }
+    {
+        Query q(c, "SELECT " BARK_SQL_ROOM_HEAD " FROM rooms WHERE room_id = $1");
+        q.bind(ch.room_id);
+        if (!q.next()) return q.failed() ? q.err() : no_room(ch.room_id);
+        out.previous_id = q.i64(0);
+    }
+    const result<std::int64_t> rev = next_id(c);
+    if (!rev) return rev.err();
+    m.change_id = rev.value();
+    if (edit) {
+        m.text = ch.text;
+        m.edited_at_ms = ch.at_ms;
+        Query q(c, "UPDATE messages SET text = $1, rev = $2, edited_at_ms = $3 WHERE message_id = $4");
+        if (!q.bind(m.text).bind(m.change_id).bind(m.edited_at_ms).bind(m.message_id).run()) return q.err();
+    } else {
+        m.text.clear();  // the text leaves the store with the delete
+        m.deleted_at_ms = ch.at_ms;
+        Query q(c, "UPDATE messages SET text = '', rev = $1, deleted_at_ms = $2 WHERE message_id = $3");
+        if (!q.bind(m.change_id).bind(m.deleted_at_ms).bind(m.message_id).run()) return q.err();
+    }
+    Query q(c, "UPDATE rooms SET last_change_id = $1 WHERE room_id = $2");
+    if (!q.bind(m.change_id).bind(ch.room_id).run()) return q.err();
     return out;
 }
 
@@ -409,17 +524,21 @@ result<std::int64_t> count_outbox(Connection& c) {
     return std::int64_t{0};
 }
 
-// A backend's queries: its own create_room, append and outbox read, and the shared others.
+// A backend's queries: its own create_room, append, change and outbox read, and the shared others.
 template <class Query, class Connection>
 store_queries<Connection> queries(decltype(store_queries<Connection>::create_room) create_room,
                                   decltype(store_queries<Connection>::append) append,
+                                  decltype(store_queries<Connection>::change) change,
                                   decltype(store_queries<Connection>::read_outbox) read_events) {
     return {create_room,
             append,
             mark_read<Query, Connection>,
+            change,
             load_rooms<Query, Connection>,
             get_room<Query, Connection>,
             history<Query, Connection>,
+            changes<Query, Connection>,
+            head<Query, Connection>,
             rooms_of<Query, Connection>,
             ping<Query, Connection>,
             put_event<Query, Connection>,

@@ -163,9 +163,10 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 2> migrations = {
+constexpr std::array<const char*, 3> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
     BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
+    BARK_SQL_SCHEMA_V3("INTEGER"),
 };
 
 // Brings the schema to the newest version in one transaction.
@@ -242,7 +243,7 @@ std::optional<error> read_unread(connection& c, std::int64_t room_id, append_res
 std::optional<error> insert_message(connection& c, const new_message& m, const domain::room_parties& parties,
                                     append_result& ar) {
     {
-        query q(c, "SELECT last_message_id FROM rooms WHERE room_id = ?");
+        query q(c, "SELECT " BARK_SQL_ROOM_HEAD " FROM rooms WHERE room_id = ?");
         q.bind(m.room_id);
         if (q.next()) {
             ar.previous_id = q.i64(0);
@@ -265,6 +266,7 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
                         m.text,
                         m.send_at_ms,
                         m.client_message_id};
+    ar.stored.change_id = ar.stored.message_id;
     {
         query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
         if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
@@ -276,6 +278,19 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
     q.bind(m.room_id).bind(sql::participant_name(sender_side(parties, m.sender_id, m.sender_role)));
     if (!q.bind(ar.stored.message_id).run()) return q.err();
     return std::nullopt;
+}
+
+// The next id of the messages' sequence, for a change's rev: messages.message_id is AUTOINCREMENT,
+// so sqlite_sequence holds the largest id ever given and the next message's id is above this one.
+result<std::int64_t> next_message_id(connection& c) {
+    query q(c, "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq");
+    if (q.next()) return q.i64(0);
+    if (q.failed()) return q.err();
+    return error{"storage", "sqlite: the messages sequence is missing"};  // no message was ever stored
+}
+
+result<change_result> change_tx(connection& c, const message_change& ch) {
+    return sql::change_message<query>(c, ch, next_message_id);
 }
 
 result<append_result> append_tx(connection& c, const new_message& m) {
@@ -341,7 +356,7 @@ store_thread_options thread_options(const sqlite_options& o) {
 }
 
 const store_queries<connection> queries =
-    sql::queries<query, connection>(create_room_tx, append_tx, sql::read_outbox<query, connection>);
+    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>);
 
 }  // namespace
 
