@@ -391,6 +391,9 @@ result<std::unique_ptr<sqlite_message_store>> sqlite_message_store::open(const s
     }
     if (auto e = wc.exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")) return *e;
     if (auto e = wc.exec("PRAGMA foreign_keys = ON")) return *e;
+    // A deleted message's text is overwritten where it lay, not only unlinked: "deleted" means gone
+    // from the file. Debian's SQLite does so by default; a build of SQLite that does not is told to.
+    if (auto e = wc.exec("PRAGMA secure_delete = ON")) return *e;
     // SQLite's own checkpoint (every 1000 WAL pages, in the writer) keeps the WAL small: a
     // background checkpointer never caught up with a busy writer, and the WAL grew without bound.
     if (auto e = wc.exec("PRAGMA journal_size_limit = 67108864")) return *e;
