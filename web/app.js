@@ -3,7 +3,10 @@
 // Stomp.over(new SockJS('/ws/chat')), authenticated by the HttpOnly `Authorization` cookie that
 // POST /api/dev/login sets. History comes from REST; live messages, typing and read marks from
 // /sub/chat/{roomId}[/typing|/read]; after a lost connection the room is re-subscribed with
-// `last-message-id` so the missed messages arrive (each messageId is shown once).
+// `last-message-id` so the missed messages arrive (each messageId is shown once). Edits and
+// deletes arrive on the same topic as a message's new state (a higher `changeId`); the page keeps
+// the newest position it saw for the catch-up. Before the token expires the page gets a new one
+// (POST /api/dev/login) and hands it to the open session (/pub/auth/refresh): no reconnect.
 
 (function main() {
   const RECONNECT_MIN_MS = 500;
@@ -29,6 +32,7 @@
     room: null,                // the open room (see openRoom)
     pending: new Map(),        // clientMessageId -> message sent but not yet seen back
     typing: { on: false, sentAt: 0, idleTimer: null },
+    refreshes: 0,              // tokens renewed in-band on this page
   };
 
   const $ = (id) => document.getElementById(id);
@@ -40,6 +44,16 @@
     const b = new Uint8Array(12);
     crypto.getRandomValues(b);
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  // A message is mine when its sender is me: role and id (a customer and a salon may share an id).
+  function isMine(m) {
+    return m.senderId === state.me.userId && m.senderRole === state.me.role;
+  }
+
+  // A message's position in its room's change stream (catch-up resumes after the newest one seen).
+  function positionOf(m) {
+    return Math.max(m.messageId, Number.isSafeInteger(m.changeId) ? m.changeId : 0);
   }
 
   function parseJson(text) {
@@ -306,8 +320,25 @@
     touchRoom(room);
   }
 
+  // The session's token expires soon: get a new one and hand it to the session in-band.
+  async function refreshToken() {
+    try {
+      const res = await api('POST', '/api/dev/login', state.me);
+      if (!res || !res.token) throw new Error('no token');
+      const receipt = `refresh-${newId()}`;
+      state.pendingRefresh = receipt;
+      send('/pub/auth/refresh', { Authorization: `Bearer ${res.token}`, receipt }, {});
+    } catch (e) {
+      showError(`The login could not be renewed: ${e.message}`);
+    }
+  }
+
   function onUserError(frame) {
     const e = parseJson(frame.body) || { error: 'error', message: frame.body };
+    if (e.error === 'token-expiring') {
+      refreshToken();
+      return;
+    }
     showError(`${e.error}: ${e.message}`);
     if (!e.receiptId) return;
     for (const p of state.pending.values()) {
@@ -321,6 +352,10 @@
 
   function onReceipt(frame) {
     const id = frame.headers['receipt-id'];
+    if (id === state.pendingRefresh) {
+      state.pendingRefresh = null;
+      state.refreshes += 1;
+    }
     if (state.room && id === state.room.liveReceipt) setLive(true);
     for (const p of state.pending.values()) {
       if (p.receipt === id) setMessageState(p.el, 'stored');
@@ -411,6 +446,7 @@
       id,
       shown: new Map(),      // messageId -> <li>
       newestId: 0,
+      position: 0,               // the newest messageId or changeId seen: where a catch-up resumes
       oldestId: 0,
       hasMore: false,
       loadingOlder: false,
@@ -478,7 +514,7 @@
     const base = `/sub/chat/${r.id}`;
     r.liveReceipt = `live-${r.id}-${state.generation}`;
     r.subs = [
-      c.subscribe(base, (f) => onChatMessage(r, f), { 'last-message-id': String(r.newestId) }),
+      c.subscribe(base, (f) => onChatMessage(r, f), { 'last-message-id': String(r.position) }),
       c.subscribe(`${base}/typing`, (f) => onTyping(r, f)),
       c.subscribe(`${base}/read`, (f) => onRead(r, f), { receipt: r.liveReceipt }),
     ];
@@ -492,11 +528,11 @@
     if (state.room !== r) return;
     const m = parseJson(frame.body);
     if (!m || !Number.isSafeInteger(m.messageId)) return;
-    const stick = isNearBottom() || m.senderId === state.me.userId;
+    const stick = isNearBottom() || isMine(m);
     if (!addMessage(r, m)) return;
     if (r.shown.size === 1) updateHistoryStatus(r);
     if (stick) scrollToBottom();
-    if (m.senderId !== state.me.userId) hideTyping(r);
+    if (!isMine(m)) hideTyping(r);
     const room = state.rooms.get(r.id);
     if (room) {
       room.lastMessage = m;
@@ -506,10 +542,16 @@
     scheduleRead(r);
   }
 
-  // Shows message m once (by messageId), in messageId order; false when it was already shown.
+  // Shows message m once (by messageId), in messageId order; false when it was already shown (a
+  // newer state of it, an edit or a delete, replaces what is shown).
   function addMessage(r, m) {
-    if (r.shown.has(m.messageId)) return false;
-    const mine = m.senderId === state.me.userId;
+    r.position = Math.max(r.position, positionOf(m));
+    const shown = r.shown.get(m.messageId);
+    if (shown) {
+      if (positionOf(m) > Number(shown.dataset.position)) showState(shown, m);
+      return false;
+    }
+    const mine = isMine(m);
     if (!mine) r.names.set(m.senderId, m.senderName);
     const li = messageElement(m, mine);
     if (mine && m.clientMessageId && state.pending.has(m.clientMessageId)) {
@@ -525,7 +567,7 @@
   }
 
   function messageElement(m, mine) {
-    return el('li', {
+    const li = el('li', {
       class: `msg ${mine ? 'mine' : 'theirs'}`,
       'data-testid': 'message',
       'data-message-id': String(m.messageId),
@@ -534,8 +576,55 @@
     el('div', { class: 'msg-meta' },
       el('span', { class: 'msg-sender', text: mine ? 'you' : m.senderName }),
       el('time', { dateTime: m.sendAt, text: timeOf(m.sendAt) }),
-      mine ? el('span', { class: 'msg-state', 'data-testid': 'message-state' }) : null),
+      el('span', { class: 'msg-edited', 'data-testid': 'message-edited' }),
+      mine ? el('span', { class: 'msg-state', 'data-testid': 'message-state' }) : null,
+      mine && m.messageId ? el('span', { class: 'msg-actions' },
+        el('button', { type: 'button', class: 'msg-edit', 'data-testid': 'edit-message', title: 'Edit', text: '✎' }),
+        el('button', { type: 'button', class: 'msg-delete', 'data-testid': 'delete-message', title: 'Delete', text: '🗑' }))
+        : null),
     el('div', { class: 'msg-text', 'data-testid': 'message-text', text: m.messageText }));
+    showState(li, m);
+    return li;
+  }
+
+  // Shows m's latest state in its element: its text, "edited", or the tombstone of a delete.
+  function showState(li, m) {
+    li.dataset.position = String(positionOf(m));
+    li.querySelector('.msg-text').textContent = m.deleted ? 'message deleted' : m.messageText;
+    li.querySelector('.msg-edited').textContent = m.editedAt && !m.deleted ? '(edited)' : '';
+    if (m.deleted) {
+      li.dataset.deleted = 'true';
+      li.classList.add('deleted');
+      const actions = li.querySelector('.msg-actions');
+      if (actions) actions.remove();
+    }
+  }
+
+  // Edit and delete of my own messages: an inline editor (Enter saves, Escape cancels).
+  function onMessagesClick(ev) {
+    const r = state.room;
+    const li = ev.target.closest('[data-testid=message]');
+    if (!r || !li || !li.dataset.messageId) return;
+    const messageId = Number(li.dataset.messageId);
+    if (ev.target.closest('.msg-delete')) {
+      send(`/pub/chat/delete/${r.id}`, {}, { messageId });
+    } else if (ev.target.closest('.msg-edit') && !li.querySelector('.msg-editor')) {
+      const text = li.querySelector('.msg-text');
+      const editor = el('textarea', { class: 'msg-editor', 'data-testid': 'edit-input', rows: 2, maxLength: 4000 });
+      editor.value = text.textContent;
+      const close = () => { editor.remove(); text.hidden = false; };
+      editor.addEventListener('keydown', (e) => {
+        if (e.key === 'Escape') close();
+        if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+        e.preventDefault();
+        const value = editor.value.trim();
+        if (value && value !== text.textContent) send(`/pub/chat/edit/${r.id}`, {}, { messageId, messageText: value });
+        close();
+      });
+      text.hidden = true;
+      text.after(editor);
+      editor.focus();
+    }
   }
 
   // Stored messages are kept in messageId order; pending ones (no id yet) stay last.
@@ -746,6 +835,7 @@
     $('message-input').addEventListener('input', onComposerInput);
     $('message-input').addEventListener('keydown', onComposerKey);
     $('messages-box').addEventListener('scroll', onMessagesScroll);
+    $('messages').addEventListener('click', onMessagesClick);
     document.addEventListener('visibilitychange', () => { if (state.room) scheduleRead(state.room); });
     // Back on the network: no need to wait for the backoff.
     window.addEventListener('online', () => { if (state.me && !state.connected) connect(); });

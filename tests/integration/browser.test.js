@@ -186,6 +186,58 @@ async function conversation(t, { bark, browser, customerId, salonId, noWebSocket
     await shows(alice, 'See you on Friday!', 'live again after the reload');
   });
 
+  await step('edit and delete: the sender changes its message; both pages show the new state', async () => {
+    await say(alice, 'Can I book a trim on Fridy?');
+    await shows(salon, 'Can I book a trim on Fridy?', 'salon sees the typo');
+    const typo = alice.locator('[data-testid=message][data-message-id].mine', { hasText: 'Fridy' });
+    await typo.hover();
+    await typo.locator('[data-testid=edit-message]').click();
+    const editor = typo.locator('[data-testid=edit-input]');
+    await editor.fill('Can I book a wash on Friday?');
+    await editor.press('Enter');
+    await shows(salon, 'Can I book a wash on Friday?', 'salon sees the edit');
+    await shows(alice, 'Can I book a wash on Friday?', 'customer sees its edit stored');
+    await waitIn(salon, 'marked edited', () => [...document.querySelectorAll('[data-testid=message]')]
+      .some((m) => m.querySelector('[data-testid=message-text]').textContent === 'Can I book a wash on Friday?'
+        && m.querySelector('[data-testid=message-edited]').textContent === '(edited)'));
+    assert.equal(await countText(salon, 'Can I book a trim on Fridy?'), 0, 'the old text is gone');
+    assert.equal(await salon.locator('[data-testid=message].theirs [data-testid=edit-message]').count(), 0,
+      'no edit button on the other side\'s messages');
+
+    await say(alice, 'oops, wrong chat');
+    await shows(salon, 'oops, wrong chat', 'salon sees it');
+    const oops = alice.locator('[data-testid=message][data-message-id].mine', { hasText: 'oops, wrong chat' }); // stored, not pending
+    const oopsId = await oops.getAttribute('data-message-id');
+    await oops.hover();
+    await oops.locator('[data-testid=delete-message]').click();
+    for (const page of [alice, salon]) {
+      await waitIn(page, 'tombstone', (id) => {
+        const m = document.querySelector(`[data-testid=message][data-message-id="${id}"]`);
+        return m && m.dataset.deleted === 'true' && m.querySelector('[data-testid=message-text]').textContent === 'message deleted';
+      }, oopsId);
+      assert.equal(await countText(page, 'oops, wrong chat'), 0);
+    }
+    // A page that reloads sees the same: the store keeps the latest state.
+    await salon.reload();
+    await live(salon);
+    await shows(salon, 'Can I book a wash on Friday?', 'the edit after a reload');
+    assert.equal(await countText(salon, 'oops, wrong chat'), 0, 'the deleted text after a reload');
+  });
+
+  await step('a token about to expire is renewed in-band: same connection, chat goes on', async () => {
+    const claims = { userId: customerId, username: 'alice', role: 'USER' };
+    // A login that expires in 2 s: accepted (bark allows 60 s of clock skew past `exp`, and closes
+    // the session then), and warned about 60 s before that end, so within 2 s.
+    await alice.context().addCookies([{ name: 'Authorization', value: bark.token(claims, { ttl: 2 }), url: bark.url }]);
+    await alice.reload();
+    await online(alice);
+    const generation = await alice.evaluate(() => window.barkDemo.state.generation);
+    await waitIn(alice, 'the token renewed (RECEIPT of /pub/auth/refresh)', () => window.barkDemo.state.refreshes >= 1);
+    assert.equal(await alice.evaluate(() => window.barkDemo.state.generation), generation, 'no reconnect');
+    await say(alice, 'Still here after the renewal');
+    await shows(salon, 'Still here after the renewal', 'salon sees the customer after the renewal');
+  });
+
   if (paging) {
     await step('scrolling to the top loads the older pages, each message once', async () => {
       // 120 more messages from the customer, sent outside the browser with a dev-login token.
@@ -232,7 +284,8 @@ test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: run scripts/install-deps.sh (apt package chromium)`);
   const { chromium } = require('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-browser-'));
-  const bark = await startBark(['--dev', '--store', `sqlite:${dir}/bark.db`]);
+  // A known secret: one step sets a short-lived login of its own in the page's cookie.
+  const bark = await startBark(['--dev', '--jwt-secret', 'browser-test-secret-0123456789abcdef', '--store', `sqlite:${dir}/bark.db`]);
   let browser;
   t.after(async () => {
     if (browser) await browser.close().catch(() => {});

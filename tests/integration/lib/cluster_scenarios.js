@@ -202,6 +202,47 @@ async function clusterScenarios(t, bus) {
     assert.deepEqual(ids(got), ids(expected));
   });
 
+  await t.test('edits and deletes from two nodes: every node sees each change once, in change order; catch-up on a third replays them', async () => {
+    const salon5 = { ...SALON, userId: SALON.userId + 5 };
+    const R = (await createRoom(A, A.token(CUST), CUST.userId, salon5.userId)).roomId;
+    const watchers = [await connect(A, CUST), await connect(B, salon5), await connect(C, CUST)];
+    for (const w of watchers) await w.subscribe('room', `/sub/chat/${R}`);
+    const custA = await connect(A, CUST);
+    const salonC = await connect(C, salon5);
+    for (let i = 0; i < 10; i++) {
+      custA.chatSend(R, { messageText: `c${i}` }, { receipt: `ec-${i}` });
+      salonC.chatSend(R, { messageText: `s${i}` }, { receipt: `es-${i}` });
+    }
+    await waitUntil(() => receipts(custA, 'ec') === 10 && receipts(salonC, 'es') === 10, 10000, 'twenty receipts');
+    const stored = await fullHistory(A, A.token(CUST), R);
+    const own = (who) => stored.filter((m) => m.senderId === who.userId && m.senderRole === who.role);
+    for (const w of watchers) await w.waitJson('room', 20, 10000);
+    const K = Math.max(...stored.map((m) => m.messageId));
+    const reader = await connect(B, salon5); // leaves now, comes back after the changes
+    // Edits and deletes from both nodes at once, mixed with new messages.
+    own(CUST).slice(0, 5).forEach((m, i) => custA.sendJson(`/pub/chat/edit/${R}`, { messageId: m.messageId, messageText: `c${i} edited` }, { receipt: `ee-${i}` }));
+    own(salon5).slice(0, 5).forEach((m, i) => salonC.sendJson(`/pub/chat/delete/${R}`, { messageId: m.messageId }, { receipt: `ed-${i}` }));
+    for (let i = 0; i < 5; i++) custA.chatSend(R, { messageText: `late ${i}` }, { receipt: `el-${i}` });
+    await waitUntil(() => receipts(custA, 'ee') === 5 && receipts(salonC, 'ed') === 5 && receipts(custA, 'el') === 5,
+      10000, 'fifteen receipts');
+    const seqs = [];
+    for (const w of watchers) {
+      const got = (await w.waitJson('room', 35, 10000)).slice(20);
+      seqs.push(got.map((m) => m.changeId || m.messageId));
+    }
+    await sleep(300);
+    for (const w of watchers) assert.equal(w.messages('room').length, 35, 'no repeat');
+    for (let i = 1; i < seqs[0].length; i++) assert.ok(seqs[0][i - 1] < seqs[0][i], 'in change order');
+    assert.deepEqual(seqs[1], seqs[0], 'node B saw the changes as node A did');
+    assert.deepEqual(seqs[2], seqs[0], 'node C saw the changes as node A did');
+    await reader.subscribe('room', `/sub/chat/${R}`, { 'last-message-id': String(K) });
+    const replay = await reader.waitJson('room', 15, 10000);
+    assert.deepEqual(replay.map((m) => m.changeId || m.messageId), seqs[0], 'catch-up replays the same changes');
+    const final = await fullHistory(B, B.token(salon5), R);
+    assert.equal(final.filter((m) => m.deleted).length, 5);
+    assert.equal(final.filter((m) => m.editedAt).length, 5);
+  });
+
   await t.test('/metrics: the bus is up, and every publish to the bus was answered and timed', async () => {
     const r = await httpRequest(A.port, { path: '/metrics' });
     assert.equal(r.status, 200);
