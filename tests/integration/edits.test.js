@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const {
-  startBark, chatConnect, createRoom, fullHistory, api, sleep, ISO_MS_RE,
+  startBark, chatConnect, createRoom, fullHistory, api, sleep, waitUntil, ISO_MS_RE,
 } = require('./lib/bark');
 
 const CUST = { userId: 5101, username: 'ed-customer', role: 'USER' };
@@ -193,6 +193,44 @@ test('edits and deletes', async (t) => {
     assert.equal(after.at(-1).messageText, 'm3 live');
     await sleep(200);
     assert.equal(leaver.messages('room').length, 5);
+  });
+
+  await t.test('a subscriber away during 20 edits and deletes ends in the state of one that stayed', async () => {
+    const salon3 = { userId: OTHER.userId + 200, username: 'ed-salon3', role: 'SALON' };
+    const R3 = (await createRoom(bark, bark.token(CUST), CUST.userId, salon3.userId)).roomId;
+    const stayer = await connect(salon3);
+    await stayer.subscribe('room', `/sub/chat/${R3}`);
+    const writer = await connect(salon3);
+    for (let i = 0; i < 12; i++) await send(i % 2 ? writer : cust, `/pub/chat/send/${R3}`, { messageText: `x${i}` });
+    const before = await stayer.waitJson('room', 12);
+    const K = Math.max(...before.map(latest));
+    // 20 changes from both sides, some to the same message, mixed with 4 new messages.
+    let changes = 0;
+    for (let round = 0; changes < 20; round++) {
+      for (const m of before) {
+        if (changes === 20) break;
+        const by = m.senderRole === 'USER' ? cust : writer;
+        if (round === 0 && m.messageId % 3 === 0) {
+          await send(by, `/pub/chat/delete/${R3}`, { messageId: m.messageId });
+        } else if (!(round > 0 && m.messageId % 3 === 0)) {
+          await send(by, `/pub/chat/edit/${R3}`, { messageId: m.messageId, messageText: `x${m.messageId} r${round}` });
+        } else continue;
+        changes++;
+        if (changes % 5 === 0) await send(cust, `/pub/chat/send/${R3}`, { messageText: `new after ${changes}` });
+      }
+    }
+    const total = 12 + 20 + 4;
+    await stayer.waitJson('room', total, 5000);
+    const back = await connect(salon3);
+    await back.subscribe('room', `/sub/chat/${R3}`, { 'last-message-id': String(K) });
+    const stateOf = (msgs) => [...applyAll(new Map(), msgs).entries()].sort((a, b) => a[0] - b[0]);
+    await waitUntil(() => back.messages('room').length > 0, 5000, 'the replay');
+    await sleep(300);
+    const replay = back.json('room');
+    assert.equal(new Set(replay.map((m) => m.messageId)).size, replay.length, 'each message once');
+    for (let i = 1; i < replay.length; i++) assert.ok(latest(replay[i - 1]) < latest(replay[i]), 'in change order');
+    assert.deepEqual(stateOf([...before, ...replay]), stateOf(stayer.json('room')));
+    assert.deepEqual(stateOf([...before, ...replay]).map(([, m]) => m), await fullHistory(bark, bark.token(CUST), R3));
   });
 
   await t.test('--edit-window: an edit later than the window is refused, a delete is not', async () => {

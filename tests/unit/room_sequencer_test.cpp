@@ -252,6 +252,40 @@ TEST_F(sequencer, a_gap_older_than_gap_wait_reads_the_store_after_the_last_relea
     EXPECT_EQ(seq_.held(room_a), 0U);
 }
 
+// ---- a room's change stream: edits and deletes take change ids from the message id sequence ----
+
+TEST_F(sequencer, edits_interleaved_with_new_messages_are_released_in_change_order) {
+    live_room(room_a, 10);
+    offer(room_a, 13, 12);  // an edit of message 4 (change 13), after
+    offer(room_a, 12, 11);  // an edit of message 11 (change 12), after
+    offer(room_a, 11, 10);  // message 11
+    offer(room_a, 14, 13);  // message 14
+    EXPECT_EQ(released(), range(11, 14));
+    EXPECT_EQ(seq_.held(room_a), 0U);
+}
+
+TEST_F(sequencer, a_fill_answers_latest_states_and_a_superseded_change_is_not_waited_for) {
+    const auto generation = live_room(room_a, 11);
+    // Change 12 (an edit of message 5) is lost; 13 (a new message) and 14 (message 5 edited again)
+    // arrive and wait for it.
+    offer(room_a, 13, 12);
+    offer(room_a, 14, 13);
+    EXPECT_TRUE(released().empty());
+    now_ += 100ms;
+    seq_.check_gaps(now_);
+    ASSERT_EQ(reads_.size(), 1U);
+    EXPECT_EQ(reads_[0].after, 11);
+    // The store answers each message changed after 11 once, in its latest state: message 13, then
+    // message 5 as of change 14. Change 12 is no longer anyone's state.
+    const std::vector<broker::shared_message_ptr> page = {stored_message(room_a, 13, 11), stored_message(room_a, 14, 13)};
+    seq_.stored(room_a, generation, page, true, now_);
+    EXPECT_EQ(released(), (std::vector<std::int64_t>{13, 14}));
+    EXPECT_EQ(seq_.held(room_a), 0U) << "the live copies of 13 and 14 are dropped, not released again";
+    offer(room_a, 12, 11);  // the lost change turns up late
+    offer(room_a, 15, 14);
+    EXPECT_EQ(released(), (std::vector<std::int64_t>{13, 14, 15}));
+}
+
 TEST_F(sequencer, the_gap_wait_counts_from_the_last_progress) {
     live_room(room_a, 10);
     offer(room_a, 12, 11);  // gap at 11

@@ -465,3 +465,55 @@ TEST_F(stomp_session, a_header_a_1_0_frame_cannot_hold_is_left_out_for_1_0_subsc
     EXPECT_EQ(f12[0].get("x-no:te"), "v");
     EXPECT_EQ(f12[0].get("x-plain"), "ok");
 }
+
+// Catch-up merges a replay of the room's change stream with the live changes that arrive
+// meanwhile: each change once, in change order, whatever the interleaving. Changes are stored
+// messages (seq = change id): new messages, and edits that give an older message a new change id.
+TEST_F(stomp_session, catch_up_merges_replayed_and_live_changes_without_gap_or_repeat) {
+    std::vector<broker::replay_sink> sinks;
+    std::vector<std::int64_t> asked_after;
+    services.replay = [&](const auth::principal&, std::string_view, std::int64_t after, broker::replay_sink sink) {
+        asked_after.push_back(after);
+        sinks.push_back(std::move(sink));
+        return true;
+    };
+    auto change = [](std::int64_t seq, std::int64_t prev, std::string_view body) {
+        broker::message_meta meta;
+        meta.seq = seq;
+        meta.prev_seq = prev;
+        return broker::make_message("/sub/chat/7", "m" + std::to_string(seq), "application/json", body, meta);
+    };
+    connect();
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/chat/7\nlast-message-id:10\n\n" + nul());
+    ASSERT_EQ(asked_after, std::vector<std::int64_t>{10});
+    // Live while the replay reads: an edit of message 3 (change 14) and a new message 15; both
+    // are held until the replay is done.
+    broker.publish(change(14, 13, "m3 edited"));
+    broker.publish(change(15, 14, "m15"));
+    EXPECT_TRUE(take().empty()) << "live changes wait for the replay";
+
+    // Page 1: message 11, message 5 edited (change 12).
+    broker::replay_page p1;
+    p1.messages = {change(11, 10, "m11"), change(12, 11, "m5 edited")};
+    p1.done = false;
+    p1.more = [] {};
+    sinks[0](std::move(p1));
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    t.later.clear();
+    // Page 2 read later: by then message 3's edit (14) is in the store, and the replay ends.
+    broker::replay_page p2;
+    p2.messages = {change(13, 12, "m13"), change(14, 13, "m3 edited")};
+    p2.done = true;
+    sinks[0](std::move(p2));
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    t.later.clear();
+    broker.publish(change(14, 13, "m3 edited"));  // a late duplicate of a change already replayed
+    broker.publish(change(16, 15, "m16"));
+
+    std::vector<std::string> bodies;
+    for (const auto& f : take()) {
+        ASSERT_EQ(f.cmd, command::message);
+        bodies.push_back(f.body);
+    }
+    EXPECT_EQ(bodies, (std::vector<std::string>{"m11", "m5 edited", "m13", "m3 edited", "m15", "m16"}));
+}

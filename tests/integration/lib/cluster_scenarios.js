@@ -220,27 +220,32 @@ async function clusterScenarios(t, bus) {
     const K = Math.max(...stored.map((m) => m.messageId));
     const reader = await connect(B, salon5); // leaves now, comes back after the changes
     // Edits and deletes from both nodes at once, mixed with new messages.
-    own(CUST).slice(0, 5).forEach((m, i) => custA.sendJson(`/pub/chat/edit/${R}`, { messageId: m.messageId, messageText: `c${i} edited` }, { receipt: `ee-${i}` }));
-    own(salon5).slice(0, 5).forEach((m, i) => salonC.sendJson(`/pub/chat/delete/${R}`, { messageId: m.messageId }, { receipt: `ed-${i}` }));
+    // 20 changes: each of the customer's messages edited on A, each of the salon's deleted on C.
+    own(CUST).forEach((m, i) => custA.sendJson(`/pub/chat/edit/${R}`, { messageId: m.messageId, messageText: `c${i} edited` }, { receipt: `ee-${i}` }));
+    own(salon5).forEach((m, i) => salonC.sendJson(`/pub/chat/delete/${R}`, { messageId: m.messageId }, { receipt: `ed-${i}` }));
     for (let i = 0; i < 5; i++) custA.chatSend(R, { messageText: `late ${i}` }, { receipt: `el-${i}` });
-    await waitUntil(() => receipts(custA, 'ee') === 5 && receipts(salonC, 'ed') === 5 && receipts(custA, 'el') === 5,
-      10000, 'fifteen receipts');
+    await waitUntil(() => receipts(custA, 'ee') === 10 && receipts(salonC, 'ed') === 10 && receipts(custA, 'el') === 5,
+      10000, 'twenty-five receipts');
     const seqs = [];
     for (const w of watchers) {
-      const got = (await w.waitJson('room', 35, 10000)).slice(20);
+      const got = (await w.waitJson('room', 45, 10000)).slice(20);
       seqs.push(got.map((m) => m.changeId || m.messageId));
     }
     await sleep(300);
-    for (const w of watchers) assert.equal(w.messages('room').length, 35, 'no repeat');
+    for (const w of watchers) assert.equal(w.messages('room').length, 45, 'no repeat');
     for (let i = 1; i < seqs[0].length; i++) assert.ok(seqs[0][i - 1] < seqs[0][i], 'in change order');
     assert.deepEqual(seqs[1], seqs[0], 'node B saw the changes as node A did');
     assert.deepEqual(seqs[2], seqs[0], 'node C saw the changes as node A did');
     await reader.subscribe('room', `/sub/chat/${R}`, { 'last-message-id': String(K) });
-    const replay = await reader.waitJson('room', 15, 10000);
+    const replay = await reader.waitJson('room', 25, 10000);
     assert.deepEqual(replay.map((m) => m.changeId || m.messageId), seqs[0], 'catch-up replays the same changes');
     const final = await fullHistory(B, B.token(salon5), R);
-    assert.equal(final.filter((m) => m.deleted).length, 5);
-    assert.equal(final.filter((m) => m.editedAt).length, 5);
+    assert.equal(final.filter((m) => m.deleted).length, 10);
+    assert.equal(final.filter((m) => m.editedAt).length, 10);
+    // The reader ends in the state of a watcher that never left, and of the store.
+    const stateOf = (msgs) => [...new Map(msgs.map((m) => [m.messageId, m])).values()].sort((a, b) => a.messageId - b.messageId);
+    assert.deepEqual(stateOf([...stored, ...replay]), stateOf(watchers[1].json('room')));
+    assert.deepEqual(stateOf([...stored, ...replay]), final);
   });
 
   await t.test('/metrics: the bus is up, and every publish to the bus was answered and timed', async () => {
