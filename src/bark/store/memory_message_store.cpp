@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "bark/domain/message_rules.hpp"
+#include "bark/store/message_change.hpp"
 #include "bark/store/outbox.hpp"
 
 namespace bark::store {
@@ -182,39 +182,19 @@ public:
             room_state* rs = find_room(ch.room_id);
             if (!rs) return no_room(ch.room_id);
             auto it = first_at(rs->messages, ch.message_id);
-            if (it == rs->messages.end() || it->message_id != ch.message_id) {
-                return error{"not-found", "no message " + std::to_string(ch.message_id) + " in room " +
-                                              std::to_string(ch.room_id)};
-            }
+            if (it == rs->messages.end() || it->message_id != ch.message_id) return no_message(ch);
             message& m = rs->messages[static_cast<std::size_t>(it - rs->messages.begin())];
-            const bool edit = ch.what == message_change::kind::edit;
-            const auto verdict = edit ? domain::may_edit(m.sender_id, m.sender_role, m.send_at_ms, ch.actor, ch.at_ms,
-                                                         ch.edit_window_ms)
-                                      : domain::may_delete(m.sender_id, m.sender_role, ch.actor);
-            if (verdict == domain::change_verdict::forbidden) {
-                return error{"forbidden", edit ? "only its sender may edit a message"
-                                               : "only its sender or an ADMIN may delete a message"};
-            }
+            const change_check check = check_change(m, ch);
+            if (check.refused) return *check.refused;
             change_result r;
-            if (m.deleted()) {
-                if (edit) return error{"not-found", "message " + std::to_string(ch.message_id) + " was deleted"};
+            if (check.nothing_to_do) {
                 r.stored = m;
                 r.changed = false;
                 return r;
             }
-            if (verdict == domain::change_verdict::window_passed) {
-                return error{"edit-window-passed", "the message is too old to edit"};
-            }
             r.previous_id = head_of(*rs);
             if (m.change_id != m.message_id) rs->changed.erase(m.change_id);
-            m.change_id = next_message_id_++;
-            if (edit) {
-                m.text = ch.text;
-                m.edited_at_ms = ch.at_ms;
-            } else {
-                m.text.clear();
-                m.deleted_at_ms = ch.at_ms;
-            }
+            apply_change(m, ch, next_message_id_++);
             rs->changed.emplace(m.change_id, m.message_id);
             put_event(message_changed_event(m));
             r.stored = m;

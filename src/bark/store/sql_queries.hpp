@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "bark/domain/message_rules.hpp"
 #include "bark/domain/room_access.hpp"
 #include "bark/store/db_store.hpp"
+#include "bark/store/message_change.hpp"
 #include "bark/store/message_store.hpp"
 #include "bark/store/outbox.hpp"
 
@@ -291,6 +291,25 @@ result<std::optional<room>> get_room(Connection& c, std::int64_t room_id) {
     return std::optional<room>{};
 }
 
+// Reads a page of room `room_id`'s messages from `q`, which asked for up to n + 1 rows: the extra
+// row only says has_more. No rows: an empty page of a room, or no room at all (not-found).
+template <class Query, class Connection>
+result<page> read_page(Connection& c, Query& q, std::int64_t room_id, std::int64_t n) {
+    page p;
+    while (q.next()) p.messages.push_back(read_message(q));
+    if (q.failed()) return q.err();
+    if (static_cast<std::int64_t>(p.messages.size()) > n) {
+        p.messages.pop_back();
+        p.has_more = true;
+    }
+    if (p.messages.empty()) {
+        const auto parties = parties_of<Query>(c, room_id);
+        if (!parties) return parties.err();
+        if (!parties.value()) return no_room(room_id);
+    }
+    return p;
+}
+
 template <class Query, class Connection>
 result<page> history(Connection& c, std::int64_t room_id, std::optional<std::int64_t> before,
                      std::optional<std::int64_t> after, int limit) {
@@ -306,19 +325,7 @@ result<page> history(Connection& c, std::int64_t room_id, std::optional<std::int
         .bind(after.value_or(std::numeric_limits<std::int64_t>::min()))
         .bind(before.value_or(std::numeric_limits<std::int64_t>::max()))
         .bind(n + 1);
-    page p;
-    while (q.next()) p.messages.push_back(read_message(q));
-    if (q.failed()) return q.err();
-    if (static_cast<std::int64_t>(p.messages.size()) > n) {
-        p.messages.pop_back();
-        p.has_more = true;
-    }
-    if (p.messages.empty()) {  // no rows: an empty page of a room, or no room at all
-        const auto parties = parties_of<Query>(c, room_id);
-        if (!parties) return parties.err();
-        if (!parties.value()) return no_room(room_id);
-    }
-    return p;
+    return read_page<Query>(c, q, room_id, n);
 }
 
 template <class Query, class Connection>
@@ -387,19 +394,7 @@ result<page> changes(Connection& c, std::int64_t room_id, std::int64_t after, in
                "ORDER BY message_id LIMIT $3) AS fresh UNION ALL SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
                " FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 9 LIMIT $3");
     q.bind(room_id).bind(after).bind(n + 1);
-    page p;
-    while (q.next()) p.messages.push_back(read_message(q));
-    if (q.failed()) return q.err();
-    if (static_cast<std::int64_t>(p.messages.size()) > n) {
-        p.messages.pop_back();
-        p.has_more = true;
-    }
-    if (p.messages.empty()) {
-        const auto parties = parties_of<Query>(c, room_id);
-        if (!parties) return parties.err();
-        if (!parties.value()) return no_room(room_id);
-    }
-    return p;
+    return read_page<Query>(c, q, room_id, n);
 }
 
 // The room's newest change_id (0: none).
@@ -418,30 +413,18 @@ result<std::int64_t> head(Connection& c, std::int64_t room_id) {
 // batch locks the rooms it writes), so a room's change_ids increase in commit order.
 template <class Query, class Connection, class NextId>
 result<change_result> change_message(Connection& c, const message_change& ch, NextId next_id) {
-    const error missing{"not-found", "no message " + std::to_string(ch.message_id) + " in room " +
-                                         std::to_string(ch.room_id)};
     change_result out;
     {
         Query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS " FROM messages WHERE message_id = $1 AND room_id = $2");
         q.bind(ch.message_id).bind(ch.room_id);
-        if (!q.next()) return q.failed() ? q.err() : missing;
+        if (!q.next()) return q.failed() ? q.err() : no_message(ch);
         out.stored = read_message(q);
     }
-    message& m = out.stored;
-    const bool edit = ch.what == message_change::kind::edit;
-    const auto verdict = edit ? domain::may_edit(m.sender_id, m.sender_role, m.send_at_ms, ch.actor, ch.at_ms,
-                                                 ch.edit_window_ms)
-                              : domain::may_delete(m.sender_id, m.sender_role, ch.actor);
-    if (verdict == domain::change_verdict::forbidden) {
-        return error{"forbidden", edit ? "only its sender may edit a message" : "only its sender or an ADMIN may delete a message"};
-    }
-    if (m.deleted()) {
-        if (edit) return error{"not-found", "message " + std::to_string(ch.message_id) + " was deleted"};
-        out.changed = false;  // deleted already: nothing to write, nothing to broadcast
+    const change_check check = check_change(out.stored, ch);
+    if (check.refused) return *check.refused;
+    if (check.nothing_to_do) {
+        out.changed = false;
         return out;
-    }
-    if (verdict == domain::change_verdict::window_passed) {
-        return error{"edit-window-passed", "the message is too old to edit"};
     }
     {
         Query q(c, "SELECT " BARK_SQL_ROOM_HEAD " FROM rooms WHERE room_id = $1");
@@ -451,17 +434,20 @@ result<change_result> change_message(Connection& c, const message_change& ch, Ne
     }
     const result<std::int64_t> rev = next_id(c);
     if (!rev) return rev.err();
-    m.change_id = rev.value();
-    if (edit) {
-        m.text = ch.text;
-        m.edited_at_ms = ch.at_ms;
-        Query q(c, "UPDATE messages SET text = $1, rev = $2, edited_at_ms = $3 WHERE message_id = $4");
-        if (!q.bind(m.text).bind(m.change_id).bind(m.edited_at_ms).bind(m.message_id).run()) return q.err();
-    } else {
-        m.text.clear();  // the text leaves the store with the delete
-        m.deleted_at_ms = ch.at_ms;
-        Query q(c, "UPDATE messages SET text = '', rev = $1, deleted_at_ms = $2 WHERE message_id = $3");
-        if (!q.bind(m.change_id).bind(m.deleted_at_ms).bind(m.message_id).run()) return q.err();
+    message& m = out.stored;
+    apply_change(m, ch, rev.value());
+    {
+        // Edits and deletes alike write the new state (a time not set is NULL).
+        Query q(c, "UPDATE messages SET text = $1, rev = $2, edited_at_ms = $3, deleted_at_ms = $4 WHERE message_id = $5");
+        q.bind(m.text).bind(m.change_id);
+        for (const std::int64_t at : {m.edited_at_ms, m.deleted_at_ms}) {
+            if (at == 0) {
+                q.bind_null();
+            } else {
+                q.bind(at);
+            }
+        }
+        if (!q.bind(m.message_id).run()) return q.err();
     }
     Query q(c, "UPDATE rooms SET last_change_id = $1 WHERE room_id = $2");
     if (!q.bind(m.change_id).bind(ch.room_id).run()) return q.err();
