@@ -273,18 +273,10 @@ void chat_service::on_edit(broker::pub_request&& req) const {
         req.reply(broker::app_error{payload.err().code, payload.err().message});
         return;
     }
-    with_room(std::move(req),
-              [this, payload = std::move(payload.value())](broker::pub_request&& r, const store::room& room) mutable {
-                  store::message_change c;
-                  c.what = store::message_change::kind::edit;
-                  c.room_id = room.room_id;
-                  c.message_id = payload.message_id;
-                  c.actor = {r.sender.who.role, r.sender.who.user_id};
-                  c.text = std::move(payload.text);
-                  change(std::move(c), [reply = std::move(r.reply)](result<store::message> res) {
-                      reply(res ? std::nullopt : std::optional(broker::app_error{res.err().code, res.err().message}));
-                  });
-              });
+    store::message_change c;
+    c.message_id = payload->message_id;
+    c.text = std::move(payload->text);
+    change_in_room(std::move(req), std::move(c));
 }
 
 void chat_service::on_delete(broker::pub_request&& req) const {
@@ -293,11 +285,15 @@ void chat_service::on_delete(broker::pub_request&& req) const {
         req.reply(broker::app_error{id.err().code, id.err().message});
         return;
     }
-    with_room(std::move(req), [this, id = id.value()](broker::pub_request&& r, const store::room& room) {
-        store::message_change c;
-        c.what = store::message_change::kind::remove;
+    store::message_change c;
+    c.what = store::message_change::kind::remove;
+    c.message_id = id.value();
+    change_in_room(std::move(req), std::move(c));
+}
+
+void chat_service::change_in_room(broker::pub_request&& req, store::message_change c) const {
+    with_room(std::move(req), [this, c = std::move(c)](broker::pub_request&& r, const store::room& room) mutable {
         c.room_id = room.room_id;
-        c.message_id = id;
         c.actor = {r.sender.who.role, r.sender.who.user_id};
         change(std::move(c), [reply = std::move(r.reply)](result<store::message> res) {
             reply(res ? std::nullopt : std::optional(broker::app_error{res.err().code, res.err().message}));

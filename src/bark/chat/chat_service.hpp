@@ -113,6 +113,8 @@ private:
     void on_send(broker::pub_request&& req) const;
     void on_edit(broker::pub_request&& req) const;
     void on_delete(broker::pub_request&& req) const;
+    // Runs change c of the room the request names, as its sender; replies its fault, if any.
+    void change_in_room(broker::pub_request&& req, store::message_change c) const;
     void on_read(broker::pub_request&& req) const;
     void on_typing(broker::pub_request&& req) const;
     // Runs then(req, room) once the room a /pub request names is found and the sender may use it
