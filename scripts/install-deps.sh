@@ -15,7 +15,7 @@ apt_packages=(
   librdkafka-dev libcurl4-openssl-dev kcat openjdk-17-jdk-headless maven
   python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm
-  chromium
+  chromium nginx
 )
 
 missing=()

@@ -549,7 +549,82 @@ async function startKafka({ port } = {}) {
   return kafka;
 }
 
+// ---------------------------------------------------------------------------------------------
+// nginx
+
+const NGINX_BIN = process.env.NGINX_BIN || '/usr/sbin/nginx';
+
+// Starts Debian's nginx in the foreground with `httpConf` (the body of its `http { }` block, e.g.
+// packaging/nginx/bark.conf with its ports replaced) on `port` (a free one by default: the text's
+// `listen 80;` is rewritten), in a fresh directory for its pid, logs and temporary files; resolves
+// {port, url, stop()} once the port accepts connections.
+async function startNginx(httpConf, { port } = {}) {
+  const dir = makeTempDir('bark-nginx-');
+  port = port || await freePort();
+  const conf = [
+    // As root, its workers would run as `nobody`, who cannot use the temporary directory.
+    process.getuid && process.getuid() === 0 ? 'user root;' : '',
+    'worker_processes 1;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log info;`,
+    'events { worker_connections 1024; }',
+    'http {',
+    `  access_log ${dir}/access.log;`,
+    `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;`,
+    `  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
+    httpConf.replace(/listen 80;/, `listen 127.0.0.1:${port};`),
+    '}',
+  ].join('\n');
+  const file = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(file, conf);
+  const proc = spawn(NGINX_BIN, ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (c) => { stderr = (stderr + c.toString()).slice(-4000); });
+  proc.unref();
+  proc.stderr.unref();
+  let exitInfo = null;
+  const exited = new Promise((resolve) => {
+    proc.on('exit', (code, signal) => { exitInfo = { code, signal }; resolve(exitInfo); });
+    proc.on('error', (error) => { exitInfo = { code: null, signal: null, error }; resolve(exitInfo); });
+  });
+  const why = () => `nginx -c ${file}: ${stderr}${tailOf(path.join(dir, 'error.log'))}`;
+  const entry = {
+    stopSync: () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } removeDir(dir); },
+  };
+  registry.add(entry);
+  const accepts = () => new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+  const end = Date.now() + READY_TIMEOUT_MS;
+  while (!(await accepts())) {
+    if (exitInfo || Date.now() > end) {
+      entry.stopSync();
+      registry.delete(entry);
+      throw new Error(`nginx did not start (${exitInfo ? `exit ${exitInfo.code}` : 'timeout'}): ${why()}`);
+    }
+    await sleep(50);
+  }
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    errorLog: () => tailOf(path.join(dir, 'error.log')),
+    accessLog: () => { try { return fs.readFileSync(path.join(dir, 'access.log'), 'utf8'); } catch { return ''; } },
+    async stop() {
+      if (!exitInfo) {
+        proc.kill('SIGQUIT');
+        await withTimeout(exited, 10000, 'nginx to stop').catch(() => proc.kill('SIGKILL'));
+      }
+      registry.delete(entry);
+      removeDir(dir);
+    },
+  };
+}
+
 module.exports = {
+  startNginx,
   startRedis,
   startPostgres,
   startKafka,
