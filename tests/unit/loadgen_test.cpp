@@ -173,6 +173,20 @@ TEST(Stats, ExitStatusAndErrors) {
     EXPECT_EQ(exit_status(r), 1);
 }
 
+TEST(Stats, FailureReasonsMostFrequentFirst) {
+    run_result r = sample();
+    EXPECT_EQ(to_json(r).find("failure_reasons"), std::string::npos);  // none: no field
+    r.failure_reasons["connected: timed out"] = 2;
+    r.failure_reasons["before CONNECTED: ERROR \"Broker not available.\": "] = 5;
+    const std::string j = to_json(r);
+    EXPECT_NE(j.find(R"("failure_reasons":[{"reason":"before CONNECTED: ERROR \"Broker not available.\": ","count":5},)"
+                     R"({"reason":"connected: timed out","count":2}])"),
+              std::string::npos)
+        << j;
+    const std::string t = to_table(r);
+    EXPECT_LT(t.find("5 before CONNECTED"), t.find("2 connected: timed out"));
+}
+
 TEST(Stats, TotalsAddCounters) {
     counters a, b;
     counters::add(a.messages_sent, 3);

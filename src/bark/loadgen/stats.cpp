@@ -2,8 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "bark/core/json_writer.hpp"
+
 namespace bark::loadgen {
 namespace {
+
+// The most frequent failure causes, most frequent first (at most `n`).
+std::vector<std::pair<std::string_view, std::uint64_t>> top_reasons(const run_result& r, std::size_t n) {
+    std::vector<std::pair<std::string_view, std::uint64_t>> v(r.failure_reasons.begin(), r.failure_reasons.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.size() > n) v.resize(n);
+    return v;
+}
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
@@ -65,6 +77,18 @@ std::string to_json(const run_result& r) {
             r.t.receipts_expected, r.t.receipts_received, num(k.mean() / 1000.0), num(ms(k.percentile(0.5))),
             num(ms(k.percentile(0.9))), num(ms(k.percentile(0.99))), num(ms(k.percentile(0.999))), num(ms(k.max())));
     }
+    if (!r.failure_reasons.empty()) {
+        s += R"(,"failure_reasons":[)";
+        bool first = true;
+        for (const auto& [why, n] : top_reasons(r, 20)) {
+            if (!first) s += ',';
+            first = false;
+            s += R"({"reason":)";
+            append_json_string(s, why);
+            s += fmt::format(R"(,"count":{}}})", n);
+        }
+        s += ']';
+    }
     if (r.rooms != 0) s += fmt::format(R"(,"rooms":{})", r.rooms);
     if (r.members != 0) s += fmt::format(R"(,"members":{})", r.members);
     if (r.rate != 0) s += fmt::format(R"(,"rate":{})", num(r.rate));
@@ -97,6 +121,7 @@ std::string to_table(const run_result& r) {
     row("received / expected", fmt::format("{} / {}", r.t.messages_received, r.t.messages_expected));
     row("errors", fmt::format("{} (error frames {}, closes {}, timeouts {}, other {}, missing {})", r.t.errors(),
                               r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors, r.t.missing()));
+    for (const auto& [why, n] : top_reasons(r, 10)) row("", fmt::format("{:>7} {}", n, why));
     row("duration", fmt::format("{:.3f} s", r.duration_s));
     row("throughput", fmt::format("{:.1f} msgs/s", r.throughput()));
     s += fmt::format("  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "ms", "mean", "p50", "p90", "p99", "p99.9",

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +77,9 @@ struct run_result {
     // Scenario parameters reported after the fixed fields (0 = not applicable).
     std::uint64_t rooms = 0, members = 0;
     double rate = 0;
+    // Every failure by phase and cause ("after DISCONNECT: ERROR ...": count), timeouts that count
+    // as missing messages included.
+    std::map<std::string, std::uint64_t, std::less<>> failure_reasons;
 
     double throughput() const { return duration_s > 0 ? static_cast<double>(t.messages_received) / duration_s : 0.0; }
 };
