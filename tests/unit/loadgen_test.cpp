@@ -173,6 +173,17 @@ TEST(Stats, ExitStatusAndErrors) {
     EXPECT_EQ(exit_status(r), 1);
 }
 
+TEST(Stats, ErrorsAfterTheClientsDisconnectAreCountedApart) {
+    run_result r = sample();
+    r.t.errors_after_disconnect = 3;  // e.g. Spring's "Connection to broker closed." after the RECEIPT
+    EXPECT_EQ(r.t.errors(), 0U);
+    EXPECT_EQ(exit_status(r), 0);
+    const std::string j = to_json(r);
+    EXPECT_NE(j.find("\"errors\":0"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"errors_after_disconnect\":3"), std::string::npos) << j;
+    EXPECT_NE(to_table(r).find("3 ERROR frames after the client's own DISCONNECT"), std::string::npos);
+}
+
 TEST(Stats, FailureReasonsMostFrequentFirst) {
     run_result r = sample();
     EXPECT_EQ(to_json(r).find("failure_reasons"), std::string::npos);  // none: no field

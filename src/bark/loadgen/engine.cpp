@@ -274,7 +274,11 @@ void shard::count_failure(const stomp_client& client, failure kind, std::string_
         return;
     }
     c.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    if (kind == failure::error_frame) counters::add(c.error_frames);
+    // An ERROR once the client has sent its DISCONNECT ends a connection that was ending: Spring's
+    // relay sends one when its broker closes the connection after the RECEIPT, as brokers do.
+    if (kind == failure::error_frame) {
+        counters::add(client.failed_after_disconnect() ? c.errors_after_disconnect : c.error_frames);
+    }
     if (kind == failure::closed) counters::add(c.unexpected_closes);
     if (kind == failure::timeout && count_timeout) counters::add(c.timeouts);
 }

@@ -39,6 +39,7 @@ void totals::add(const counters& c) {
     connections_ok += load(c.connections_ok);
     connect_errors += load(c.connect_errors);
     error_frames += load(c.error_frames);
+    errors_after_disconnect += load(c.errors_after_disconnect);
     unexpected_closes += load(c.unexpected_closes);
     timeouts += load(c.timeouts);
     other_errors += load(c.other_errors);
@@ -68,8 +69,10 @@ std::string to_json(const run_result& r) {
         num(ms(l.percentile(0.999))), num(ms(l.max())));
     // Extra fields, after the fixed ones.
     s += fmt::format(
-        R"(,"deliveries_total":{},"missing":{},"error_frames":{},"unexpected_closes":{},"timeouts":{},"other_errors":{})",
-        r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors);
+        R"(,"deliveries_total":{},"missing":{},"error_frames":{},"errors_after_disconnect":{},"unexpected_closes":{},)"
+        R"("timeouts":{},"other_errors":{})",
+        r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.errors_after_disconnect, r.t.unexpected_closes,
+        r.t.timeouts, r.t.other_errors);
     if (r.t.receipts_expected != 0) {
         const histogram& k = r.receipt_us;
         s += fmt::format(
@@ -121,6 +124,9 @@ std::string to_table(const run_result& r) {
     row("received / expected", fmt::format("{} / {}", r.t.messages_received, r.t.messages_expected));
     row("errors", fmt::format("{} (error frames {}, closes {}, timeouts {}, other {}, missing {})", r.t.errors(),
                               r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors, r.t.missing()));
+    if (r.t.errors_after_disconnect != 0) {
+        row("", fmt::format("+ {} ERROR frames after the client's own DISCONNECT (not errors)", r.t.errors_after_disconnect));
+    }
     for (const auto& [why, n] : top_reasons(r, 10)) row("", fmt::format("{:>7} {}", n, why));
     row("duration", fmt::format("{:.3f} s", r.duration_s));
     row("throughput", fmt::format("{:.1f} msgs/s", r.throughput()));
