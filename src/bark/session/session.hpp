@@ -39,6 +39,7 @@ using clock = std::chrono::steady_clock;
 
 struct limits {
     parser_limits parser;                        // frame, header count and header line limits
+    std::size_t relay_max_frame_bytes = 16 << 20;  // a relay session's frames, both ways (Spring's user registry)
     std::uint32_t heartbeat_send_ms = 10000;     // server's offer: it can send every N ms (0: never)
     std::uint32_t heartbeat_recv_ms = 10000;     // server's offer: it wants to hear every N ms (0: never)
     std::uint32_t connect_timeout_ms = 10000;    // CONNECT must arrive within this
