@@ -13,7 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startBark, chatConnect, createRoom, RawStomp, httpRequest, BARK_BIN } = require('./lib/bark');
+const { startBark, chatConnect, createRoom, RawStomp, httpRequest, waitUntil, BARK_BIN } = require('./lib/bark');
 const { openTcpStomp, stompPortOf } = require('./lib/tcp_stomp');
 
 const CUST = { userId: 3301, username: 'tcp-customer', role: 'USER' };
@@ -136,6 +136,8 @@ sys.exit(0 if ok else 3)
     sender.send('SEND', { destination: '/elsewhere/x', receipt: 's-3' }, 'x');
     const err = await sender.waitFor('ERROR');
     assert.equal(err.headers.message, 'send-not-allowed');
+    // The application loses that connection: bark says so in its log.
+    await waitUntil(() => /warning relay session=\S+ ERROR send-not-allowed: /.test(bark.output()), 3000, 'the warning');
     assert.equal(relay.closed, null, relay.dump());
   });
 

@@ -977,6 +977,10 @@ void stomp_session::deliver_now(const broker::shared_message_ptr& m, broker::sub
 }
 
 bool stomp_session::fail(std::string_view code, std::string_view body, const frame* cause, std::uint16_t ws_code) {
+    if (principal_.relay) {
+        // The application loses this connection (Spring's system session: its broker, until it reconnects).
+        log::warn("relay session={} ERROR {}: {}", id_, code, body);
+    }
     frame err;
     err.cmd = command::error;
     err.add("message", std::string(code));
