@@ -125,7 +125,8 @@ std::string to_table(const run_result& r) {
     row("errors", fmt::format("{} (error frames {}, closes {}, timeouts {}, other {}, missing {})", r.t.errors(),
                               r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors, r.t.missing()));
     if (r.t.errors_after_disconnect != 0) {
-        row("", fmt::format("+ {} ERROR frames after the client's own DISCONNECT (not errors)", r.t.errors_after_disconnect));
+        row("", fmt::format("+ {} ERROR frames after the client's own DISCONNECT (not errors)",
+                            r.t.errors_after_disconnect));
     }
     for (const auto& [why, n] : top_reasons(r, 10)) row("", fmt::format("{:>7} {}", n, why));
     row("duration", fmt::format("{:.3f} s", r.duration_s));

@@ -39,7 +39,6 @@ using clock = std::chrono::steady_clock;
 
 struct limits {
     parser_limits parser;                        // frame, header count and header line limits
-    std::size_t relay_max_frame_bytes = 16 << 20;  // a relay session's frames, both ways (Spring's user registry)
     std::uint32_t heartbeat_send_ms = 10000;     // server's offer: it can send every N ms (0: never)
     std::uint32_t heartbeat_recv_ms = 10000;     // server's offer: it wants to hear every N ms (0: never)
     std::uint32_t connect_timeout_ms = 10000;    // CONNECT must arrive within this
@@ -50,6 +49,8 @@ struct limits {
     std::uint32_t max_send_rate = 50;            // SENDs per second, burst twice that; 0 = no limit
     std::size_t max_held_during_replay = 10000;  // live messages held while a catch-up replays history
     std::size_t max_held_frame_bytes = 1 << 20;  // client frames held while a SUBSCRIBE waits for permission
+    // A relay session's frames, both ways, once it is authenticated (16 MiB).
+    std::size_t relay_max_frame_bytes = 1 << 24;
 };
 
 struct options {
