@@ -39,7 +39,7 @@ for v in "${variants[@]}"; do
     status=1
   fi
   stop_pid "$BARK_PID"
-  echo "| $name | $users | $ramp | $loops | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" 'j.errors + j.connect_errors') | $(json "$out" j.connect_ms.p50) / $(json "$out" j.connect_ms.p99) | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.p999) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $(json "$out" j.server_cpu_percent) | $(json "$out" j.bench_cpu_percent) |" >>"$table"
+  echo "| $name | $users | $ramp | $loops | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" j.errors) | $(json "$out" j.connect_ms.p50) / $(json "$out" j.connect_ms.p99) | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.p999) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $(json "$out" j.server_cpu_percent) | $(json "$out" j.bench_cpu_percent) |" >>"$table"
   echo "$name $(json "$out" j.latency_ms.p50) $(json "$out" j.latency_ms.p99) $(json "$out" j.latency_ms.p999)" >>"$data"
 done
 echo >>"$table"

@@ -4,9 +4,10 @@
 # STOMP broker relay to RabbitMQ (Debian's rabbitmq-server with rabbitmq_stomp; the app renames
 # /sub/chat/{id} to /topic/chat.{id} for it); the relay to bark (--stomp-listen, relay sessions);
 # and two Spring instances on that one bark, each user of a room on the other instance.
-#   bench/spring.sh [--loops L] [--only V4] [--configs "simple rabbitmq bark bark2"] [--setup-only]
+#   bench/spring.sh [--loops L] [--only V4] [--configs "simple rabbitmq bark bark2"] [--setup-only] [--keep]
 # --setup-only starts every configuration's servers, checks that each Spring has its broker, and
-# stops them: no load. Writes bench/results/spring-CONFIG-V*.json and the "spring" section of
+# stops them: no load. --keep leaves the work folder (the brokers' and Spring's logs) in place and
+# prints its path. Writes bench/results/spring-CONFIG-V*.json and the "spring" section of
 # bench/RESULTS.md. CPU is measured per process over each variant: Spring (both instances summed
 # for bark2) and the broker (beam.smp for RabbitMQ, bark), separately from bark-bench's.
 source "$(dirname "$0")/scripts/lib.sh"
@@ -14,13 +15,15 @@ loops=50
 only=""
 configs="simple rabbitmq bark bark2"
 setup_only=0
+keep=0
 while [ $# -gt 0 ]; do
   case $1 in
     --loops) loops=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --configs) configs=$2; shift 2 ;;
     --setup-only) setup_only=1; shift ;;
-    *) echo "usage: $0 [--loops L] [--only V1|V2|V3|V4] [--configs \"simple rabbitmq bark bark2\"] [--setup-only]" >&2; exit 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "usage: $0 [--loops L] [--only V1|V2|V3|V4] [--configs \"simple rabbitmq bark bark2\"] [--setup-only] [--keep]" >&2; exit 2 ;;
   esac
 done
 raise_fd_limit
@@ -97,18 +100,22 @@ describe() {
   esac
 }
 
+remove_work() {
+  if [ "$keep" = 1 ]; then log "logs kept in $work"; else rm -rf "$work"; fi
+}
+
 table=$work/section.md
 {
-  echo "Command: \`bench/spring.sh --loops $loops${only:+ --only $only} --configs \"$configs\"\`, $(date -u +%Y-%m-%d), $(machine). Everything on 127.0.0.1 on the same machine: bark-bench, the seed's Spring chat (tests/spring: Spring Boot 3.3.5, spring-messaging 6.1.14, Tomcat, ${SPRING_HEAP:-1g} heap, ${SPRING_JVM_OPTS:--XX:+UseG1GC}), and the broker. Clients: plain WebSocket on /ws/chat/websocket, the JWT in the CONNECT's Authorization header, a subscription taken as live 500 ms after SUBSCRIBE in every configuration (the simple broker sends no RECEIPT for it). Latency: SEND to its MESSAGE back at the sender. CPU: seconds over the variant, per process."
+  echo "Command: \`bench/spring.sh --loops $loops${only:+ --only $only} --configs \"$configs\"\`, $(date -u +%Y-%m-%d), $(machine). Everything on 127.0.0.1 on the same machine: bark-bench, the seed's Spring chat (tests/spring: Spring Boot 3.3.5, spring-messaging 6.1.14, Tomcat, ${SPRING_HEAP:-1g} heap, ${SPRING_JVM_OPTS:--XX:+UseG1GC}), and the broker. Clients: plain WebSocket on /ws/chat/websocket, the JWT in the CONNECT's Authorization header, a subscription taken as live 500 ms after SUBSCRIBE in every configuration (the simple broker sends no RECEIPT for it). Latency: SEND to its MESSAGE back at the sender. Errors: bark-bench's (connect errors included); an ERROR frame after the client's own DISCONNECT (Spring's relay sends one when its broker closes the connection after the RECEIPT) is counted apart. CPU: seconds over the variant, per process."
   echo
-  echo "| configuration | variant | users | sends | received | errors | latency p50 / p99 / max ms | msgs/s | Spring CPU s | broker CPU s | broker CPU µs/msg |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| configuration | variant | users | sends | received | errors | ERROR after own DISCONNECT | latency p50 / p99 / max ms | msgs/s | Spring CPU s | broker CPU s | broker CPU µs/msg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$table"
 status=0
 for c in $configs; do
   if [[ $c == bark* ]] && [ "$bark_relays" = 0 ]; then
     log "$c: skipped ($BARK has no --stomp-listen/--relay-login)"
-    echo "| $(describe "$c") | - | | | | | skipped: bark without --stomp-listen | | | | |" >>"$table"
+    echo "| $(describe "$c") | - | | | | | | skipped: bark without --stomp-listen | | | | |" >>"$table"
     continue
   fi
   log "$c: starting $(describe "$c")"
@@ -136,7 +143,7 @@ for c in $configs; do
     b1=$(cpu_s "${BROKER_PIDS[@]:-0}")
     if [ ! -s "$out" ]; then
       log "$c $name: bark-bench wrote no result"
-      echo "| $(describe "$c") | $name | $users | no result | | | | | | | |" >>"$table"
+      echo "| $(describe "$c") | $name | $users | no result | | | | | | | | |" >>"$table"
       status=1
       continue
     fi
@@ -151,13 +158,13 @@ for c in $configs; do
       j.broker_cpu_us_per_msg = j.broker_cpu_s !== null && j.messages_received > 0
         ? Math.round(j.broker_cpu_s * 1e6 / j.messages_received) : null;
       fs.writeFileSync(file, JSON.stringify(j, null, 1));' "$out" "$s0" "$s1" "$b0" "$b1" "$([ "${#BROKER_PIDS[@]}" -gt 0 ] && echo 1 || echo 0)"
-    echo "| $(describe "$c") | $name | $users | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" 'j.errors + j.connect_errors') | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $(json "$out" j.spring_cpu_s) | $(json "$out" 'j.broker_cpu_s ?? "(in Spring)"') | $(json "$out" 'j.broker_cpu_us_per_msg ?? "-"') |" >>"$table"
+    echo "| $(describe "$c") | $name | $users | $(json "$out" j.messages_sent) | $(json "$out" j.messages_received) | $(json "$out" j.errors) | $(json "$out" 'j.errors_after_disconnect ?? "-"') | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) / $(json "$out" j.latency_ms.max) | $(json "$out" j.throughput_msgs_per_s) | $(json "$out" j.spring_cpu_s) | $(json "$out" 'j.broker_cpu_s ?? "(in Spring)"') | $(json "$out" 'j.broker_cpu_us_per_msg ?? "-"') |" >>"$table"
   done
   stop_config
 done
 if [ "$setup_only" = 1 ]; then
   log "setup only: every configuration started and stopped; nothing measured"
-  rm -rf "$work"
+  remove_work
   exit 0
 fi
 # Per variant: who lost nothing, the lowest p99, the lowest broker CPU per message among the relays.
@@ -171,7 +178,7 @@ for (const v of ['V1', 'V2', 'V3', 'V4']) {
     try { return { c, j: JSON.parse(fs.readFileSync(`${dir}/spring-${c}-${v}.json`, 'utf8')) }; } catch { return null; }
   }).filter(Boolean);
   if (runs.length === 0) continue;
-  const whole = runs.filter(({ j }) => j.errors + j.connect_errors === 0 && j.messages_received >= j.messages_expected);
+  const whole = runs.filter(({ j }) => j.errors === 0 && j.messages_received >= j.messages_expected);
   const by = (f) => [...whole].sort((a, b) => f(a.j) - f(b.j))[0];
   const p99 = by((j) => j.latency_ms.p99);
   const relays = whole.filter(({ j }) => j.broker_cpu_us_per_msg !== null);
@@ -184,5 +191,5 @@ console.log(out.join('\n'));
 JS
 set_section "$ROOT/bench/RESULTS.md" spring "$table"
 cat "$table"
-rm -rf "$work"
+remove_work
 exit $status

@@ -59,11 +59,11 @@ wait_port() {  # wait_port PORT SECONDS
 }
 
 # start_bark LOGFILE ARGS...: sets BARK_PORT and BARK_PID. ARGS are extra bark flags (--store,
-# --threads, --cluster, ...), after --listen/--jwt-secret/--log-level.
+# --threads, --cluster, ...), after --listen/--jwt-secret/--log-level (BARK_BENCH_LOG_LEVEL, warn).
 start_bark() {
   local logf=$1; shift
   BARK_PORT=$(free_port)
-  "$BARK" --listen "127.0.0.1:$BARK_PORT" --jwt-secret "$SECRET" --log-level warn "$@" >"$logf" 2>&1 &
+  "$BARK" --listen "127.0.0.1:$BARK_PORT" --jwt-secret "$SECRET" --log-level "${BARK_BENCH_LOG_LEVEL:-warn}" "$@" >"$logf" 2>&1 &
   BARK_PID=$!
   PIDS+=("$BARK_PID")
   wait_port "$BARK_PORT" 10 || { tail -n 20 "$logf" >&2; return 1; }

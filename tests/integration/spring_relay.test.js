@@ -13,9 +13,11 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { spawn } = require('node:child_process');
 const WebSocket = require('ws');
-const { startBark, mint, waitUntil, sleep } = require('./lib/bark');
+const { startBark, mint, waitUntil, sleep, withTimeout } = require('./lib/bark');
 const { startSpring } = require('./lib/spring');
 const { freePort } = require('./lib/servers');
 
@@ -29,6 +31,7 @@ const VENDOR = {
   '/vendor/sockjs.min.js': path.join(NODE_MODULES, 'sockjs-client', 'dist', 'sockjs.min.js'),
   '/vendor/stomp.min.js': path.join(NODE_MODULES, 'stompjs', 'lib', 'stomp.min.js'),
 };
+const BENCH_BIN = process.env.BARK_BENCH_BIN || path.resolve(__dirname, '../../build/bin/bark-bench');
 const WAIT_MS = 20000;
 // The relay reconnects every 5 s; a JVM under load may take a few more.
 const RECONNECT_MS = 40000;
@@ -244,6 +247,33 @@ test('Spring relay: the seed\'s Spring chat on its simple broker, then with bark
       await notifyExchange(alice, 'carol', carol, 'relay: a note for carol');
       const stored = (await springA.history(2)).map((m) => m.messageText);
       assert.equal(count(stored, 'relay: hello from the page'), 1, 'Spring stored the message once');
+    });
+
+    await t.test('bark-bench seed through Spring → bark: every message back; Spring\'s ERROR after each DISCONNECT is no error', async () => {
+      // Spring's relay answers the broker's close after a receipted DISCONNECT with an ERROR
+      // ("Connection to broker closed.") to the client, whatever the broker: bark-bench counts
+      // those apart. Rooms 901.. keep the bench's messages out of the rooms above.
+      const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bark-spring-bench-')), 'seed.json');
+      const args = ['seed', '--url', springA.wsUrl, '--jwt-secret', SECRET, '--users', '10', '--loops', '5',
+        '--subscribe-destination', '/sub/chat/90{room}', '--send-destination', '/pub/chat/send/90{room}',
+        '--user-id-base', '5000', '--timeout', '20', '--json', json, '--no-progress'];
+      const out = await withTimeout(new Promise((resolve, reject) => {
+        const p = spawn(BENCH_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let text = '';
+        p.stdout.on('data', (d) => { text += d; });
+        p.stderr.on('data', (d) => { text += d; });
+        p.on('error', reject);
+        p.on('exit', (code) => resolve({ code, text }));
+      }), 60000, 'bark-bench');
+      const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+      fs.rmSync(path.dirname(json), { recursive: true, force: true });
+      assert.equal(out.code, 0, out.text);
+      assert.equal(j.errors, 0, out.text);
+      assert.equal(j.messages_received, 50, out.text);
+      assert.ok(j.errors_after_disconnect > 0, `Spring sent its ERROR after some DISCONNECT: ${out.text}`);
+      for (const { reason } of j.failure_reasons) {
+        assert.match(reason, /^after DISCONNECT.*: ERROR Connection to broker closed\./, out.text);
+      }
     });
 
     await t.test('two Spring instances on one bark: room messages and user destinations cross between them', async () => {

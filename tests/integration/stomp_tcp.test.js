@@ -8,11 +8,12 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { startBark, chatConnect, createRoom, RawStomp, httpRequest, BARK_BIN } = require('./lib/bark');
+const { startBark, chatConnect, createRoom, RawStomp, httpRequest, waitUntil, BARK_BIN } = require('./lib/bark');
 const { openTcpStomp, stompPortOf } = require('./lib/tcp_stomp');
 
 const CUST = { userId: 3301, username: 'tcp-customer', role: 'USER' };
@@ -135,7 +136,43 @@ sys.exit(0 if ok else 3)
     sender.send('SEND', { destination: '/elsewhere/x', receipt: 's-3' }, 'x');
     const err = await sender.waitFor('ERROR');
     assert.equal(err.headers.message, 'send-not-allowed');
+    // The application loses that connection: bark says so in its log.
+    await waitUntil(() => /warning relay session=\S+ ERROR send-not-allowed: /.test(bark.output()), 3000, 'the warning');
     assert.equal(relay.closed, null, relay.dump());
+  });
+
+  await t.test('a relay session sends and gets frames over --max-frame-bytes (Spring\'s user registry); a user does not', async () => {
+    // Spring's user registry broadcast: one SEND of ~160 bytes per WebSocket session of the
+    // instance, every 10 s. 14,000 sessions: over 2 MB, over --max-frame-bytes (64 KiB) and over
+    // --send-buffer-bytes (1 MiB) of the sessions it is delivered to.
+    const users = {};
+    for (let i = 0; i < 14000; i++) {
+      const id = crypto.randomUUID();
+      users[`user-${i}`] = { name: `user-${i}`, sessions: [{ id, subscriptions: [{ id: 'sub-0', destination: `/sub/chat/${i}` }] }] };
+    }
+    const registry = JSON.stringify({ id: crypto.randomUUID(), users });
+    assert.ok(registry.length > 2e6, `${registry.length} bytes`);
+    const systems = [];
+    for (let i = 0; i < 2; i++) {
+      const { c, f } = await tcpConnect(port, { login: RELAY.login, passcode: RELAY.passcode, 'heart-beat': '10000,10000' });
+      open.push(c);
+      assert.equal(f.command, 'CONNECTED', c.dump());
+      await c.subscribe('registry', '/topic/simp-user-registry');
+      systems.push(c);
+    }
+    systems[0].send('SEND', { destination: '/topic/simp-user-registry', 'content-type': 'application/json', receipt: 'reg-1' }, registry);
+    await systems[0].receipt('reg-1', 10000);
+    for (const c of systems) {
+      const [m] = await c.waitMessages(1, 10000, 'registry');
+      assert.equal(m.text.length, registry.length);
+      assert.equal(c.closed, null, 'still open');
+    }
+    // A user's session over TCP keeps --max-frame-bytes.
+    const { c: user } = await tcpConnect(port, { passcode: bark.token(CUST) });
+    open.push(user);
+    user.send('SEND', { destination: `/pub/chat/send/${R}`, 'content-type': 'application/json' }, registry.slice(0, 100000));
+    const e = await user.waitFor('ERROR');
+    assert.equal(e.headers.message, 'frame-too-large');
   });
 
   await t.test('relay credentials: a wrong passcode is token-invalid; over WebSocket they are no relay', async () => {

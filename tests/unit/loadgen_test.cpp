@@ -173,6 +173,31 @@ TEST(Stats, ExitStatusAndErrors) {
     EXPECT_EQ(exit_status(r), 1);
 }
 
+TEST(Stats, ErrorsAfterTheClientsDisconnectAreCountedApart) {
+    run_result r = sample();
+    r.t.errors_after_disconnect = 3;  // e.g. Spring's "Connection to broker closed." after the RECEIPT
+    EXPECT_EQ(r.t.errors(), 0U);
+    EXPECT_EQ(exit_status(r), 0);
+    const std::string j = to_json(r);
+    EXPECT_NE(j.find("\"errors\":0"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"errors_after_disconnect\":3"), std::string::npos) << j;
+    EXPECT_NE(to_table(r).find("3 ERROR frames after the client's own DISCONNECT"), std::string::npos);
+}
+
+TEST(Stats, FailureReasonsMostFrequentFirst) {
+    run_result r = sample();
+    EXPECT_EQ(to_json(r).find("failure_reasons"), std::string::npos);  // none: no field
+    r.failure_reasons["connected: timed out"] = 2;
+    r.failure_reasons["before CONNECTED: ERROR \"Broker not available.\": "] = 5;
+    const std::string j = to_json(r);
+    EXPECT_NE(j.find(R"("failure_reasons":[{"reason":"before CONNECTED: ERROR \"Broker not available.\": ","count":5},)"
+                     R"({"reason":"connected: timed out","count":2}])"),
+              std::string::npos)
+        << j;
+    const std::string t = to_table(r);
+    EXPECT_LT(t.find("5 before CONNECTED"), t.find("2 connected: timed out"));
+}
+
 TEST(Stats, TotalsAddCounters) {
     counters a, b;
     counters::add(a.messages_sent, 3);

@@ -70,6 +70,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--relay-prefixes", relay_prefixes,
                    "comma-separated destination prefixes relay sessions subscribe and send under")
         ->envname("BARK_RELAY_PREFIXES");
+    app.add_option("--relay-max-frame-bytes", c.relay_max_frame_bytes,
+                   "largest STOMP frame of a relay session, both ways (Spring's user registry broadcast)")
+        ->envname("BARK_RELAY_MAX_FRAME_BYTES")
+        ->check(CLI::Range(std::size_t{256}, std::size_t{1} << 30));
     app.add_option("--threads", c.threads, "event-loop threads (0 = one per core)")
         ->envname("BARK_THREADS")
         ->check(CLI::Range(0U, 256U));

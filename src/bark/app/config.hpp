@@ -20,6 +20,7 @@ struct config {
     std::string relay_login;                     // --relay-login: CONNECT login of relay sessions
     std::string relay_passcode;                  // --relay-passcode (BARK_RELAY_PASSCODE)
     std::vector<std::string> relay_prefixes{"/sub", "/topic", "/queue"};  // --relay-prefixes
+    std::size_t relay_max_frame_bytes = 16 << 20;  // --relay-max-frame-bytes
     std::string ops_listen_host;                 // --ops-listen HOST:PORT; empty = ops routes on --listen
     std::uint16_t ops_listen_port = 0;
     unsigned threads = 0;                        // --threads; 0 = one per core

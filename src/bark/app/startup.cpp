@@ -104,6 +104,7 @@ session::options session_options_of(const config& cfg) {
     o.allow_client_publish = cfg.allow_client_publish;
     o.room_prefix = std::string(chat::room_prefix);
     o.relay_prefixes = cfg.relay_prefixes;
+    o.limits.relay_max_frame_bytes = cfg.relay_max_frame_bytes;
     o.server_name = "bark/" + std::string(version_string);
     return o;
 }

@@ -244,6 +244,7 @@ run_result engine::report(std::string scenario, std::uint64_t users, double dura
         r.latency_us.merge(s->latency_us);
         r.connect_us.merge(s->connect_us);
         r.receipt_us.merge(s->receipt_us);
+        for (const auto& [why, n] : s->failure_reasons) r.failure_reasons[why] += n;
     }
     return r;
 }
@@ -259,14 +260,25 @@ void engine::subscribe(stomp_client& c, std::string_view destination) const {
     }
 }
 
-void shard::count_failure(const stomp_client& client, failure kind, bool count_timeout) {
+void shard::count_failure(const stomp_client& client, failure kind, std::string_view why, bool count_timeout) {
+    std::string reason = !client.was_connected()                    ? "before CONNECTED: "
+                         : client.failed_after_disconnect_receipt() ? "after DISCONNECT's RECEIPT: "
+                         : client.failed_after_disconnect()         ? "after DISCONNECT, before its RECEIPT: "
+                                                                    : "connected: ";
+    // One line, short: the same cause with another body must not make a new entry per user.
+    for (const char ch : why.substr(0, 120)) reason.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
+    ++failure_reasons[reason];
     if (!client.was_connected()) {
         gate.leave();
         counters::add(c.connect_errors);
         return;
     }
     c.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    if (kind == failure::error_frame) counters::add(c.error_frames);
+    // An ERROR once the client has sent its DISCONNECT ends a connection that was ending: Spring's
+    // relay sends one when its broker closes the connection after the RECEIPT, as brokers do.
+    if (kind == failure::error_frame) {
+        counters::add(client.failed_after_disconnect() ? c.errors_after_disconnect : c.error_frames);
+    }
     if (kind == failure::closed) counters::add(c.unexpected_closes);
     if (kind == failure::timeout && count_timeout) counters::add(c.timeouts);
 }

@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,12 +46,14 @@ struct shard {
     histogram connect_us;
     histogram receipt_us;
     connect_gate gate;
+    std::map<std::string, std::uint64_t, std::less<>> failure_reasons;  // "phase: cause" -> count
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::thread thread;
 
     // Counts a client's failure: a connect error before CONNECTED, else by kind (a timeout only
-    // when count_timeout: the caller may count it another way).
-    void count_failure(const stomp_client& client, failure kind, bool count_timeout = true);
+    // when count_timeout: the caller may count it another way). Every failure's cause is kept
+    // by phase for the report.
+    void count_failure(const stomp_client& client, failure kind, std::string_view why, bool count_timeout = true);
 };
 
 // The sum of an atomic counter over a scenario's shards.

@@ -62,9 +62,9 @@ public:
     void on_receipt(stomp_client&, std::string_view) override {}
     void on_message(stomp_client&, const frame_view&) override { counters::add(s_.c.deliveries_total); }
 
-    void on_failure(stomp_client& c, failure kind, std::string_view) override {
+    void on_failure(stomp_client& c, failure kind, std::string_view why) override {
         if (!c.was_connected()) settled.fetch_add(1, std::memory_order_relaxed);
-        s_.count_failure(c, kind);
+        s_.count_failure(c, kind, why);
         if (stopping_) finished.fetch_add(1, std::memory_order_relaxed);
     }
 

@@ -129,9 +129,9 @@ public:
         last_delivery_ns.store(now.time_since_epoch().count(), std::memory_order_relaxed);
     }
 
-    void on_failure(stomp_client& c, failure kind, std::string_view) override {
+    void on_failure(stomp_client& c, failure kind, std::string_view why) override {
         fan_member& m = members[c.tag()];
-        s_.count_failure(c, kind);
+        s_.count_failure(c, kind, why);
         if (!m.subscribed && !setup_over_) setup_failed.fetch_add(1, std::memory_order_relaxed);
         finished.fetch_add(1, std::memory_order_relaxed);
     }

@@ -85,10 +85,10 @@ public:
         }
     }
 
-    void on_failure(stomp_client& c, failure kind, std::string_view) override {
+    void on_failure(stomp_client& c, failure kind, std::string_view why) override {
         seed_user& u = users[c.tag()];
         // A message that did not come back is counted as missing at the end, not twice.
-        s_.count_failure(c, kind, !u.awaiting);
+        s_.count_failure(c, kind, why, !u.awaiting);
         if (!u.disconnecting) ++u.loop;  // this iteration is lost
         u.awaiting = false;
         next(u);

@@ -2,8 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "bark/core/json_writer.hpp"
+
 namespace bark::loadgen {
 namespace {
+
+// The most frequent failure causes, most frequent first (at most `n`).
+std::vector<std::pair<std::string_view, std::uint64_t>> top_reasons(const run_result& r, std::size_t n) {
+    std::vector<std::pair<std::string_view, std::uint64_t>> v(r.failure_reasons.begin(), r.failure_reasons.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (v.size() > n) v.resize(n);
+    return v;
+}
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
@@ -27,6 +39,7 @@ void totals::add(const counters& c) {
     connections_ok += load(c.connections_ok);
     connect_errors += load(c.connect_errors);
     error_frames += load(c.error_frames);
+    errors_after_disconnect += load(c.errors_after_disconnect);
     unexpected_closes += load(c.unexpected_closes);
     timeouts += load(c.timeouts);
     other_errors += load(c.other_errors);
@@ -56,14 +69,28 @@ std::string to_json(const run_result& r) {
         num(ms(l.percentile(0.999))), num(ms(l.max())));
     // Extra fields, after the fixed ones.
     s += fmt::format(
-        R"(,"deliveries_total":{},"missing":{},"error_frames":{},"unexpected_closes":{},"timeouts":{},"other_errors":{})",
-        r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors);
+        R"(,"deliveries_total":{},"missing":{},"error_frames":{},"errors_after_disconnect":{},"unexpected_closes":{},)"
+        R"("timeouts":{},"other_errors":{})",
+        r.t.deliveries_total, r.t.missing(), r.t.error_frames, r.t.errors_after_disconnect, r.t.unexpected_closes,
+        r.t.timeouts, r.t.other_errors);
     if (r.t.receipts_expected != 0) {
         const histogram& k = r.receipt_us;
         s += fmt::format(
             R"(,"receipts_expected":{},"receipts_received":{},"receipt_ms":{{"mean":{},"p50":{},"p90":{},"p99":{},"p999":{},"max":{}}})",
             r.t.receipts_expected, r.t.receipts_received, num(k.mean() / 1000.0), num(ms(k.percentile(0.5))),
             num(ms(k.percentile(0.9))), num(ms(k.percentile(0.99))), num(ms(k.percentile(0.999))), num(ms(k.max())));
+    }
+    if (!r.failure_reasons.empty()) {
+        s += R"(,"failure_reasons":[)";
+        bool first = true;
+        for (const auto& [why, n] : top_reasons(r, 20)) {
+            if (!first) s += ',';
+            first = false;
+            s += R"({"reason":)";
+            append_json_string(s, why);
+            s += fmt::format(R"(,"count":{}}})", n);
+        }
+        s += ']';
     }
     if (r.rooms != 0) s += fmt::format(R"(,"rooms":{})", r.rooms);
     if (r.members != 0) s += fmt::format(R"(,"members":{})", r.members);
@@ -97,6 +124,11 @@ std::string to_table(const run_result& r) {
     row("received / expected", fmt::format("{} / {}", r.t.messages_received, r.t.messages_expected));
     row("errors", fmt::format("{} (error frames {}, closes {}, timeouts {}, other {}, missing {})", r.t.errors(),
                               r.t.error_frames, r.t.unexpected_closes, r.t.timeouts, r.t.other_errors, r.t.missing()));
+    if (r.t.errors_after_disconnect != 0) {
+        row("", fmt::format("+ {} ERROR frames after the client's own DISCONNECT (not errors)",
+                            r.t.errors_after_disconnect));
+    }
+    for (const auto& [why, n] : top_reasons(r, 10)) row("", fmt::format("{:>7} {}", n, why));
     row("duration", fmt::format("{:.3f} s", r.duration_s));
     row("throughput", fmt::format("{:.1f} msgs/s", r.throughput()));
     s += fmt::format("  {:<22} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "ms", "mean", "p50", "p90", "p99", "p99.9",

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@ struct counters {
     std::atomic<std::uint64_t> connections_ok{0};
     std::atomic<std::uint64_t> connect_errors{0};
     std::atomic<std::uint64_t> error_frames{0};
+    std::atomic<std::uint64_t> errors_after_disconnect{0};  // ERROR frames after the client's own DISCONNECT
     std::atomic<std::uint64_t> unexpected_closes{0};
     std::atomic<std::uint64_t> timeouts{0};      // a receipt or CONNECTED that did not come
     std::atomic<std::uint64_t> other_errors{0};  // unrecognised or duplicate messages, failed setup
@@ -39,6 +42,7 @@ struct totals {
     std::uint64_t connections_ok = 0;
     std::uint64_t connect_errors = 0;
     std::uint64_t error_frames = 0;
+    std::uint64_t errors_after_disconnect = 0;  // not in errors(): the connection was ending anyway
     std::uint64_t unexpected_closes = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t other_errors = 0;
@@ -52,7 +56,7 @@ struct totals {
         return messages_expected > messages_received ? messages_expected - messages_received : 0;
     }
     // Every failure: connect errors, ERROR frames, unexpected closes, timeouts, other errors and
-    // missing messages.
+    // missing messages. An ERROR after the client's own DISCONNECT is not one (errors_after_disconnect).
     std::uint64_t errors() const;
 };
 
@@ -75,6 +79,9 @@ struct run_result {
     // Scenario parameters reported after the fixed fields (0 = not applicable).
     std::uint64_t rooms = 0, members = 0;
     double rate = 0;
+    // Every failure by phase and cause ("after DISCONNECT: ERROR ...": count), timeouts that count
+    // as missing messages included.
+    std::map<std::string, std::uint64_t, std::less<>> failure_reasons;
 
     double throughput() const { return duration_s > 0 ? static_cast<double>(t.messages_received) / duration_s : 0.0; }
 };

@@ -275,7 +275,10 @@ void stomp_client::finish_close() {
 }
 
 void stomp_client::fail(failure kind, std::string_view why) {
-    if (shut()) events_.on_failure(*this, kind, why);
+    if (state_ == state::done) return;
+    failed_in_ = state_;
+    shut();
+    events_.on_failure(*this, kind, why);
 }
 
 void stomp_client::abort() {

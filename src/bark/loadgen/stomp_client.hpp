@@ -78,6 +78,9 @@ public:
     std::uint32_t tag() const { return tag_; }
     bool connected() const { return state_ == state::connected; }
     bool was_connected() const { return was_connected_; }
+    // The failure came after this client's DISCONNECT: before its RECEIPT, or after it (closing).
+    bool failed_after_disconnect() const { return failed_in_ == state::disconnecting || failed_in_ == state::closing; }
+    bool failed_after_disconnect_receipt() const { return failed_in_ == state::closing; }
     clock::time_point started() const { return started_; }
     clock::time_point last_send() const { return last_send_; }
     // How often this client must send something (ms, 0 = never), from CONNECTED's heart-beat.
@@ -122,6 +125,7 @@ private:
     bool writing_ = false;
     bool close_after_write_ = false;
     bool was_connected_ = false;
+    state failed_in_ = state::idle;  // the state fail() found
     failure wait_kind_ = failure::timeout;
     std::string settle_receipt_;  // the receipt settle() stands in for
 

@@ -22,6 +22,7 @@ tcp_stomp_session::tcp_stomp_session(tcp::socket&& socket, shared_state& state, 
       slot_(std::move(slot)),
       state_(state),
       loop_(loop),
+      send_limit_(state.transport.send_buffer_bytes),
       opened_(clock::now()),
       timer_(socket_.get_executor()) {}
 
@@ -84,12 +85,16 @@ void tcp_stomp_session::send(broker::outbound_frame&& f) {
     if (f.head) queued_.append(*f.head);
     queued_.append(f.own);
     if (f.tail) queued_.append(*f.tail);
-    if (queued_.size() > state_.transport.send_buffer_bytes) {
+    if (queued_.size() > send_limit_) {
         state_.slow_consumers_closed.add();
         abort("slow-consumer: send buffer full");
         return;
     }
     post_flush();
+}
+
+void tcp_stomp_session::allow_frames_of(std::size_t frame_bytes) {
+    send_limit_ = state_.transport.send_buffer_bytes + frame_bytes;
 }
 
 void tcp_stomp_session::post_flush() {

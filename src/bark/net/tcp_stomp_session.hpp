@@ -38,6 +38,7 @@ public:
     void close(std::uint16_t code, std::string_view reason) override;
     poster make_poster() override;
     std::size_t queued_bytes() const override { return queued_.size() + writing_buffer_.size(); }
+    void allow_frames_of(std::size_t frame_bytes) override;
 
     // live_session: the server is stopping; what is queued goes out, then the connection closes.
     void go_away() override;
@@ -63,6 +64,7 @@ private:
     std::unique_ptr<endpoint> endpoint_;
     std::array<char, 16384> read_buffer_{};
     std::string queued_;                                     // frames waiting for the next write
+    std::size_t send_limit_;                                 // queued_ past this: a slow consumer
     std::string writing_buffer_;                             // frames being written now
     bool writing_ = false;
     bool flush_posted_ = false;

@@ -350,6 +350,12 @@ bool stomp_session::handle_connect(frame& f) {
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
     principal_ = *outcome.who;
+    if (principal_.relay) {
+        // The application's own connection: Spring's user registry broadcast is one SEND of about
+        // 160 bytes per WebSocket session of its instance, far past a browser's frame limit.
+        parser_.set_max_frame_bytes(options_.limits.relay_max_frame_bytes);
+        transport_.allow_frames_of(options_.limits.relay_max_frame_bytes);
+    }
     errors_key_ = domain::user_queue_root(principal_.as_user()) + "/queue/errors";
     set_expiry(outcome.expires_at_ms);
     version_ = *v;
@@ -971,6 +977,10 @@ void stomp_session::deliver_now(const broker::shared_message_ptr& m, broker::sub
 }
 
 bool stomp_session::fail(std::string_view code, std::string_view body, const frame* cause, std::uint16_t ws_code) {
+    if (principal_.relay) {
+        // The application loses this connection (Spring's system session: its broker, until it reconnects).
+        log::warn("relay session={} ERROR {}: {}", id_, code, body);
+    }
     frame err;
     err.cmd = command::error;
     err.add("message", std::string(code));

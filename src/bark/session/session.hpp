@@ -49,6 +49,8 @@ struct limits {
     std::uint32_t max_send_rate = 50;            // SENDs per second, burst twice that; 0 = no limit
     std::size_t max_held_during_replay = 10000;  // live messages held while a catch-up replays history
     std::size_t max_held_frame_bytes = 1 << 20;  // client frames held while a SUBSCRIBE waits for permission
+    // A relay session's frames, both ways, once it is authenticated (16 MiB).
+    std::size_t relay_max_frame_bytes = 1 << 24;
 };
 
 struct options {

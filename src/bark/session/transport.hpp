@@ -33,6 +33,9 @@ public:
     virtual poster make_poster() = 0;
     // Bytes queued and not yet written: a catch-up replay reads its next page only below a bound.
     virtual std::size_t queued_bytes() const = 0;
+    // The session is a relay (its application's own connection, over TCP): frames of up to
+    // frame_bytes come its way, and the queue must hold one on top of its usual bound.
+    virtual void allow_frames_of(std::size_t /*frame_bytes*/) {}
 
 protected:
     ~transport() = default;

@@ -48,6 +48,8 @@ public:
 
     // Escaping rules for the frames that follow (the session calls it after CONNECT).
     void set_version(version v) { version_ = v; }
+    // The frame limit of the frames that follow (a relay session's, after its CONNECT).
+    void set_max_frame_bytes(std::size_t n) { limits_.max_frame_bytes = n; }
 
     // Feeds bytes; calls h.on_frame for each complete frame, in order. Returns the first error;
     // once an error is returned the parser stays failed and returns it again on every feed.
