@@ -127,11 +127,11 @@ std::optional<error> migrate_from(Connection& c, std::span<const char* const> st
 // ---------------------------------------------------------------------------------------------
 
 #define BARK_SQL_ROOM_COLUMNS "room_id, customer_id, salon_id, created_at_ms"
+// NULLs of the last three read as 0 (a message never changed: its change_id is its message_id),
+// resolved by read_message rather than by SQL expressions, which every row would evaluate.
 #define BARK_SQL_MESSAGE_COLUMNS                                                                       \
     "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id, " \
-    "COALESCE(rev, message_id), COALESCE(edited_at_ms, 0), COALESCE(deleted_at_ms, 0)"
-// How many columns BARK_SQL_MESSAGE_COLUMNS names.
-inline constexpr int message_columns = 11;
+    "rev, edited_at_ms, deleted_at_ms"
 // A room's newest change_id, from a row of rooms.
 #define BARK_SQL_ROOM_HEAD "CASE WHEN last_change_id > last_message_id THEN last_change_id ELSE last_message_id END"
 
@@ -153,7 +153,7 @@ message read_message(const Query& q, int first = 0) {
     m.text = q.text(first + 5);
     m.send_at_ms = q.i64(first + 6);
     m.client_message_id = q.text(first + 7);  // NULL reads as empty
-    m.change_id = q.i64(first + 8);
+    m.change_id = q.is_null(first + 8) ? m.message_id : q.i64(first + 8);
     m.edited_at_ms = q.i64(first + 9);
     m.deleted_at_ms = q.i64(first + 10);
     return m;
@@ -338,8 +338,8 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 #define BARK_SQL_SUMMARY(UNREAD)                                                                   \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD    \
     ", m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
-    "m.client_message_id, COALESCE(m.rev, m.message_id), COALESCE(m.edited_at_ms, 0), "            \
-    "COALESCE(m.deleted_at_ms, 0) FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
+    "m.client_message_id, m.rev, m.edited_at_ms, m.deleted_at_ms "                                   \
+    "FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
 #define BARK_SQL_SUMMARY_MARK                  \
     BARK_SQL_SUMMARY("COALESCE(rm.unread, 0)") \
     "LEFT JOIN read_marks rm ON rm.room_id = r.room_id AND rm.participant = $1 "
@@ -389,10 +389,11 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 template <class Query, class Connection>
 result<page> changes(Connection& c, std::int64_t room_id, std::int64_t after, int limit) {
     const std::int64_t n = std::max(limit, 1);
+    // The 12th column is the row's change_id, for the merge (a compound SELECT orders by columns).
     Query q(c, "SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
-               " FROM messages WHERE room_id = $1 AND message_id > $2 AND rev IS NULL "
+               ", message_id FROM messages WHERE room_id = $1 AND message_id > $2 AND rev IS NULL "
                "ORDER BY message_id LIMIT $3) AS fresh UNION ALL SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
-               " FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 9 LIMIT $3");
+               ", rev FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 12 LIMIT $3");
     q.bind(room_id).bind(after).bind(n + 1);
     return read_page<Query>(c, q, room_id, n);
 }
