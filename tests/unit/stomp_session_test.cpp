@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bark/session/session.hpp"
@@ -516,4 +518,69 @@ TEST_F(stomp_session, catch_up_merges_replayed_and_live_changes_without_gap_or_r
         bodies.push_back(f.body);
     }
     EXPECT_EQ(bodies, (std::vector<std::string>{"m11", "m5 edited", "m13", "m3 edited", "m15", "m16"}));
+}
+
+// services.connected: its lease lives from CONNECTED to the close, whichever way the session ends.
+TEST_F(stomp_session, a_connected_session_holds_its_lease_until_it_closes) {
+    auto lease = std::make_shared<int>(7);
+    std::weak_ptr<int> watch = lease;
+    int asked = 0;
+    services.connected = [&](const auth::principal& p) -> std::shared_ptr<void> {
+        EXPECT_EQ(p.username, "alice");
+        ++asked;
+        return std::exchange(lease, nullptr);
+    };
+    start();
+    s->on_data("CONNECT\naccept-version:1.2\nlogin:alice\n\n" + nul());
+    EXPECT_EQ(asked, 1);
+    EXPECT_FALSE(watch.expired()) << "held while the session is open";
+    s->on_data("SEND\ndestination:/nowhere\n\n" + nul());  // a protocol ERROR closes it
+    EXPECT_TRUE(t.closed);
+    s->on_closed();
+    EXPECT_TRUE(watch.expired()) << "released when the transport is gone";
+}
+
+TEST_F(stomp_session, a_refused_connect_takes_no_lease) {
+    int asked = 0;
+    services.connected = [&](const auth::principal&) -> std::shared_ptr<void> {
+        ++asked;
+        return nullptr;
+    };
+    start();
+    s->on_data("CONNECT\naccept-version:2.0\n\n" + nul());
+    EXPECT_EQ(asked, 0);
+}
+
+// services.current_state: the state reaches this subscription alone, before the live messages that
+// arrived meanwhile, and the lease goes with the subscription.
+TEST_F(stomp_session, a_current_state_is_delivered_first_and_its_lease_lives_with_the_subscription) {
+    options.allow_client_publish = true;
+    broker::replay_sink pending;
+    std::weak_ptr<int> watch;
+    services.current_state = [&](const auth::principal&, std::string_view d,
+                                 broker::replay_sink sink) -> std::shared_ptr<void> {
+        if (d != "/sub/state") return nullptr;
+        pending = std::move(sink);
+        auto lease = std::make_shared<int>(1);
+        watch = lease;
+        return lease;
+    };
+    connect();
+    s->on_data("SUBSCRIBE\nid:plain\ndestination:/sub/other\n\n" + nul());
+    s->on_data("SUBSCRIBE\nid:st\ndestination:/sub/state\nreceipt:r1\n\n" + nul());
+    ASSERT_TRUE(pending);
+    EXPECT_FALSE(watch.expired());
+    s->on_data("SEND\ndestination:/sub/state\n\nlive" + nul());   // arrives before the state
+    s->on_data("SEND\ndestination:/sub/other\n\nother" + nul());  // not held: no state there
+    broker::replay_page page;
+    page.messages.push_back(broker::make_message("/sub/state", "s-1", "text/plain", "state"));
+    pending(std::move(page));
+    for (std::size_t i = 0; i < t.later.size(); ++i) t.later[i]();
+    std::vector<std::string> bodies;
+    for (const auto& f : take()) {
+        if (f.cmd == command::message) bodies.push_back(std::string(f.get("subscription").value_or("?")) + ":" + f.body);
+    }
+    EXPECT_EQ(bodies, (std::vector<std::string>{"plain:other", "st:state", "st:live"}));
+    s->on_data("UNSUBSCRIBE\nid:st\n\n" + nul());
+    EXPECT_TRUE(watch.expired()) << "released with its subscription";
 }

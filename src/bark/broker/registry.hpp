@@ -38,6 +38,7 @@ struct subscription {
     std::shared_ptr<const std::string> head;    // "MESSAGE\nsubscription:<id>\n", encoded once
     bool head_utf8 = true;                      // head is valid UTF-8
     std::int64_t last_seq = 0;                  // newest stored-message seq delivered; repeats are dropped
+    std::shared_ptr<void> lease;                // what the application keeps while it lives (presence)
 };
 
 class registry {

@@ -228,6 +228,7 @@ void stomp_session::on_closed() {
     permission_.reset();
     held_frames_.clear();
     held_bytes_ = 0;
+    connection_lease_.reset();
 }
 
 bool stomp_session::on_frame(frame&& f) {
@@ -378,6 +379,7 @@ bool stomp_session::handle_connect(frame& f) {
     reply.add("user-name", principal_.username);
     send_frame(reply);
     last_received_ = clock::now();
+    if (services_.connected) connection_lease_ = services_.connected(principal_);
     send_receipt(f);
     return true;
 }
@@ -717,6 +719,16 @@ bool stomp_session::on_subscribed(broker::subscription* s, std::uint64_t ticket,
             }
             return fail("invalid-header", "last-message-id: " + p.destination + " keeps no history", &cause);
         }
+    } else if (services_.current_state) {
+        // The state comes as a one-page replay: live messages wait behind it.
+        replays_.emplace(s, replay_state{ticket, 0, {}, nullptr});
+        s->lease = services_.current_state(principal_, p.destination,
+                                           [post = post_, this, s, ticket](broker::replay_page page) {
+                                               post([this, s, ticket, page = std::move(page)]() mutable {
+                                                   on_replay_page(s, ticket, std::move(page));
+                                               });
+                                           });
+        if (!s->lease) replays_.erase(s);
     }
     if (p.receipt) {
         frame r;
@@ -887,7 +899,9 @@ void stomp_session::on_replay_page(broker::subscription* s, std::uint64_t ticket
     }
     replay_state& r = it->second;
     for (const auto& m : page.messages) {
-        if (m->seq > r.last_seq) {
+        if (m->seq == 0) {
+            deliver_now(m, *s);  // a current state, not stored history
+        } else if (m->seq > r.last_seq) {
             r.last_seq = m->seq;
             deliver_now(m, *s);
         }

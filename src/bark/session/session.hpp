@@ -93,6 +93,14 @@ struct services {
     std::function<bool(const auth::principal&, std::string_view destination, std::int64_t after_id,
                        broker::replay_sink)>
         replay;
+    // The session authenticated (CONNECTED sent): what this returns is kept until the session
+    // closes (presence counts a user's open sessions by it). Optional.
+    std::function<std::shared_ptr<void>(const auth::principal&)> connected;
+    // A new subscription's current state (presence): one page delivered to that subscription alone,
+    // like a replay, before any live message. Returns what is kept while the subscription lives,
+    // or null when the destination has no such state. Optional.
+    std::function<std::shared_ptr<void>(const auth::principal&, std::string_view destination, broker::replay_sink)>
+        current_state;
     struct counters* counters = nullptr;  // null: nothing is counted
 };
 
@@ -221,6 +229,7 @@ private:
     bool permitted_ = false;                        // handle_subscribe runs for a permitted SUBSCRIBE
     std::optional<clock::time_point> expires_at_;   // when the credentials run out: the session ends
     std::int64_t expires_at_wall_ms_ = 0;           // the same, on the wall clock (for `expiresAt`)
+    std::shared_ptr<void> connection_lease_;        // services_.connected's, released at close
     bool expiring_told_ = false;                    // `token-expiring` is due (sent, or pending)
     bool expiring_pending_ = false;                 // due while /user/queue/errors had no subscriber
     std::string errors_key_;                        // registry key of this user's /user/queue/errors
