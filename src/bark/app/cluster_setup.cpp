@@ -3,6 +3,7 @@
 
 #include "bark/broker/broker.hpp"
 #include "bark/chat/chat_service.hpp"
+#include "bark/chat/presence_service.hpp"
 #include "bark/chat/room_directory.hpp"
 #include "bark/cluster/kafka_cluster_bus.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
@@ -12,7 +13,8 @@ namespace bark::app {
 
 result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std::uint16_t port, broker::broker& broker,
                                                           const chat::chat_service& chat, chat::room_directory& rooms,
-                                                          store::message_store& store) {
+                                                          store::message_store& store,
+                                                          chat::presence_service& presence) {
     const std::string node_id = cfg.node_id.empty() ? cfg.listen_host + ":" + std::to_string(port) : cfg.node_id;
     if (cfg.store_url.rfind("postgres", 0) != 0) {
         log::warn(
@@ -37,6 +39,7 @@ result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std
         return error{"usage", "--cluster: " + bus.err().message};
     }
     broker.attach(*bus.value(), node_id);
+    presence.join_cluster(node_id);
     log::info("cluster: this is node {}", node_id);
     return std::move(bus.value());
 }

@@ -135,6 +135,14 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->check(CLI::Range(0U, 1000000U));
     app.add_option("--web-root", c.web_root, "directory of the demo page; default <exe dir>/../web")
         ->envname("BARK_WEB_ROOT");
+    app.add_option("--presence-grace", c.presence_grace_ms,
+                   "ms without a session before a user is reported offline (a reconnect within it is not seen)")
+        ->envname("BARK_PRESENCE_GRACE")
+        ->check(CLI::Range(0U, 3600000U));
+    app.add_option("--presence-node-timeout", c.presence_node_timeout_ms,
+                   "ms after which a node not heard from is forgotten and its users go offline (--cluster)")
+        ->envname("BARK_PRESENCE_NODE_TIMEOUT")
+        ->check(CLI::Range(300U, 3600000U));
 
     app.add_option("--sockjs-heartbeat", c.sockjs_heartbeat_ms, "ms between SockJS heart-beat frames")
         ->envname("BARK_SOCKJS_HEARTBEAT")
@@ -246,8 +254,11 @@ parse_outcome parse_command_line(int argc, char** argv) {
         while (!item.empty() && item.front() == ' ') item.erase(0, 1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '/')) item.pop_back();
         if (!item.empty()) {
-            if (item.front() != '/' || item == "/user" || item.rfind("/user/", 0) == 0) {
-                std::fprintf(stderr, "bark: --relay-prefixes: '%s' must start with / and not be /user\n", item.c_str());
+            // /user is routed per user and /cluster carries what nodes tell each other.
+            if (item.front() != '/' || item == "/user" || item.rfind("/user/", 0) == 0 || item == "/cluster" ||
+                item.rfind("/cluster/", 0) == 0) {
+                std::fprintf(stderr, "bark: --relay-prefixes: '%s' must start with / and not be /user or /cluster\n",
+                             item.c_str());
                 out.exit_code = 2;
                 return out;
             }

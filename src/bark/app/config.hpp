@@ -54,6 +54,8 @@ struct config {
     bool sockjs_cookie_needed = false;           // --sockjs-cookie-needed: JSESSIONID for sticky load balancers
     bool sockjs_test_services = false;           // --sockjs-test-services: /echo, /close, ... of the protocol suite
     std::string web_root;                        // --web-root; empty = next to the executable
+    std::uint32_t presence_grace_ms = 5000;      // --presence-grace: offline only after this long without a session
+    std::uint32_t presence_node_timeout_ms = 15000;  // --presence-node-timeout: a silent node's users leave
 };
 
 // `bark token ...`: mint a token and print it.

@@ -11,8 +11,9 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/cluster_bus.hpp"
 #include "bark/chat/chat_service.hpp"
-#include "bark/commands/command_consumer.hpp"
+#include "bark/chat/presence_service.hpp"
 #include "bark/chat/write_limiter.hpp"
+#include "bark/commands/command_consumer.hpp"
 #include "bark/core/json_writer.hpp"
 #include "bark/events/delivery_worker.hpp"
 #include "bark/http/router.hpp"
@@ -173,6 +174,30 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
         }
         r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to; Kafka partitions it reads.", {},
                     [status] { return static_cast<double>(status().channels); });
+    }
+
+    if (presence_ != nullptr) {
+        const chat::presence_service& p = *presence_;
+        const auto stat = [&p](auto field) { return [&p, field] { return static_cast<double>(field(p.stats())); }; };
+        r.add_gauge("bark_presence_online_users", "Users online on any node, as this node knows.", {},
+                    stat([](const chat::presence_stats& s) { return s.online_users; }));
+        r.add_gauge("bark_presence_local_users", "Users with a session on this node (or within the grace).", {},
+                    stat([](const chat::presence_stats& s) { return s.local_users; }));
+        r.add_gauge("bark_presence_watched_rooms", "Rooms with presence subscribers on this node.", {},
+                    stat([](const chat::presence_stats& s) { return s.watched_rooms; }));
+        r.add_gauge("bark_presence_nodes", "Other nodes whose presence this node follows.", {},
+                    stat([](const chat::presence_stats& s) { return s.nodes; }));
+        r.add_counter("bark_presence_changes", "Users going online or offline.", {},
+                      stat([](const chat::presence_stats& s) { return s.counts.changes; }));
+        r.add_counter("bark_presence_room_events",
+                      "Presence events published to rooms watched here (one per room per change).", {},
+                      stat([](const chat::presence_stats& s) { return s.counts.room_events; }));
+        r.add_counter("bark_presence_bus_messages", "Presence messages between nodes.", {{"direction", "sent"}},
+                      stat([](const chat::presence_stats& s) { return s.bus_sent; }));
+        r.add_counter("bark_presence_bus_messages", "Presence messages between nodes.", {{"direction", "received"}},
+                      stat([](const chat::presence_stats& s) { return s.bus_received; }));
+        r.add_counter("bark_presence_resyncs", "Snapshots asked of a node after a lost message or its return.", {},
+                      stat([](const chat::presence_stats& s) { return s.counts.resyncs; }));
     }
 
     if (commands_ != nullptr) {

@@ -12,6 +12,7 @@ class broker;
 namespace bark::chat {
 class write_limiter;
 class chat_service;
+class presence_service;
 }
 namespace bark::broker {
 class cluster_bus;
@@ -49,6 +50,8 @@ public:
 
     // /metrics shows the command consumer's counts (--commands); before start().
     void count_commands(const commands::consumer_counts& counts) { commands_ = &counts; }
+    // /metrics shows presence: users online, watched rooms, changes and what they cost; before start().
+    void count_presence(const chat::presence_service& presence) { presence_ = &presence; }
 
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
@@ -63,6 +66,7 @@ private:
     const chat::write_limiter* rest_writes_ = nullptr;
     const commands::consumer_counts* commands_ = nullptr;
     const events::delivery_stats* events_ = nullptr;  // null: no --events
+    const chat::presence_service* presence_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

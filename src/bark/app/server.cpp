@@ -19,6 +19,7 @@
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
 #include "bark/chat/chat_service.hpp"
+#include "bark/chat/presence_service.hpp"
 #include "bark/chat/rest_api.hpp"
 #include "bark/chat/room_directory.hpp"
 #include "bark/commands/command_consumer.hpp"
@@ -131,6 +132,9 @@ int run_server(const config& cfg) {
     chat::chat_options chat_options;
     chat_options.edit_window_ms = std::int64_t{cfg.edit_window_s} * 1000;
     chat::chat_service chat(*store, broker, rooms, chat_options);
+    chat::presence_service presence(
+        broker, rooms,
+        {std::chrono::milliseconds(cfg.presence_grace_ms), std::chrono::milliseconds(cfg.presence_node_timeout_ms)});
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
     auth::token_authenticator token_authenticator(keys->verifier);
@@ -150,7 +154,8 @@ int run_server(const config& cfg) {
     add_demo_page(router, cfg, notes);
     chat::write_limiter rest_writes(cfg.rest_write_rate);
     chat::add_rest_routes(router, token_authenticator, *store, rooms, chat,
-                          {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes});
+                          {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes,
+                           [&presence](const domain::user& u) { return presence.state_of(u); }});
     ops.count_rest_refusals(rest_writes);
 
     // What every connection shares.
@@ -166,6 +171,7 @@ int run_server(const config& cfg) {
     services.router = &pub_routes;
     services.authenticator = &authenticator;
     chat.session_hooks(services);
+    presence.session_hooks(services);
     const std::vector<net::sockjs_service> sockjs_services = sockjs_services_of(cfg, notes);
     net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
     net::shared_state state{transport, broker,       router,           session_options_of(cfg), services,
@@ -201,7 +207,7 @@ int run_server(const config& cfg) {
         log::at(level, "{}", text);
     }
     if (!cfg.cluster_url.empty()) {
-        auto joined = join_cluster(cfg, door->port(), broker, chat, rooms, *store);
+        auto joined = join_cluster(cfg, door->port(), broker, chat, rooms, *store, presence);
         if (!joined) return fail_start(joined.err());
         bus = std::move(joined.value());
     }
@@ -215,7 +221,9 @@ int run_server(const config& cfg) {
         commands = std::move(opened_commands.value());
         ops.count_commands(commands->counts());
     }
-    ops.start(state, sockjs_sessions);  // after the bus: its metrics are registered only if there is one
+    ops.count_presence(presence);
+    ops.start(state, sockjs_sessions);
+    presence.start();  // after the bus: its metrics are registered only if there is one
 
     // Signals are caught before the first connection is accepted, so a stop is always graceful.
     std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
@@ -261,6 +269,7 @@ int run_server(const config& cfg) {
     if (commands) {
         commands->stop();  // idempotent: stopped already by a graceful stop
     }
+    presence.stop();  // its goodbye goes out while the bus runs; closing sessions change nothing now
     if (bus) {
         bus->stop();
     }

@@ -31,7 +31,8 @@ std::string room_topic(std::int64_t room_id) {
 chat_service::chat_service(store::message_store& store, broker::broker& broker, room_directory& rooms,
                            chat_options options)
     : options_(options), store_(store), broker_(broker), rooms_(rooms) {
-    for (const char* t : {"/sub/chat/{roomId}", "/sub/chat/{roomId}/read", "/sub/chat/{roomId}/typing"}) {
+    for (const char* t : {"/sub/chat/{roomId}", "/sub/chat/{roomId}/read", "/sub/chat/{roomId}/typing",
+                          "/sub/chat/{roomId}/presence"}) {
         room_topics_.push_back(*path_template::parse(t));
     }
 }

@@ -27,8 +27,9 @@ class broker;
 
 namespace bark::chat {
 
-// Every destination of a room lies below this: /sub/chat/{roomId}, its /read and /typing. The
-// protocol sessions guard it (session::options::room_prefix) on the chat's behalf.
+// Every destination of a room lies below this: /sub/chat/{roomId}, its /read, /typing and
+// /presence (presence_service.hpp). The protocol sessions guard it (session::options::room_prefix)
+// on the chat's behalf.
 inline constexpr std::string_view room_prefix = "/sub/chat";
 
 // The senderRole of a message bark itself posts (a backend's system message); its senderId is 0.
@@ -63,7 +64,7 @@ public:
     // Adds /pub/chat/send|edit|delete|read|typing/{roomId}.
     void register_routes(broker::pub_router& router);
 
-    // /sub/chat/{roomId}[/read|/typing] only for the room's participants; other /sub topics for all.
+    // /sub/chat/{roomId}[/read|/typing|/presence] only for the room's participants; other /sub topics for all.
     // Decided now, or nullopt: `decided` runs later from a store thread (a room read from the store).
     std::optional<bool> may_subscribe(const auth::principal& p, std::string_view destination,
                                       std::function<void(bool)> decided) const;
@@ -141,7 +142,7 @@ private:
     store::message_store& store_;
     broker::broker& broker_;
     room_directory& rooms_;
-    std::vector<path_template> room_topics_;  // a room's messages (first), read marks and typing topics
+    std::vector<path_template> room_topics_;  // a room's messages (first), read marks, typing and presence topics
 };
 
 }  // namespace bark::chat

@@ -159,8 +159,23 @@ http_answer storage_error(const error& why, std::string_view route) {
     return error_answer(503, "unavailable", "the store could not answer");
 }
 
-// A room of the caller's list: the room, its last message, the caller's unread count.
-void write_room_summary(json_writer& w, const store::room_summary& s) {
+// The other participant of a room for `who` (none for an ADMIN, who is neither).
+std::optional<domain::user> peer_of(const auth::principal& who, const store::room& r) {
+    switch (domain::side_of(who.role)) {
+        case domain::participant::customer:
+            return domain::user{domain::role::salon, r.salon_id};
+        case domain::participant::salon:
+            return domain::user{domain::role::user, r.customer_id};
+        case domain::participant::none:
+            break;
+    }
+    return std::nullopt;
+}
+
+// A room of the caller's list: the room, its last message, the caller's unread count, and the
+// other participant's presence when it is given.
+void write_room_summary(json_writer& w, const store::room_summary& s,
+                        const std::optional<presence::user_state>& peer = std::nullopt) {
     // clang-format off
     w.begin_object()
         .key("roomId").value(s.r.room_id)
@@ -173,7 +188,16 @@ void write_room_summary(json_writer& w, const store::room_summary& s) {
     } else {
         w.null();
     }
-    w.key("unreadCount").value(s.unread).end_object();
+    w.key("unreadCount").value(s.unread);
+    if (peer) {
+        w.key("peerOnline").value(peer->online).key("peerLastSeenAt");
+        if (peer->last_seen_ms) {
+            w.value(iso_time(*peer->last_seen_ms));
+        } else {
+            w.null();
+        }
+    }
+    w.end_object();
 }
 
 // A room-list cursor as the client carries it: "ACTIVITY.MESSAGE.ROOM" (opaque to clients).
@@ -275,7 +299,8 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
     // unreadOnly: one keyset page, {"rooms":[...],"nextCursor":"..."|null}; without: the first 200
     // as an array (the seed's form).
     router.add(http::verb::get, "/api/chat/rooms",
-               [&auth, &store](const http_request& req, const captures&, http_reply reply) {
+               [&auth, &store, presence = options.presence](const http_request& req, const captures&,
+                                                            http_reply reply) {
                    const auto who = authenticate(auth, req, reply);
                    if (!who) return;
                    const auto q = parse_room_list_query(req.target);
@@ -286,8 +311,8 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                    store::room_query sq = q.query;
                    if (q.paged) sq.limit += 1;  // one more tells whether a next page exists
                    store.rooms_of(who->user_id, who->role, sq,
-                                  [reply = std::move(reply), paged = q.paged,
-                                   limit = q.query.limit](result<std::vector<store::room_summary>> res) {
+                                  [reply = std::move(reply), paged = q.paged, limit = q.query.limit, presence,
+                                   who = *who](result<std::vector<store::room_summary>> res) {
                                       if (!res) {
                                           reply(storage_error(res.err(), "GET /api/chat/rooms"));
                                           return;
@@ -298,7 +323,10 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                                       json_writer w;
                                       if (paged) w.begin_object().key("rooms");
                                       w.begin_array();
-                                      for (const auto& s : listed) write_room_summary(w, s);
+                                      for (const auto& s : listed) {
+                                          const auto peer = presence ? peer_of(who, s.r) : std::nullopt;
+                                          write_room_summary(w, s, peer ? std::optional(presence(*peer)) : std::nullopt);
+                                      }
                                       w.end_array();
                                       if (paged) {
                                           w.key("nextCursor");
