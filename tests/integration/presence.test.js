@@ -236,7 +236,8 @@ test('presence on one node', async (t) => {
 });
 
 // Three nodes (and a fourth that joins late) over the bus at `url`, sharing a real PostgreSQL.
-async function presenceAcrossNodes(t, url, stopBus) {
+// `outage` (optional): { kill(), restart() } of the bus.
+async function presenceAcrossNodes(t, url, stopBus, outage) {
   const TIMEOUT = 3000;
   const pg = await startPostgres();
   const db = await pg.createDatabase('presence');
@@ -276,6 +277,25 @@ async function presenceAcrossNodes(t, url, stopBus) {
     assert.ok(Math.abs(Date.parse(off.lastSeenAt) - closedAt) < 1000, off.lastSeenAt);
   });
 
+  if (outage) {
+    await t.test('a change made while the bus is down arrives once it is back (a snapshot fills the gap)', async () => {
+      const watcher = await connect(B, cust);
+      const sub = await subscribeUntil(watcher, R, (state) => !state.find((e) => e.role === 'SALON').online);
+      await outage.kill();
+      const s = await connect(A, sal); // its announcement is lost
+      await outage.restart();
+      const on = await nextEvent(watcher, sub, is(sal, true), 15000, 2);
+      assert.equal(on.lastSeenAt, null);
+      const resyncs = await waitUntil(async () => {
+        const m = /^bark_presence_resyncs_total (\d+)/m.exec((await api(B, 'GET', '/metrics')).body);
+        return m && Number(m[1]);
+      }, 3000, 'B counts its resync');
+      assert.ok(resyncs >= 1);
+      s.close();
+      await nextEvent(watcher, sub, is(sal, false), 5000, 3);
+    });
+  }
+
   await t.test('a subscriber on another node gets the state at once, and a node that joins late learns it', async () => {
     const s = await connect(C, sal);
     const onB = await connect(B, cust);
@@ -307,7 +327,8 @@ async function presenceAcrossNodes(t, url, stopBus) {
 
 test('presence across nodes over Redis', async (t) => {
   const redis = await startRedis();
-  await presenceAcrossNodes(t, redis.url, () => redis.stop());
+  await presenceAcrossNodes(t, redis.url, () => redis.stop(),
+    { kill: () => redis.kill('SIGKILL'), restart: () => redis.restart() });
 });
 
 test('presence across nodes over Kafka', async (t) => {

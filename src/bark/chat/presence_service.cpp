@@ -206,9 +206,11 @@ std::shared_ptr<void> presence_service::on_subscribed(std::string_view destinati
     // that is read from the store first, or none.
     rooms_.find(*room_id, [this, weak, sink = std::move(sink)](std::optional<store::room> room) {
         broker::replay_page page;
+        // Outlives the lock: if the subscription went meanwhile, this is the last owner, and its
+        // end takes the lock.
+        const auto held = weak.lock();
         {
             std::lock_guard lock(mutex_);
-            const auto held = weak.lock();
             if (!held || stopped_) return;  // unsubscribed meanwhile: nobody waits for the state
             if (room) {
                 held->watching = true;
