@@ -356,10 +356,15 @@ test('chat (sqlite store)', async (t) => {
   });
 
   await t.test('persistence: after SIGTERM and a restart on the same file, history and read marks are there', async () => {
+    // Presence (peerOnline, peerLastSeenAt) lives in memory, not in the store: kept apart.
+    const presence = new Map();
     const roomsOf = async (b, claims) => {
       const r = await api(b, 'GET', '/api/chat/rooms', { token: b.token(claims) });
       assert.equal(r.status, 200, showHttp('GET', '/api/chat/rooms', r));
-      return r.json;
+      return r.json.map(({ peerOnline, peerLastSeenAt, ...stored }) => {
+        presence.set(`${claims.role}:${stored.roomId}`, { peerOnline, peerLastSeenAt });
+        return stored;
+      });
     };
     const h1 = await fullHistory(bark, tok(CUST), room.roomId);
     const h2 = await fullHistory(bark, tok(SALON), room2.roomId);
@@ -381,6 +386,9 @@ test('chat (sqlite store)', async (t) => {
     assert.deepEqual(await fullHistory(bark, bark.token(SALON), room2.roomId), h2);
     assert.deepEqual(await roomsOf(bark, SALON), rs, 'rooms, last messages and unread counts of the salon');
     assert.deepEqual(await roomsOf(bark, CUST), rc2, 'rooms and unread counts of the customer (read mark kept)');
+    for (const [k, v] of presence) {
+      assert.deepEqual(v, { peerOnline: false, peerLastSeenAt: null }, `${k}: a restarted node has seen nobody yet`);
+    }
     const e1 = rc2.find((x) => x.roomId === room.roomId);
     const expectUnread = h1.filter((m) => m.messageId > mid && m.senderId !== CUST.userId).length;
     assert.equal(e1.unreadCount, expectUnread, `customer's unread after reading up to ${mid}: ${JSON.stringify(e1)}`);

@@ -88,7 +88,10 @@ test('rest', async (t) => {
     const mine = r.json.filter((x) => [A.roomId, B.roomId, C.roomId].includes(x.roomId));
     assert.equal(r.json.length, 3, r.body);
     assert.deepEqual(mine.map((x) => x.roomId), [B.roomId, A.roomId, C.roomId], r.body);
-    for (const e of r.json) assert.deepEqual(Object.keys(e).sort(), ['customerId', 'lastMessage', 'roomId', 'salonId', 'unreadCount']);
+    for (const e of r.json) {
+      assert.deepEqual(Object.keys(e).sort(),
+        ['customerId', 'lastMessage', 'peerLastSeenAt', 'peerOnline', 'roomId', 'salonId', 'unreadCount']);
+    }
     const eC = r.json.find((x) => x.roomId === C.roomId);
     assert.equal(eC.lastMessage, null);
     assert.equal(eC.unreadCount, 0);
