@@ -7,6 +7,8 @@
 // deletes arrive on the same topic as a message's new state (a higher `changeId`); the page keeps
 // the newest position it saw for the catch-up. Before the token expires the page gets a new one
 // (POST /api/dev/login) and hands it to the open session (/pub/auth/refresh): no reconnect.
+// Presence: the room list shows each peer's dot from GET /api/chat/rooms; the open room follows
+// /sub/chat/{roomId}/presence (the state at once, then each change) and shows "online" or "last seen".
 
 (function main() {
   const RECONNECT_MIN_MS = 500;
@@ -100,6 +102,39 @@
       throw err;
     }
     return json;
+  }
+
+  // A green or grey dot; none when the peer's state is unknown (an ADMIN's list).
+  function presenceDot(online) {
+    if (online === undefined) return null;
+    return el('span', { class: `presence-dot ${online ? 'online' : 'offline'}`, 'data-testid': 'presence-dot',
+      'data-online': String(Boolean(online)), title: online ? 'online' : 'offline' });
+  }
+
+  // The other participant of room summary `room` as (role, id), or null for an ADMIN.
+  function peerOf(room) {
+    if (!state.me || !room) return null;
+    if (state.me.role === 'SALON') return { role: 'USER', userId: room.customerId };
+    if (state.me.role === 'USER') return { role: 'SALON', userId: room.salonId };
+    return null;
+  }
+
+  function onPresence(r, frame) {
+    if (state.room !== r) return;
+    const p = parseJson(frame.body);
+    const peer = peerOf(state.rooms.get(r.id));
+    if (!p || !peer || p.userId !== peer.userId || p.role !== peer.role) return;
+    const box = $('room-presence');
+    box.dataset.online = String(p.online);
+    box.replaceChildren(presenceDot(p.online),
+      el('span', { 'data-testid': 'presence-text',
+        text: p.online ? 'online' : (p.lastSeenAt ? `last seen ${timeOf(p.lastSeenAt)}` : 'offline') }));
+    const room = state.rooms.get(r.id);
+    if (room) {
+      room.peerOnline = p.online;
+      room.peerLastSeenAt = p.lastSeenAt;
+      renderRooms();
+    }
   }
 
   function peerLabel(room) {
@@ -407,7 +442,9 @@
         'data-testid': 'room-item',
         'data-room-id': String(r.roomId),
       },
-      el('span', { class: 'room-name' }, el('span', { text: `#${r.roomId} · ${peerLabel(r)}` }), badge),
+      el('span', { class: 'room-name' },
+        presenceDot(r.peerOnline),
+        el('span', { text: `#${r.roomId} · ${peerLabel(r)}` }), badge),
       el('span', { class: 'room-last', 'data-testid': 'room-last', text: lastLine(r.lastMessage) }));
       button.addEventListener('click', () => openRoom(r.roomId));
       ul.append(el('li', {}, button));
@@ -464,6 +501,8 @@
     $('room-placeholder').hidden = true;
     $('room-view').hidden = false;
     $('room-title').textContent = `#${id} · ${peerLabel(state.rooms.get(id)) || 'room'}`;
+    $('room-presence').replaceChildren();
+    delete $('room-presence').dataset.online;
     $('messages').replaceChildren();
     $('typing').textContent = '';
     $('history-status').textContent = 'loading…';
@@ -516,6 +555,7 @@
     r.subs = [
       c.subscribe(base, (f) => onChatMessage(r, f), { 'last-message-id': String(r.position) }),
       c.subscribe(`${base}/typing`, (f) => onTyping(r, f)),
+      c.subscribe(`${base}/presence`, (f) => onPresence(r, f)),
       c.subscribe(`${base}/read`, (f) => onRead(r, f), { receipt: r.liveReceipt }),
     ];
   }

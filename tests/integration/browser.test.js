@@ -1,8 +1,9 @@
 'use strict';
 // The demo page in a real browser (Debian's Chromium through playwright-core): a customer and a
 // salon log in through the page in two browser contexts, open a room, chat both ways over
-// SockJS + stomp.js 2.3.3 (the seed's client), see typing and read marks, survive a dropped
-// connection without losing or repeating a message, and see the history after a reload. Once over
+// SockJS + stomp.js 2.3.3 (the seed's client), see typing, read marks and each other's presence,
+// survive a dropped connection without losing or repeating a message, see the history after a
+// reload, edit and delete their messages, and renew a login about to expire without reconnecting. Once over
 // SockJS's websocket transport, once with WebSocket removed from the page (XHR transports).
 // bark runs with --dev and the real SQLite store. A screenshot is left in the build directory.
 
@@ -152,6 +153,27 @@ async function conversation(t, { bark, browser, customerId, salonId, noWebSocket
     });
   });
 
+  await step('presence: each side sees the other online; the salon away past the grace shows "last seen", then online again', async () => {
+    const state = (page) => page.evaluate(() => {
+      const box = document.querySelector('[data-testid=room-presence]');
+      return { online: box.dataset.online, text: box.textContent };
+    });
+    await waitIn(alice, 'the salon shown online', () => document.querySelector('[data-testid=room-presence]').dataset.online === 'true');
+    await waitIn(salon, 'the customer shown online', () => document.querySelector('[data-testid=room-presence]').dataset.online === 'true');
+    assert.match((await state(alice)).text, /online/);
+    await salon.evaluate(() => window.barkDemo.simulateDrop(4000));
+    await waitIn(alice, 'the salon shown offline with its last seen time', () => {
+      const box = document.querySelector('[data-testid=room-presence]');
+      return box.dataset.online === 'false' && /last seen \d/.test(box.textContent);
+    });
+    await waitIn(alice, 'the room list\'s dot is grey', () => {
+      const dot = document.querySelector('[data-testid=room-item].active [data-testid=presence-dot]');
+      return dot && dot.dataset.online === 'false';
+    });
+    await online(salon);
+    await waitIn(alice, 'the salon online again', () => document.querySelector('[data-testid=room-presence]').dataset.online === 'true');
+  });
+
   await step('a dropped connection catches up on reconnect, each message once', async () => {
     await alice.evaluate(() => window.barkDemo.simulateDrop(1500));
     await waitIn(alice, 'customer offline', () => document.querySelector('#conn-status').dataset.state !== 'online');
@@ -285,7 +307,9 @@ test('browser: the demo page, two users chatting', { timeout: 110000 }, async (t
   const { chromium } = require('playwright-core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bark-browser-'));
   // A known secret: one step sets a short-lived login of its own in the page's cookie.
-  const bark = await startBark(['--dev', '--jwt-secret', 'browser-test-secret-0123456789abcdef', '--store', `sqlite:${dir}/bark.db`]);
+  // A short presence grace: a page away for a few seconds is reported offline.
+  const bark = await startBark(['--dev', '--jwt-secret', 'browser-test-secret-0123456789abcdef', '--presence-grace', '1000',
+    '--store', `sqlite:${dir}/bark.db`]);
   let browser;
   t.after(async () => {
     if (browser) await browser.close().catch(() => {});
