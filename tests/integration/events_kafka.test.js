@@ -51,15 +51,21 @@ async function makeRooms(bark) {
   return rooms;
 }
 
-// Sends until `stop()` says so, without waiting for receipts (the kill comes in the middle).
-async function pump(bark, rooms, tag, stop) {
+// Sends until `stop()` says so, without waiting for receipts (the kill comes in the middle). With
+// `settle`, then waits for the last send's receipt: a receipt comes once the send is stored, and a
+// session's sends are stored in order, so every send is in the store before the caller goes on (a
+// read mark moved before that would stop short of the room's last message).
+async function pump(bark, rooms, tag, stop, { settle = false } = {}) {
   const clients = [];
   for (const r of rooms) clients.push({ r, c: await chatConnect(bark, r.customer) });
   await Promise.all(clients.map(async ({ r, c }) => {
+    let last = null;
     for (let n = 0; !stop() && !c.closed; n++) {
-      c.chatSend(r.room.roomId, { messageText: `${tag} ${n}`, clientMessageId: `${tag}-${n}` }, { receipt: `${tag}-${n}` });
+      last = `${tag}-${n}`;
+      c.chatSend(r.room.roomId, { messageText: `${tag} ${n}`, clientMessageId: last }, { receipt: last });
       if (n % 5 === 4) await sleep(2);
     }
+    if (settle && last !== null) await c.receipt(last, 20000);
   }));
   for (const { c } of clients) c.close();
 }
@@ -113,7 +119,7 @@ test('--events kafka: records keyed by room, the same as the store, across kill 
   // once Kafka is back.
   await kafka.halt();
   stop = false;
-  const more = pump(bark, rooms, 'two', () => stop);
+  const more = pump(bark, rooms, 'two', () => stop, { settle: true });
   await sleep(500);
   stop = true;
   await more;
