@@ -87,6 +87,15 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "outbound bytes queued per connection before it is a slow consumer")
         ->envname("BARK_SEND_BUFFER_BYTES")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+    app.add_option("--ws-compression", c.ws_compression,
+                   "permessage-deflate on WebSocket connections: off, on, or no-context-takeover (each message "
+                   "compressed on its own: less memory held between messages, less compression)")
+        ->envname("BARK_WS_COMPRESSION")
+        ->check(CLI::IsMember({"off", "on", "no-context-takeover"}));
+    app.add_option("--ws-compression-window-bits", c.ws_compression_window_bits,
+                   "the server's deflate window, 2^N bytes (9..15): smaller holds less memory per connection")
+        ->envname("BARK_WS_COMPRESSION_WINDOW_BITS")
+        ->check(CLI::Range(9, 15));
     app.add_option("--send-time-limit", c.send_time_limit_ms, "ms a connection's writes may stay blocked")
         ->envname("BARK_SEND_TIME_LIMIT")
         ->check(CLI::Range(10U, 3600000U));

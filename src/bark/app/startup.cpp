@@ -86,6 +86,10 @@ net::transport_options transport_options_of(const config& cfg) {
     t.allowed_origins = cfg.allowed_origins;
     t.max_frame_bytes = cfg.max_frame_bytes;
     t.send_buffer_bytes = cfg.send_buffer_bytes;
+    t.compression = cfg.ws_compression == "on"                    ? net::ws_compression::on
+                    : cfg.ws_compression == "no-context-takeover" ? net::ws_compression::no_context_takeover
+                                                                  : net::ws_compression::off;
+    t.compression_window_bits = cfg.ws_compression_window_bits;
     t.send_time_limit_ms = cfg.send_time_limit_ms;
     t.http_idle_timeout_ms = cfg.http_idle_timeout_ms;
     t.max_connections = cfg.max_connections;

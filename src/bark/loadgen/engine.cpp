@@ -92,6 +92,7 @@ engine::engine(const options& o) : o_(o) {
         client_setup cs;
         cs.to = t;
         cs.sockjs = o.sockjs;
+        cs.compression = o.compression;
         cs.timeout_s = o.timeout_s;
         setups_.push_back(std::move(cs));
     }
@@ -102,6 +103,7 @@ engine::engine(const options& o) : o_(o) {
                 client_setup cs;
                 cs.to = t.value();
                 cs.sockjs = o.sockjs;
+                cs.compression = o.compression;
                 cs.timeout_s = o.timeout_s;
                 setups_.push_back(std::move(cs));
             }

@@ -92,6 +92,7 @@ parse_outcome parse_options(int argc, char** argv) {
         ->delimiter(',')
         ->allow_extra_args(false);
     app.add_flag("--sockjs", o.sockjs, "use SockJS's websocket transport under the URL's path");
+    app.add_flag("--ws-compression", o.compression, "offer permessage-deflate (as browsers do)");
     app.add_option("--jwt-secret", o.jwt_secret, "HS256 secret: mint a token per virtual user");
     app.add_option("--login", o.login, "STOMP login (instead of tokens)");
     app.add_option("--passcode", o.passcode, "STOMP passcode");

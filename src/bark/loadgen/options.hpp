@@ -29,6 +29,7 @@ struct options {
     std::vector<std::string> url = {"ws://127.0.0.1:8080/ws/chat"};
     std::vector<target> targets;  // parse_target of each url, same order
     bool sockjs = false;
+    bool compression = false;  // offer permessage-deflate, as browsers do
     std::string jwt_secret;
     std::string login, passcode;
     std::string stomp_host = "/";

@@ -97,6 +97,11 @@ void stomp_client::on_tcp(const boost::system::error_code& ec) {
     ws_.text(true);
     ws_.auto_fragment(false);
     ws_.read_message_max(std::size_t{64} << 20);
+    if (setup_.compression) {
+        boost::beast::websocket::permessage_deflate pmd;
+        pmd.client_enable = true;  // what a browser offers: both windows 15, context takeover
+        ws_.set_option(pmd);
+    }
     const std::string path = setup_.sockjs ? sockjs_path(setup_.to.path) : setup_.to.path;
     ws_.async_handshake(setup_.to.host, path,
                         [self = shared_from_this()](const boost::system::error_code& e) { self->on_handshake(e); });

@@ -52,6 +52,7 @@ public:
 struct client_setup {
     target to;
     bool sockjs = false;
+    bool compression = false;  // offer permessage-deflate
     double timeout_s = 10;
 };
 

@@ -20,6 +20,23 @@ namespace asio = boost::asio;
 namespace {
 constexpr std::size_t keep_buffer_bytes = std::size_t{64} * 1024;  // larger write buffers are released after use
 
+// Deflate settings offered to clients that ask for permessage-deflate. Heart-beats and receipts are
+// a few bytes: compressing them costs more than it saves, so small messages go as they are. The
+// compression level and memory level are lower than zlib's defaults: chat messages are short,
+// and each connection holds its own deflate state.
+websocket::permessage_deflate deflate_options(const transport_options& t) {
+    websocket::permessage_deflate pmd;
+    pmd.server_enable = true;
+    pmd.server_max_window_bits = t.compression_window_bits;
+    pmd.client_max_window_bits = 15;  // a client's window: what it offers (browsers offer 15)
+    pmd.server_no_context_takeover = t.compression == ws_compression::no_context_takeover;
+    pmd.client_no_context_takeover = t.compression == ws_compression::no_context_takeover;
+    pmd.compLevel = 6;
+    pmd.memLevel = 4;
+    pmd.msg_size_threshold = 128;
+    return pmd;
+}
+
 bool is_quiet(const beast::error_code& ec) {
     return ec == asio::error::operation_aborted || ec == websocket::error::closed || ec == asio::error::eof ||
            ec == asio::error::connection_reset || ec == beast::error::timeout;
@@ -66,6 +83,9 @@ void ws_session::run(const http_request& req, std::string subprotocol, std::stri
             res.set(http::field::sec_websocket_protocol, p);
         }
     }));
+    if (state_.transport.compression != ws_compression::off) {
+        ws_.set_option(deflate_options(state_.transport));
+    }
     ws_.read_message_max(4 * state_.transport.max_frame_bytes);
     ws_.auto_fragment(false);
     if (early.empty()) {

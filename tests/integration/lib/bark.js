@@ -393,12 +393,14 @@ class RawStomp {
   // Opens a WebSocket to `url` (options: protocols, headers, origin; `ca` for wss). Rejects on a non-101 answer.
   // Auth: `token` (default: defaultToken(url); null: none) sent as `authVia` 'header' (upgrade
   // Authorization: Bearer, the default), 'cookie' or 'none' (see authHeaders()).
-  static open(url, { protocols, headers, origin, timeoutMs = 5000, token, authVia, ca } = {}) {
+  // `perMessageDeflate`: offer permessage-deflate (ws's option: true or its settings object).
+  static open(url, { protocols, headers, origin, timeoutMs = 5000, token, authVia, ca, perMessageDeflate = false } = {}) {
     return withTimeout(new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, {
-        headers: authHeaders(url, { token, authVia, headers }), origin, perMessageDeflate: false, ca,
+        headers: authHeaders(url, { token, authVia, headers }), origin, perMessageDeflate, ca,
       });
       const client = new RawStomp(ws);
+      ws.once('upgrade', (res) => { client.upgradeHeaders = res.headers; });
       ws.once('open', () => resolve(client));
       ws.once('unexpected-response', (req, res) => {
         reject(new Error(`WebSocket upgrade refused: HTTP ${res.statusCode}`));
