@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/json_writer.hpp"
+#include "bark/core/utf8.hpp"
 
 using namespace bark;
 using namespace bark::chat;
@@ -20,6 +22,52 @@ TEST(json_writer, replaces_bytes_of_invalid_utf8) {
     json_writer w;
     w.value(std::string_view("ok\xff"));
     EXPECT_EQ(w.str(), "\"ok\\ufffd\"");
+}
+
+// The escaping rule byte by byte, as the JSON spec states it: the writer copies runs of bytes that
+// need nothing at once, so escapes at the edges and between runs are where it could go wrong.
+std::string escaped_byte_by_byte(std::string_view s, bool utf8) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (ch == '"') out += "\\\"";
+        else if (ch == '\\') out += "\\\\";
+        else if (ch == '\n') out += "\\n";
+        else if (ch == '\r') out += "\\r";
+        else if (ch == '\t') out += "\\t";
+        else if (ch == '\b') out += "\\b";
+        else if (ch == '\f') out += "\\f";
+        else if (u < 0x20) out += std::string("\\u00") + hex[u >> 4] + hex[u & 0xf];
+        else if (u >= 0x80 && !utf8) out += "\\ufffd";
+        else out += ch;
+    }
+    return out + "\"";
+}
+
+TEST(json_writer, escapes_at_the_edges_and_between_runs_as_byte_by_byte) {
+    std::vector<std::string> cases = {"", "\"", "\\\\", "\"a", "a\"", "\n강아지\n", "x\"y\"z", "🐶\t🐶",
+                                      std::string("\0mid\0", 5), "ends with \x1f", "\x7f del is not escaped"};
+    std::string every;
+    for (int c = 1; c < 0x80; ++c) every.push_back(static_cast<char>(c));
+    cases.push_back(every);
+    cases.push_back("caf\xc3\xa9 \xff broken \"q\"");  // not UTF-8: every byte >= 0x80 replaced
+    cases.push_back(std::string(1000, 'a') + "\\" + std::string(1000, 'b'));
+    // Each escape at every offset of a few 8-byte words, in ASCII and in Korean text.
+    for (const std::string& base : {std::string(24, 'a'), std::string("강아지미용은 예약했어요 푸들")}) {
+        for (const char ch : {'"', '\\', '\n', '\x01', '\x1f', ' ', '\xff'}) {
+            for (std::size_t pos = 0; pos <= base.size(); ++pos) {
+                std::string c = base;
+                c.insert(pos, 1, ch);
+                cases.push_back(c);
+            }
+        }
+    }
+    for (const auto& c : cases) {
+        std::string out;
+        append_json_string(out, c);
+        EXPECT_EQ(out, escaped_byte_by_byte(c, is_valid_utf8(c))) << c;
+    }
 }
 
 TEST(chat_json, send_payload_accepts_the_seeds_shape_and_optional_fields) {

@@ -20,6 +20,7 @@
 
 #include "bark/auth/base64url.hpp"
 #include "bark/auth/jwt.hpp"
+#include "bark/auth/verified_tokens.hpp"
 
 namespace {
 
@@ -34,6 +35,7 @@ using bark::auth::mint_hs256;
 using bark::auth::principal;
 using bark::auth::token_authenticator;
 using bark::auth::upgrade_credentials;
+using bark::auth::verified_tokens;
 using bark::domain::role;
 using bark::domain::role_name;
 
@@ -493,6 +495,117 @@ TEST(jwt_keys, one_verifier_serves_many_threads) {
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(failures.load(), 0);
+}
+
+// --- remembered verifications ------------------------------------------------------------------
+
+// A verifier that counts the tokens it is asked about: shows which verifications the cache answered.
+class counting_verifier final : public jwt_verifier {
+public:
+    explicit counting_verifier(std::atomic<int>& calls) : inner_(jwt_verifier::hs256(std::string(secret))), calls_(calls) {}
+    jwt_result verify(std::string_view token, std::int64_t now_s, std::int64_t leeway_s) const override {
+        ++calls_;
+        return inner_->verify(token, now_s, leeway_s);
+    }
+
+private:
+    std::unique_ptr<jwt_verifier> inner_;
+    std::atomic<int>& calls_;
+};
+
+TEST(verified_tokens, a_token_seen_before_is_not_verified_again_and_answers_the_same) {
+    std::atomic<int> calls{0};
+    const verified_tokens cache(std::make_unique<counting_verifier>(calls), 16);
+    const std::string token = mint_hs256(secret, {7, "bob", role::salon}, now, 600);
+    for (int i = 0; i < 3; ++i) {
+        const jwt_result r = cache.verify(token, now + i);
+        ASSERT_EQ(r.error, jwt_error::none) << r.reason;
+        EXPECT_EQ(r.who->user_id, 7);
+        EXPECT_EQ(r.who->username, "bob");
+        EXPECT_EQ(r.who->role, role::salon);
+        EXPECT_EQ(r.expires_at_s, now + 600);
+    }
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_EQ(cache.size(), 1U);
+}
+
+TEST(verified_tokens, time_rules_apply_on_every_use) {
+    std::atomic<int> calls{0};
+    const verified_tokens cache(std::make_unique<counting_verifier>(calls), 16);
+    const std::string token = hs256_token(good_claims().set("exp", std::to_string(now + 100))
+                                              .set("nbf", std::to_string(now - 10)));
+    ASSERT_EQ(cache.verify(token, now).error, jwt_error::none);
+    EXPECT_EQ(cache.verify(token, now + 160).error, jwt_error::none);  // within the 60 s leeway
+    const jwt_result late = cache.verify(token, now + 161);
+    EXPECT_EQ(late.error, jwt_error::expired);
+    EXPECT_EQ(late.reason, "token expired");
+    EXPECT_EQ(late.expires_at_s, now + 100);
+    EXPECT_FALSE(late.who);
+    EXPECT_EQ(cache.verify(token, now + 101, 0).error, jwt_error::expired);
+    const jwt_result early = cache.verify(token, now - 100, 0);  // nbf ahead with no leeway
+    EXPECT_EQ(early.error, jwt_error::invalid);
+    EXPECT_EQ(early.reason, "token not yet valid");
+    EXPECT_EQ(calls.load(), 1);
+    // Each answer is the uncached verifier's answer.
+    const auto plain = jwt_verifier::hs256(std::string(secret));
+    for (const std::int64_t at : {now, now + 160, now + 161, now - 100}) {
+        for (const std::int64_t leeway : {0, 60}) {
+            const jwt_result a = cache.verify(token, at, leeway);
+            const jwt_result b = plain->verify(token, at, leeway);
+            EXPECT_EQ(a.error, b.error) << at << " " << leeway;
+            EXPECT_EQ(a.reason, b.reason) << at << " " << leeway;
+            EXPECT_EQ(a.expires_at_s, b.expires_at_s);
+        }
+    }
+}
+
+TEST(verified_tokens, failures_are_not_kept_and_a_changed_byte_is_verified_in_full) {
+    std::atomic<int> calls{0};
+    const verified_tokens cache(std::make_unique<counting_verifier>(calls), 16);
+    const std::string token = mint_hs256(secret, {7, "bob", role::user}, now, 600);
+    ASSERT_EQ(cache.verify(token, now).error, jwt_error::none);
+    const std::string forged = tamper(token, token.size() - 2);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(cache.verify(forged, now).error, jwt_error::invalid);
+    EXPECT_EQ(calls.load(), 4);
+    const std::string wrong = mint_hs256("another-secret", {7, "bob", role::user}, now, 600);
+    EXPECT_EQ(cache.verify(wrong, now).error, jwt_error::invalid);
+    EXPECT_EQ(cache.size(), 1U);
+    // A token that expired is refused and not kept either.
+    const std::string old = mint_hs256(secret, {8, "eve", role::user}, now - 1000, 100);
+    EXPECT_EQ(cache.verify(old, now).error, jwt_error::expired);
+    EXPECT_EQ(cache.size(), 1U);
+}
+
+TEST(verified_tokens, holds_at_most_its_capacity_and_keeps_tokens_in_use) {
+    std::atomic<int> calls{0};
+    const verified_tokens cache(std::make_unique<counting_verifier>(calls), 8);
+    const std::string hot = mint_hs256(secret, {1, "hot", role::user}, now, 600);
+    ASSERT_EQ(cache.verify(hot, now).error, jwt_error::none);
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_EQ(cache.verify(mint_hs256(secret, {100 + i, "u", role::user}, now, 600), now).error, jwt_error::none);
+        ASSERT_EQ(cache.verify(hot, now).error, jwt_error::none);
+        EXPECT_LE(cache.size(), 8U);
+    }
+    EXPECT_EQ(calls.load(), 101);  // the token in use was never verified again
+}
+
+TEST(verified_tokens, serves_many_threads) {
+    std::atomic<int> calls{0};
+    const verified_tokens cache(std::make_unique<counting_verifier>(calls), 64);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                const std::string token = mint_hs256(secret, {(t * 1000) + (i % 50), "u", role::user}, now, 600);
+                const jwt_result r = cache.verify(token, now);
+                if (r.error != jwt_error::none || r.who->user_id != (t * 1000) + (i % 50)) ++failures;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_LE(cache.size(), 64U);
 }
 
 // --- time --------------------------------------------------------------------------------------

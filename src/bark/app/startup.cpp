@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "bark/app/version.hpp"
+#include "bark/auth/verified_tokens.hpp"
 #include "bark/chat/chat_service.hpp"
 
 namespace bark::app {
@@ -18,6 +19,10 @@ namespace bark::app {
 int exit_code_of(const error& e) {
     return e.code == "usage" ? 2 : 1;
 }
+
+// Tokens whose verification is remembered (a reconnect with the same token skips the signature);
+// about 200 bytes each.
+constexpr std::size_t verified_tokens_kept = 65536;
 
 result<token_keys> load_token_keys(const config& cfg) {
     token_keys keys;
@@ -29,10 +34,11 @@ result<token_keys> load_token_keys(const config& cfg) {
             return error{"usage", "--jwt-public-key: cannot read " + cfg.jwt_public_key};
         }
         std::string why;
-        keys.verifier = auth::jwt_verifier::from_public_key_pem(pem.str(), why);
-        if (!keys.verifier) {
+        auto verifier = auth::jwt_verifier::from_public_key_pem(pem.str(), why);
+        if (!verifier) {
             return error{"usage", "--jwt-public-key: " + why};
         }
+        keys.verifier = std::make_shared<auth::verified_tokens>(std::move(verifier), verified_tokens_kept);
         return keys;
     }
     keys.secret = cfg.jwt_secret;
@@ -50,7 +56,7 @@ result<token_keys> load_token_keys(const config& cfg) {
     if (keys.secret.empty()) {
         return error{"usage", "no --jwt-secret or --jwt-public-key given (--dev makes a random secret)"};
     }
-    keys.verifier = auth::jwt_verifier::hs256(keys.secret);
+    keys.verifier = std::make_shared<auth::verified_tokens>(auth::jwt_verifier::hs256(keys.secret), verified_tokens_kept);
     return keys;
 }
 

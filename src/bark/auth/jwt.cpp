@@ -336,20 +336,7 @@ jwt_result basic_verifier::verify(std::string_view token, std::int64_t now_s, st
         if (!nbf) return invalid("claim `nbf` must be a number of seconds");
     }
 
-    // Compared as exp < now - leeway (not exp + leeway < now) so a huge exp cannot overflow; the
-    // bounds themselves saturate for extreme now/leeway arguments.
-    if (*exp < saturating_sub(now_s, leeway_s)) {
-        jwt_result r = fail(jwt_error::expired, "token expired");
-        r.expires_at_s = *exp;
-        return r;
-    }
-    if (nbf && *nbf > saturating_add(now_s, leeway_s)) return invalid("token not yet valid");
-
-    jwt_result r;
-    r.error = jwt_error::none;
-    r.who = std::move(who);
-    r.expires_at_s = *exp;
-    return r;
+    return judge_token_times(std::move(who), *exp, nbf, now_s, leeway_s);
 }
 
 class hs256_verifier final : public basic_verifier {
@@ -486,6 +473,29 @@ void append_json_string(std::string& out, std::string_view s) {
 }  // namespace
 
 // --- public API ----------------------------------------------------------------------------------
+
+jwt_result judge_token_times(principal who, std::int64_t exp_s, std::optional<std::int64_t> nbf_s, std::int64_t now_s,
+                             std::int64_t leeway_s) {
+    leeway_s = std::max<std::int64_t>(leeway_s, 0);
+    jwt_result r;
+    r.expires_at_s = exp_s;
+    r.not_before_s = nbf_s;
+    // Compared as exp < now - leeway (not exp + leeway < now) so a huge exp cannot overflow; the
+    // bounds themselves saturate for extreme now/leeway arguments.
+    if (exp_s < saturating_sub(now_s, leeway_s)) {
+        r.error = jwt_error::expired;
+        r.reason = "token expired";
+        return r;
+    }
+    if (nbf_s && *nbf_s > saturating_add(now_s, leeway_s)) {
+        r.error = jwt_error::invalid;
+        r.reason = "token not yet valid";
+        return r;
+    }
+    r.error = jwt_error::none;
+    r.who = std::move(who);
+    return r;
+}
 
 std::unique_ptr<jwt_verifier> jwt_verifier::hs256(std::string secret) {
     return std::make_unique<hs256_verifier>(std::move(secret));

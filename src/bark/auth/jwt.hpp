@@ -25,6 +25,7 @@ struct jwt_result {
     std::string reason;             // readable detail for logs and ERROR bodies (never the token)
     std::optional<principal> who;   // set when error == none
     std::int64_t expires_at_s = 0;  // the `exp` claim, seconds since the epoch
+    std::optional<std::int64_t> not_before_s;  // the `nbf` claim, when the token has one
 };
 
 class jwt_verifier {
@@ -40,6 +41,12 @@ public:
     // Verifies token at `now_s` (seconds since the epoch) with `leeway_s` on exp and nbf.
     virtual jwt_result verify(std::string_view token, std::int64_t now_s, std::int64_t leeway_s = 60) const = 0;
 };
+
+// The time rule on a token's claims, once its signature and claims are good: `expired` when exp
+// is more than `leeway_s` behind now_s, `invalid` ("token not yet valid") when nbf is more than
+// `leeway_s` ahead; otherwise `none` with `who`.
+jwt_result judge_token_times(principal who, std::int64_t exp_s, std::optional<std::int64_t> nbf_s, std::int64_t now_s,
+                             std::int64_t leeway_s);
 
 // An HS256 token for p that expires at now_s + ttl_s (`bark token`, dev login, tests, bench).
 std::string mint_hs256(std::string_view secret, const principal& p, std::int64_t now_s, std::int64_t ttl_s);

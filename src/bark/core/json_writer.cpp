@@ -1,20 +1,64 @@
 // JSON output with correct escaping.
 #include "bark/core/json_writer.hpp"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "bark/core/utf8.hpp"
 
 namespace bark {
+
+namespace {
+
+// Bytes that cannot go into a JSON string as they are: control characters, '"' and '\\'.
+constexpr std::array<bool, 256> escaped_bytes = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+    t['"'] = true;
+    t['\\'] = true;
+    return t;
+}();
+
+constexpr std::uint64_t ones = 0x0101010101010101ULL;
+constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+// Whether any of the 8 bytes of `w` needs an escape: below 0x20, '"' or '\\' (and, for text that
+// is not UTF-8, 0x80 and above). Bytes with the high bit set are masked out of the "below 0x20"
+// test, so UTF-8 sequences pass as they are.
+bool word_needs_escape(std::uint64_t w, bool utf8) {
+    const auto zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t special = zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) | below_space;
+    return special != 0 || (!utf8 && (w & highs) != 0);
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     const bool utf8 = is_valid_utf8(s);
     out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
+    // Runs of bytes that need no escape are appended at once: chat text is almost all of them.
+    std::size_t run = 0;
+    std::size_t i = 0;
+    for (;;) {
+        // Eight bytes at a time while none of them needs anything, then byte by byte.
+        while (i + 8 <= s.size()) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, s.data() + i, 8);
+            if (word_needs_escape(w, utf8)) break;
+            i += 8;
+        }
+        if (i >= s.size()) break;
+        const auto u = static_cast<unsigned char>(s[i++]);
+        if (!escaped_bytes[u] && (utf8 || u < 0x80)) continue;
+        const std::size_t at = i - 1;
+        out.append(s.data() + run, at - run);
+        run = i;
+        switch (u) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
             case '\n': out += "\\n"; break;
@@ -27,13 +71,12 @@ void append_json_string(std::string& out, std::string_view s) {
                     out += "\\u00";
                     out.push_back(hex[u >> 4]);
                     out.push_back(hex[u & 0xf]);
-                } else if (u >= 0x80 && !utf8) {
-                    out += "\\ufffd";
                 } else {
-                    out.push_back(c);
+                    out += "\\ufffd";  // a byte of text that is not UTF-8
                 }
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out.push_back('"');
 }
 

@@ -86,7 +86,10 @@ void connect_gate::leave() {
     }
 }
 
-engine::engine(const options& o) : o_(o) {
+engine::engine(const options& o)
+    : o_(o),
+      issued_at_s_(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                       .count()) {
     raise_fd_limit();
     for (const target& t : o.targets) {
         client_setup cs;
@@ -155,9 +158,7 @@ std::string engine::token(std::int64_t user_id, std::string_view role) const {
     p.user_id = user_id;
     p.username = fmt::format("bench-{}", user_id);
     p.role = domain::parse_role(role).value_or(domain::role::user);  // the scenarios pass wire names
-    const auto now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    return auth::mint_hs256(o_.jwt_secret, p, now, std::int64_t{24} * 3600);
+    return auth::mint_hs256(o_.jwt_secret, p, issued_at_s_, std::int64_t{24} * 3600);
 }
 
 std::string engine::connect_frame(std::int64_t user_id, std::string_view role, std::string_view heart_beat) const {

@@ -91,8 +91,10 @@ public:
     void start();  // one thread per shard
     void stop();   // stops the loops and joins (idempotent)
 
-    // The CONNECT frame for a virtual user: a fresh token with --jwt-secret, else login/passcode.
+    // The CONNECT frame for a virtual user: its token with --jwt-secret, else login/passcode.
     std::string connect_frame(std::int64_t user_id, std::string_view role, std::string_view heart_beat) const;
+    // A virtual user's token: the same one on every connection of the run (issued at the engine's
+    // start, valid 24 h), as a browser presents the same cookie each time it reconnects.
     std::string token(std::int64_t user_id, std::string_view role) const;
     // The local address for connection number i (nullopt: let the kernel choose, e.g. for an IPv6 target).
     std::optional<boost::asio::ip::address> source_for(std::uint64_t i) const;
@@ -114,6 +116,7 @@ private:
     std::vector<std::unique_ptr<shard>> shards_;
     unsigned per_source_ = 50000;
     std::uint64_t run_id_ = 0;
+    std::int64_t issued_at_s_ = 0;  // the tokens' issue time
     clock::time_point started_;
     double cpu_start_ = 0;
     std::optional<double> server_cpu_start_;
