@@ -1,6 +1,8 @@
 // Chat payload parsing and the JSON bark writes.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -128,6 +130,33 @@ TEST(chat_json, characters_are_code_points) {
 TEST(chat_json, times_are_iso_8601_utc_with_milliseconds) {
     EXPECT_EQ(iso_time(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(iso_time(1795939262345), "2026-11-29T08:01:02.345Z");
+    EXPECT_EQ(iso_time(951782400000), "2000-02-29T00:00:00.000Z");  // a leap day of a century leap year
+    EXPECT_EQ(iso_time(-1), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(iso_time(253402300799999), "9999-12-31T23:59:59.999Z");
+}
+
+// The same text as gmtime_r gives, over instants spread across four centuries and day edges.
+TEST(chat_json, times_agree_with_gmtime_everywhere) {
+    auto reference = [](std::int64_t ms) {
+        const std::int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+        const auto t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - secs * 1000));
+        return std::string(buf);
+    };
+    std::uint64_t x = 88172645463325252ULL;  // xorshift: a fixed spread of instants
+    for (int i = 0; i < 200000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // 1600-01-01 .. 2400-01-01, and every third one on a midnight.
+        std::int64_t ms = -11676096000000 + static_cast<std::int64_t>(x % 25246080000000ULL);
+        if (i % 3 == 0) ms -= ((ms % 86400000) + 86400000) % 86400000;
+        ASSERT_EQ(iso_time(ms), reference(ms)) << ms;
+    }
 }
 
 TEST(chat_json, message_shape_matches_the_broadcast_contract) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "bark/core/utf8.hpp"
 
@@ -24,21 +25,25 @@ constexpr std::array<bool, 256> escaped_bytes = [] {
 constexpr std::uint64_t ones = 0x0101010101010101ULL;
 constexpr std::uint64_t highs = 0x8080808080808080ULL;
 
-// Whether any of the 8 bytes of `w` needs an escape: below 0x20, '"' or '\\' (and, for text that
-// is not UTF-8, 0x80 and above). Bytes with the high bit set are masked out of the "below 0x20"
-// test, so UTF-8 sequences pass as they are.
-bool word_needs_escape(std::uint64_t w, bool utf8) {
+// Whether any of the 8 bytes of `w` needs an escape: below 0x20, '"' or '\\'. Bytes with the high
+// bit set are masked out of the "below 0x20" test, so UTF-8 sequences pass as they are (whether
+// the text is UTF-8 at all is the caller's question).
+bool word_needs_escape(std::uint64_t w) {
     const auto zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
     const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-    const std::uint64_t special = zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) | below_space;
-    return special != 0 || (!utf8 && (w & highs) != 0);
+    return (zero_byte(w ^ (ones * '"')) | zero_byte(w ^ (ones * '\\')) | below_space) != 0;
 }
 
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
-    const bool utf8 = is_valid_utf8(s);
+    // Validated only when a byte above 0x7f shows up: keys and most values are ASCII.
+    std::optional<bool> valid_utf8;
+    const auto utf8 = [&] {
+        if (!valid_utf8) valid_utf8 = is_valid_utf8(s);
+        return *valid_utf8;
+    };
     out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
     // Runs of bytes that need no escape are appended at once: chat text is almost all of them.
@@ -49,12 +54,12 @@ void append_json_string(std::string& out, std::string_view s) {
         while (i + 8 <= s.size()) {
             std::uint64_t w = 0;
             std::memcpy(&w, s.data() + i, 8);
-            if (word_needs_escape(w, utf8)) break;
+            if (word_needs_escape(w) || ((w & highs) != 0 && !utf8())) break;
             i += 8;
         }
         if (i >= s.size()) break;
         const auto u = static_cast<unsigned char>(s[i++]);
-        if (!escaped_bytes[u] && (utf8 || u < 0x80)) continue;
+        if (!escaped_bytes[u] && (u < 0x80 || utf8())) continue;
         const std::size_t at = i - 1;
         out.append(s.data() + run, at - run);
         run = i;
