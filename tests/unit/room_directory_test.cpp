@@ -111,4 +111,36 @@ TEST_F(room_directory_test, a_room_nobody_created_is_not_found_and_not_kept) {
     EXPECT_FALSE(rooms.find_known(424242));
 }
 
+TEST_F(room_directory_test, holds_at_most_its_capacity_and_reads_a_dropped_room_again) {
+    chat::room_directory small(8);
+    small.look_up_in(*db);
+    std::vector<store::room> made;
+    for (int i = 0; i < 40; ++i) made.push_back(create(100 + i, 200 + i));
+    const store::room hot = made[0];
+    small.put(hot);
+    for (const auto& r : made) {
+        std::promise<std::optional<store::room>> got;
+        small.find(r.room_id, [&](std::optional<store::room> found) { got.set_value(found); });
+        const auto found = got.get_future().get();
+        ASSERT_TRUE(found);
+        EXPECT_EQ(found->customer_id, r.customer_id);
+        EXPECT_EQ(found->salon_id, r.salon_id);
+        // Answered once its waiters ran: the room is kept just after, so wait for it.
+        for (int i = 0; i < 5000 && !small.find_known(r.room_id); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT_TRUE(small.find_known(hot.room_id)) << "a room in use stays";
+        EXPECT_LE(small.size(), 8U);
+    }
+    // The first rooms fell out and are read again, with the same participants.
+    EXPECT_FALSE(small.find_known(made[1].room_id));
+    std::promise<std::optional<store::room>> again;
+    small.find(made[1].room_id, [&](std::optional<store::room> found) { again.set_value(found); });
+    const auto found = again.get_future().get();
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->customer_id, 101);
+    EXPECT_EQ(found->salon_id, 201);
+    // The store's thread keeps the room just after answering: let it finish before `small` goes.
+    for (int i = 0; i < 5000 && !small.find_known(made[1].room_id); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_TRUE(small.find_known(made[1].room_id));
+}
+
 }  // namespace

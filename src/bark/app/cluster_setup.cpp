@@ -4,7 +4,6 @@
 #include "bark/broker/broker.hpp"
 #include "bark/chat/chat_service.hpp"
 #include "bark/chat/presence_service.hpp"
-#include "bark/chat/room_directory.hpp"
 #include "bark/cluster/kafka_cluster_bus.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
 #include "bark/core/log.hpp"
@@ -12,8 +11,7 @@
 namespace bark::app {
 
 result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std::uint16_t port, broker::broker& broker,
-                                                          const chat::chat_service& chat, chat::room_directory& rooms,
-                                                          store::message_store& store,
+                                                          const chat::chat_service& chat,
                                                           chat::presence_service& presence) {
     const std::string node_id = cfg.node_id.empty() ? cfg.listen_host + ":" + std::to_string(port) : cfg.node_id;
     if (cfg.store_url.rfind("postgres", 0) != 0) {
@@ -22,7 +20,6 @@ result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std
             "with a shared store (postgres://...)",
             cfg.store_url.substr(0, cfg.store_url.find(':')));
     }
-    rooms.look_up_in(store);  // a room created on another node is read from the shared store
     auto bus = [&]() -> result<std::unique_ptr<broker::cluster_bus>> {
         if (cfg.cluster_url.starts_with("kafka://")) {
             cluster::kafka_bus_options options;

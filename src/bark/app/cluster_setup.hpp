@@ -15,19 +15,13 @@ class broker;
 namespace bark::chat {
 class chat_service;
 class presence_service;
-class room_directory;
 }  // namespace bark::chat
-namespace bark::store {
-class message_store;
-}
-
 namespace bark::app {
 
 // Before the loops run; `port` is the port bound (it names the node when --node-id is not given).
 // Presence goes over the bus from then on.
 result<std::unique_ptr<broker::cluster_bus>> join_cluster(const config& cfg, std::uint16_t port, broker::broker& broker,
-                                                          const chat::chat_service& chat, chat::room_directory& rooms,
-                                                          store::message_store& store,
+                                                          const chat::chat_service& chat,
                                                           chat::presence_service& presence);
 
 }  // namespace bark::app

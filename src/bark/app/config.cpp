@@ -96,6 +96,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "the server's deflate window, 2^N bytes (9..15): smaller holds less memory per connection")
         ->envname("BARK_WS_COMPRESSION_WINDOW_BITS")
         ->check(CLI::Range(9, 15));
+    app.add_option("--room-cache", c.room_cache,
+                   "rooms whose participants are kept in memory; others are read from the store when used")
+        ->envname("BARK_ROOM_CACHE")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{1} << 32));
     app.add_option("--send-time-limit", c.send_time_limit_ms, "ms a connection's writes may stay blocked")
         ->envname("BARK_SEND_TIME_LIMIT")
         ->check(CLI::Range(10U, 3600000U));

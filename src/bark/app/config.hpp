@@ -49,6 +49,7 @@ struct config {
     std::size_t max_connections = 200000;        // --max-connections: more are refused (503, close)
     std::uint32_t max_send_rate = 50;            // --max-send-rate, SENDs/s per connection; 0 = no limit
     std::uint32_t rest_write_rate = 20;          // --rest-write-rate, REST writes/s per user; 0 = no limit
+    std::size_t room_cache = 1000000;            // --room-cache: rooms kept in memory (the rest are read when used)
     std::uint32_t edit_window_s = 86400;         // --edit-window: a message may be edited this long after its send
     std::uint32_t sockjs_heartbeat_ms = 25000;   // --sockjs-heartbeat: `h` frame interval
     std::uint32_t sockjs_disconnect_delay_ms = 5000;  // --sockjs-disconnect-delay: session kept without a receiver

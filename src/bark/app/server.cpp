@@ -109,12 +109,9 @@ int run_server(const config& cfg) {
     auto opened = store::open_store(cfg.store_url, {.events = !cfg.events_url.empty()});
     if (!opened) return fail_start({"system", "--store: " + opened.err().message});
     std::unique_ptr<store::message_store> store = std::move(opened.value());
-    chat::room_directory rooms;
-    {
-        auto all = store->load_rooms();
-        if (!all) return fail_start({"system", "--store: " + all.err().message});
-        rooms.load(all.value());
-    }
+    // Nothing about rooms is read at start: each is read from the store when first used.
+    chat::room_directory rooms(cfg.room_cache);
+    rooms.look_up_in(*store);
     // The event stream starts before any write: what an earlier run left in the outbox goes first.
     std::unique_ptr<events::delivery_worker> event_stream;
     if (!cfg.events_url.empty()) {
@@ -207,7 +204,7 @@ int run_server(const config& cfg) {
         log::at(level, "{}", text);
     }
     if (!cfg.cluster_url.empty()) {
-        auto joined = join_cluster(cfg, door->port(), broker, chat, rooms, *store, presence);
+        auto joined = join_cluster(cfg, door->port(), broker, chat, presence);
         if (!joined) return fail_start(joined.err());
         bus = std::move(joined.value());
     }

@@ -1,31 +1,56 @@
-// In-memory room directory.
+// The rooms in use, in memory, read from the store on first use.
 #include "bark/chat/room_directory.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "bark/domain/room_access.hpp"
 
 namespace bark::chat {
 
-void room_directory::load(const std::vector<store::room>& rooms) {
-    std::unique_lock lock(mutex_);
-    for (const auto& r : rooms) {
-        rooms_[r.room_id] = r;
+room_directory::room_directory(std::size_t capacity) : generation_size_(std::max<std::size_t>(capacity / 2, 1)) {}
+
+void room_directory::keep(const store::room& r) const {
+    if (young_.size() >= generation_size_ && !young_.contains(r.room_id)) {
+        old_ = std::move(young_);
+        young_ = generation{};
     }
+    young_[r.room_id] = r;
+    old_.erase(r.room_id);
 }
 
 void room_directory::put(const store::room& r) {
     std::unique_lock lock(mutex_);
-    rooms_[r.room_id] = r;
+    keep(r);
 }
 
 std::optional<store::room> room_directory::find_known(std::int64_t room_id) const {
-    std::shared_lock lock(mutex_);
-    const auto it = rooms_.find(room_id);
-    if (it != rooms_.end()) {
+    {
+        std::shared_lock lock(mutex_);
+        if (const auto it = young_.find(room_id); it != young_.end()) {
+            return it->second;
+        }
+        if (!old_.contains(room_id)) {
+            return std::nullopt;
+        }
+    }
+    // In the old generation: used again, so it moves to the young one (unless dropped meanwhile).
+    std::unique_lock lock(mutex_);
+    if (const auto it = young_.find(room_id); it != young_.end()) {
         return it->second;
     }
-    return std::nullopt;
+    const auto it = old_.find(room_id);
+    if (it == old_.end()) {
+        return std::nullopt;
+    }
+    const store::room r = it->second;
+    keep(r);
+    return r;
+}
+
+std::size_t room_directory::size() const {
+    std::shared_lock lock(mutex_);
+    return young_.size() + old_.size();
 }
 
 void room_directory::find(std::int64_t room_id, found_reply done) const {
@@ -35,7 +60,7 @@ void room_directory::find(std::int64_t room_id, found_reply done) const {
     }
     {
         std::unique_lock lock(mutex_);
-        if (const auto it = rooms_.find(room_id); it != rooms_.end()) {
+        if (const auto it = young_.find(room_id); it != young_.end()) {
             const store::room r = it->second;  // put there since the first look
             lock.unlock();
             done(r);
@@ -58,7 +83,7 @@ void room_directory::find(std::int64_t room_id, found_reply done) const {
                 auto& waiters = waiting_[room_id];
                 if (waiters.empty()) {
                     if (found) {
-                        rooms_[room_id] = *found;
+                        keep(*found);
                     }
                     waiting_.erase(room_id);
                     return;
