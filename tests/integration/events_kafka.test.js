@@ -129,7 +129,7 @@ test('--events kafka: records keyed by room, the same as the store, across kill 
   await waitUntil(() => bark.exited(), 5000, 'bark to die');
   bark = await startBark(flags);
   await kafka.restart();
-  records = await consumeUntil(kafka, await expectedEvents(bark, rooms), 60000, 'every event after Kafka came back');
+  records = await consumeUntil(kafka, await expectedEvents(bark, rooms), 120000, 'every event after Kafka came back');
   result = await checkEventsAgainstStore(bark, records, withTokens());
   t.diagnostic(`after the Kafka restart: ${result.distinct} events, ${result.duplicates} copies more`);
   await bark.stop();
