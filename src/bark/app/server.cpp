@@ -15,6 +15,8 @@
 #include "bark/app/ops_routes.hpp"
 #include "bark/app/startup.hpp"
 #include "bark/app/version.hpp"
+#include "bark/attach/attachment_service.hpp"
+#include "bark/attach/blob_storage.hpp"
 #include "bark/auth/relay_authenticator.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
@@ -131,6 +133,11 @@ int run_server(const config& cfg) {
     broker::broker broker(pool.broker_loops());
     chat::chat_options chat_options;
     chat_options.edit_window_ms = std::int64_t{cfg.edit_window_s} * 1000;
+    // A deleted message's files go with it (the service exists from below on).
+    attach::attachment_service* files_ptr = nullptr;
+    chat_options.attachments_removed = [&files_ptr](std::vector<std::string> ids) {
+        if (files_ptr) files_ptr->remove_files(std::move(ids));
+    };
     chat::chat_service chat(*store, broker, rooms, chat_options);
     chat::presence_service presence(
         broker, rooms,
@@ -157,6 +164,15 @@ int run_server(const config& cfg) {
                           {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes,
                            [&presence](const domain::user& u) { return presence.state_of(u); }});
     ops.count_rest_refusals(rest_writes);
+    auto blobs = attach::open_blob_storage(cfg.attachments, cfg.store_url);
+    if (!blobs) return fail_start({"usage", "--attachments: " + blobs.err().message});
+    attach::attachment_options file_options;
+    file_options.max_bytes = cfg.max_attachment_bytes;
+    file_options.orphan_age_ms = std::int64_t{cfg.attachment_orphan_age_s} * 1000;
+    file_options.workers = cfg.attachment_workers;
+    attach::attachment_service files(*store, rooms, token_authenticator, std::move(blobs.value()), file_options);
+    files.add_routes(router);
+    files_ptr = &files;
 
     // What every connection shares.
     net::transport_options transport = transport_options_of(cfg);
@@ -274,6 +290,8 @@ int run_server(const config& cfg) {
         bus->stop();
     }
     if (event_stream) event_stream->stop(std::chrono::milliseconds(2000));  // done already after a signal
+    files.stop();    // uploads in flight are stored (or refused) while the store is open
+    files_ptr = nullptr;
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.
