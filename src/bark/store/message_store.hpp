@@ -68,7 +68,7 @@ struct change_result {
     message stored;
     std::int64_t previous_id = 0;  // the room's newest change_id before this change
     bool changed = true;           // false: a delete of a message deleted already (nothing written)
-    std::vector<std::string> removed_attachments;  // a delete: the ids of the files it removed
+    std::vector<std::string> removed_attachments = {};  // a delete: the ids of the files it removed
 };
 
 struct new_message {
@@ -81,7 +81,7 @@ struct new_message {
     std::string client_message_id;  // idempotency key per (room, sender); empty: none
     // Uploads to attach: each must be the sender's, in this room, not attached yet; otherwise the
     // append fails with "attachment-unavailable" and nothing is written.
-    std::vector<std::string> attachment_ids;
+    std::vector<std::string> attachment_ids = {};
 };
 
 // An uploaded file (photo or document) as the store records it. The bytes live elsewhere (the
