@@ -96,10 +96,11 @@ TEST_P(attachment_store_conformance, a_message_carries_its_files_in_history_and_
     const auto r = send(room_, 1, "USER", {"a1", "a2"});
     ASSERT_TRUE(r.ok()) << r.err().message;
     EXPECT_EQ(r->stored.text, "");
-    EXPECT_EQ(r->stored.attachments,
-              R"([{"attachmentId":"a1","contentType":"image/jpeg","size":1234,"width":640,"height":480,)"
-              R"("url":"/api/chat/attachments/a1","thumbnailUrl":"/api/chat/attachments/a1/thumbnail","name":"photo.jpg"},)"
-              R"({"attachmentId":"a2","contentType":"application/pdf","size":1234,"url":"/api/chat/attachments/a2"}])");
+    EXPECT_EQ(
+        r->stored.attachments,
+        R"([{"attachmentId":"a1","contentType":"image/jpeg","size":1234,"width":640,"height":480,)"
+        R"("url":"/api/chat/attachments/a1","thumbnailUrl":"/api/chat/attachments/a1/thumbnail","name":"photo.jpg"},)"
+        R"({"attachmentId":"a2","contentType":"application/pdf","size":1234,"url":"/api/chat/attachments/a2"}])");
     EXPECT_EQ(find("a1")->message_id, r->stored.message_id);
     auto h = wait_for<page>([&](auto done) { store_->history(room_, std::nullopt, std::nullopt, 10, done); });
     ASSERT_TRUE(h.ok());
@@ -160,8 +161,8 @@ TEST_P(attachment_store_conformance, the_sweep_takes_old_unattached_uploads_only
     upload("young-orphan", room_, {role::user, 1}, 9000);
     upload("old-attached", room_, {role::user, 1}, 1000);
     ASSERT_TRUE(send(room_, 1, "USER", {"old-attached"}).ok());
-    auto taken = wait_for<std::vector<std::string>>(
-        [&](auto done) { store_->take_orphan_attachments(5000, 100, done); });
+    auto taken =
+        wait_for<std::vector<std::string>>([&](auto done) { store_->take_orphan_attachments(5000, 100, done); });
     ASSERT_TRUE(taken.ok());
     EXPECT_EQ(taken.value(), std::vector<std::string>{"old-orphan"});
     EXPECT_FALSE(find("old-orphan"));

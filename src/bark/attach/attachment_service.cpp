@@ -252,30 +252,30 @@ void attachment_service::open_upload(const http::request& head, const captures& 
     meta.uploader = {outcome.who->role, outcome.who->user_id};
     meta.kind = *kind;
     meta.name = name_of(head.target);
-    rooms_.find(*room_id, [this, meta = std::move(meta), decide = std::move(decide)](
-                              std::optional<store::room> room) mutable {
-        http::upload_start s;
-        if (!room) {
-            refused_.add();
-            s.refusal = error_answer(404, "not-found", "no such room");
-            return decide(std::move(s));
-        }
-        if (!domain::may_read(room->parties(), meta.uploader)) {
-            refused_.add();
-            s.refusal = error_answer(403, "forbidden", "not a participant of this room");
-            return decide(std::move(s));
-        }
-        const std::string path = storage_->spool_dir() + "/" + new_id() + ".upload";
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) {
-            log::warn("attachments: cannot create {}: {}", path, std::strerror(errno));
-            s.refusal = error_answer(503, "unavailable", "the file could not be stored");
-            return decide(std::move(s));
-        }
-        s.sink = std::make_unique<spool_sink>(*this, std::move(meta), fd, path);
-        s.max_bytes = options_.max_bytes;
-        decide(std::move(s));
-    });
+    rooms_.find(*room_id,
+                [this, meta = std::move(meta), decide = std::move(decide)](std::optional<store::room> room) mutable {
+                    http::upload_start s;
+                    if (!room) {
+                        refused_.add();
+                        s.refusal = error_answer(404, "not-found", "no such room");
+                        return decide(std::move(s));
+                    }
+                    if (!domain::may_read(room->parties(), meta.uploader)) {
+                        refused_.add();
+                        s.refusal = error_answer(403, "forbidden", "not a participant of this room");
+                        return decide(std::move(s));
+                    }
+                    const std::string path = storage_->spool_dir() + "/" + new_id() + ".upload";
+                    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                    if (fd < 0) {
+                        log::warn("attachments: cannot create {}: {}", path, std::strerror(errno));
+                        s.refusal = error_answer(503, "unavailable", "the file could not be stored");
+                        return decide(std::move(s));
+                    }
+                    s.sink = std::make_unique<spool_sink>(*this, std::move(meta), fd, path);
+                    s.max_bytes = options_.max_bytes;
+                    decide(std::move(s));
+                });
 }
 
 void attachment_service::process(upload_meta meta, std::string spool_path, std::uint64_t bytes, http::reply reply) {
@@ -316,7 +316,8 @@ void attachment_service::process(upload_meta meta, std::string spool_path, std::
             remove_file(clean);
             remove_file(thumb);
             const bool large = cleaned.err().code == "too-large";
-            return fail(error_answer(large ? 413 : 415, large ? "image-too-large" : "bad-image", cleaned.err().message));
+            return fail(
+                error_answer(large ? 413 : 415, large ? "image-too-large" : "bad-image", cleaned.err().message));
         }
         a.width = cleaned->width;
         a.height = cleaned->height;
@@ -369,9 +370,11 @@ void attachment_service::serve(const http::request& req, const captures& vars, b
         if (!found) return reply(error_answer(503, "unavailable", "the store did not answer"));
         if (!found.value()) return reply(error_answer(404, "not-found", "no such attachment"));
         const store::attachment a = std::move(*found.value());
-        if (!domain::may_read(a.parties, who)) return reply(error_answer(403, "forbidden", "not a participant of this room"));
+        if (!domain::may_read(a.parties, who))
+            return reply(error_answer(403, "forbidden", "not a participant of this room"));
         const auto kind = media::kind_of_content_type(a.content_type).value_or(media::file_kind::pdf);
-        if (thumbnail && !media::is_image(kind)) return reply(error_answer(404, "not-found", "this file has no thumbnail"));
+        if (thumbnail && !media::is_image(kind))
+            return reply(error_answer(404, "not-found", "this file has no thumbnail"));
         // The bytes of an id never change: its ETag is the id.
         const std::string etag = "\"" + id + (thumbnail ? "-t" : "") + "\"";
         http::answer out;
@@ -430,8 +433,7 @@ void attachment_service::remove_files(std::vector<std::string> ids) {
 void attachment_service::sweep_loop() {
     // Often enough that an upload goes soon after its age (tests use ages of a second), at most
     // once a minute.
-    const auto interval =
-        std::chrono::milliseconds(std::clamp<std::int64_t>(options_.orphan_age_ms / 4, 200, 60'000));
+    const auto interval = std::chrono::milliseconds(std::clamp<std::int64_t>(options_.orphan_age_ms / 4, 200, 60'000));
     auto next_sweep = std::chrono::steady_clock::now() + interval;
     for (;;) {
         std::vector<std::string> ids;

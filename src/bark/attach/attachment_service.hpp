@@ -26,9 +26,9 @@ namespace bark::attach {
 
 struct attachment_options {
     std::uint64_t max_bytes = std::uint64_t{10} << 20;  // --max-attachment-bytes
-    std::int64_t orphan_age_ms = 24LL * 3600 * 1000;     // --attachment-orphan-age: unattached uploads go after this
-    std::size_t workers = 2;                             // decoding and storage threads
-    std::size_t max_queued = 256;                        // jobs waiting for them; more: 503
+    std::int64_t orphan_age_ms = 24LL * 3600 * 1000;    // --attachment-orphan-age: unattached uploads go after this
+    std::size_t workers = 2;                            // decoding and storage threads
+    std::size_t max_queued = 256;                       // jobs waiting for them; more: 503
     media::image_limits images;
 };
 

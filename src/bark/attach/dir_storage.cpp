@@ -37,7 +37,9 @@ public:
                              std::uint64_t length) override {
         const std::string path = file_of(id, part).string();
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return error{errno == ENOENT ? "not-found" : "storage", "cannot open " + path + ": " + std::strerror(errno)};
+        if (fd < 0)
+            return error{errno == ENOENT ? "not-found" : "storage",
+                         "cannot open " + path + ": " + std::strerror(errno)};
         std::string out(length, '\0');
         std::size_t got = 0;
         while (got < length) {

@@ -79,8 +79,8 @@ void start_image_library() {
     static std::once_flag once;
     std::call_once(once, [] {
         if (VIPS_INIT("bark") != 0) vips_error_clear();  // its loaders then refuse every image
-        vips_concurrency_set(1);  // one thread per image: the worker pool bounds the parallelism
-        vips_cache_set_max(0);    // never serve an operation from a cache keyed by file name
+        vips_concurrency_set(1);                         // one thread per image: the worker pool bounds the parallelism
+        vips_cache_set_max(0);                           // never serve an operation from a cache keyed by file name
         vips_block_untrusted_set(TRUE);
     });
 }
@@ -126,7 +126,8 @@ result<cleaned_image> clean_image(file_kind k, const std::string& in, const std:
         // Turning a photo upright reads it out of order; others stream through once.
         image_ref img;
         const bool turn = orientation > 1 && orientation <= 8;
-        if (load(k, in, &img.p, turn ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL) != 0) return bad_image(k, last_vips_error());
+        if (load(k, in, &img.p, turn ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL) != 0)
+            return bad_image(k, last_vips_error());
         VipsImage* to_save = img.p;
         image_ref upright;
         if (turn) {
