@@ -2,6 +2,7 @@
 // others; the behaviour lives in the layers (chat hooks, cluster setup, graceful stop).
 #include "bark/app/server.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -134,9 +135,9 @@ int run_server(const config& cfg) {
     chat::chat_options chat_options;
     chat_options.edit_window_ms = std::int64_t{cfg.edit_window_s} * 1000;
     // A deleted message's files go with it (the service exists from below on).
-    attach::attachment_service* files_ptr = nullptr;
+    std::atomic<attach::attachment_service*> files_ptr{nullptr};  // read on the store's writer thread
     chat_options.attachments_removed = [&files_ptr](std::vector<std::string> ids) {
-        if (files_ptr) files_ptr->remove_files(std::move(ids));
+        if (auto* files = files_ptr.load()) files->remove_files(std::move(ids));
     };
     chat::chat_service chat(*store, broker, rooms, chat_options);
     chat::presence_service presence(
@@ -172,7 +173,7 @@ int run_server(const config& cfg) {
     file_options.workers = cfg.attachment_workers;
     attach::attachment_service files(*store, rooms, token_authenticator, std::move(blobs.value()), file_options);
     files.add_routes(router);
-    files_ptr = &files;
+    files_ptr.store(&files);
 
     // What every connection shares.
     net::transport_options transport = transport_options_of(cfg);
@@ -291,7 +292,7 @@ int run_server(const config& cfg) {
     }
     if (event_stream) event_stream->stop(std::chrono::milliseconds(2000));  // done already after a signal
     files.stop();    // uploads in flight are stored (or refused) while the store is open
-    files_ptr = nullptr;
+    files_ptr.store(nullptr);
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.
