@@ -353,6 +353,14 @@ test('attachments on dir: storage', async (t) => {
       5000, 'the orphan\'s file to go');
     assert.equal((await request(bark.port, { path: kept.json.url, token: bark.token(C) })).status, 200, 'an attached file stays');
   });
+
+  await t.test('/metrics counts uploads stored and refused', async () => {
+    const m = (await request(bark.port, { path: '/metrics' })).body;
+    const stored = Number(/^bark_attachment_uploads_total\{outcome="stored"\} (\d+)/m.exec(m)?.[1]);
+    const refused = Number(/^bark_attachment_uploads_total\{outcome="refused"\} (\d+)/m.exec(m)?.[1]);
+    assert.ok(stored >= 6, m);
+    assert.ok(refused >= 8, m);
+  });
 });
 
 test('attachments on PostgreSQL storage, across two nodes', async (t) => {

@@ -174,6 +174,7 @@ int run_server(const config& cfg) {
     attach::attachment_service files(*store, rooms, token_authenticator, std::move(blobs.value()), file_options);
     files.add_routes(router);
     files_ptr.store(&files);
+    ops.count_attachments(files);
 
     // What every connection shares.
     net::transport_options transport = transport_options_of(cfg);
