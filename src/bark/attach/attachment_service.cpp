@@ -266,7 +266,13 @@ void attachment_service::open_upload(const http::request& head, const captures& 
                         return decide(std::move(s));
                     }
                     const std::string path = storage_->spool_dir() + "/" + new_id() + ".upload";
-                    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                    if (fd < 0 && errno == ENOENT) {
+                        // The first upload makes the spool directory.
+                        std::error_code ec;
+                        std::filesystem::create_directories(storage_->spool_dir(), ec);
+                        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                    }
                     if (fd < 0) {
                         log::warn("attachments: cannot create {}: {}", path, std::strerror(errno));
                         s.refusal = error_answer(503, "unavailable", "the file could not be stored");

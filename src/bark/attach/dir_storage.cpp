@@ -98,11 +98,12 @@ result<std::unique_ptr<blob_storage>> open_blob_storage(std::string_view spec, c
     } else {
         return error{"config", "--attachments must be dir:PATH or postgres"};
     }
+    // Directories are made by the first upload (a node nobody uploads to leaves no trace);
+    // spooled files of a previous run were never finished.
     std::error_code ec;
-    fs::create_directories(spool, ec);
-    if (ec) return error{"config", "cannot create " + spool + ": " + ec.message()};
-    // Spooled files of a previous run were never finished.
-    for (const auto& entry : fs::directory_iterator(spool, ec)) fs::remove(entry.path(), ec);
+    if (fs::is_directory(spool, ec)) {
+        for (const auto& entry : fs::directory_iterator(spool, ec)) fs::remove(entry.path(), ec);
+    }
     return storage;
 }
 
