@@ -36,11 +36,19 @@ function makeFiles() {
   execFileSync('exiftool', ['-q', '-overwrite_original', '-GPSLatitude=37.5665', '-GPSLatitudeRef=N',
     '-GPSLongitude=126.9780', '-GPSLongitudeRef=E', '-Model=BarkCam', f('photo.jpg')]);
   execFileSync('vips', ['black', f('small.png'), '300', '200', '--bands', '3']);
+  execFileSync('vips', ['black', f('small.webp'), '300', '200', '--bands', '3']);
+  // A photo taken sideways: 200 x 100 pixels whose EXIF says "turn 90° clockwise".
+  execFileSync('vips', ['black', f('sideways.jpg'), '200', '100', '--bands', '3']);
+  execFileSync('exiftool', ['-q', '-overwrite_original', '-n', '-Orientation=6', f('sideways.jpg')]);
   const photo = fs.readFileSync(f('photo.jpg'));
   return {
     jpeg: photo,
     png: fs.readFileSync(f('small.png')),
     truncatedJpeg: photo.subarray(0, Math.floor(photo.length / 2)),
+    webp: fs.readFileSync(f('small.webp')),
+    sideways: fs.readFileSync(f('sideways.jpg')),
+    // The smallest GIF: one transparent pixel.
+    gif: Buffer.from('47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b', 'hex'),
     pdf: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'),
     htmlAsPng: Buffer.from('<html><body><script>alert(document.cookie)</script></body></html>'),
     bomb: pngBomb(40000, 40000),
@@ -335,11 +343,31 @@ test('attachments on dir: storage', async (t) => {
     await waitUntil(() => fs.readdirSync(path.join(dir, 'spool')).length === 0, 5000, 'the spool to empty');
   });
 
+  await t.test('WebP and GIF are taken; a sideways photo is stored upright, without the EXIF that said so', async () => {
+    const C = u(7401);
+    const room = await createRoom(bark, bark.token(C), C.userId, 8401);
+    const webp = await upload(bark, room.roomId, bark.token(C), 'image/webp', files.webp);
+    assert.equal(webp.status, 201, webp.body);
+    assert.deepEqual([webp.json.contentType, webp.json.width, webp.json.height], ['image/webp', 300, 200]);
+    const gif = await upload(bark, room.roomId, bark.token(C), 'image/gif', files.gif);
+    assert.equal(gif.status, 201, gif.body);
+    assert.deepEqual([gif.json.contentType, gif.json.width, gif.json.height], ['image/gif', 1, 1]);
+    assert.equal((await request(bark.port, { path: gif.json.thumbnailUrl, token: bark.token(C) })).headers['content-type'], 'image/png');
+    const turned = await upload(bark, room.roomId, bark.token(C), 'image/jpeg', files.sideways);
+    assert.equal(turned.status, 201, turned.body);
+    assert.deepEqual([turned.json.width, turned.json.height], [100, 200]);
+    const served = await request(bark.port, { path: turned.json.url, token: bark.token(C) });
+    assert.ok(!hasExif(served.bytes), 'no EXIF left to turn it again');
+    for (const stored of [webp, gif, turned]) {
+      await api(bark, 'POST', `/api/chat/rooms/${room.roomId}/messages`, { token: bark.token(C), body: { attachments: [stored.json.attachmentId] } });
+    }
+  });
+
   await t.test('/metrics counts uploads stored and refused', async () => {
     const m = (await request(bark.port, { path: '/metrics' })).body;
     const stored = Number(/^bark_attachment_uploads_total\{outcome="stored"\} (\d+)/m.exec(m)?.[1]);
     const refused = Number(/^bark_attachment_uploads_total\{outcome="refused"\} (\d+)/m.exec(m)?.[1]);
-    assert.equal(stored, 4, m);
+    assert.equal(stored, 7, m);
     assert.ok(refused >= 8, m);
   });
 
