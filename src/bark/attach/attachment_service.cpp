@@ -240,6 +240,12 @@ void attachment_service::open_upload(const http::request& head, const captures& 
     };
     const auto outcome = auth_.authenticate_http(credentials_of(head));
     if (!outcome.who) return refuse(error_answer(401, outcome.failure.code, outcome.failure.message));
+    if (options_.writes != nullptr && !options_.writes->take(outcome.who->as_user())) {
+        auto a = error_answer(429, "rate-limited",
+                              "more than " + std::to_string(options_.writes->per_second()) + " writes per second");
+        a.headers.emplace_back("Retry-After", "1");
+        return refuse(std::move(a));
+    }
     const auto room_id = parse_room(capture(vars, "roomId").value_or(""));
     if (!room_id) return refuse(error_answer(404, "not-found", "no such room"));
     const auto kind = media::kind_of_content_type(head.header("Content-Type").value_or(""));

@@ -16,6 +16,7 @@
 #include "bark/attach/worker_pool.hpp"
 #include "bark/auth/jwt.hpp"
 #include "bark/chat/room_directory.hpp"
+#include "bark/chat/write_limiter.hpp"
 #include "bark/core/metrics.hpp"
 #include "bark/http/router.hpp"
 #include "bark/media/file_kind.hpp"
@@ -30,6 +31,7 @@ struct attachment_options {
     std::size_t workers = 2;                            // decoding and storage threads
     std::size_t max_queued = 256;                       // jobs waiting for them; more: 503
     media::image_limits images;
+    chat::write_limiter* writes = nullptr;  // --rest-write-rate: an upload is a write; null: no limit
 };
 
 class attachment_service {
