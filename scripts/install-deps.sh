@@ -16,6 +16,7 @@ apt_packages=(
   python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm
   chromium nginx
+  libvips-dev libvips-tools libimage-exiftool-perl
 )
 
 missing=()

@@ -33,6 +33,7 @@
     rooms: new Map(),          // roomId -> summary from GET /api/chat/rooms, latest activity first
     room: null,                // the open room (see openRoom)
     pending: new Map(),        // clientMessageId -> message sent but not yet seen back
+    staged: [],                // uploaded files the next message carries
     typing: { on: false, sentAt: 0, idleTimer: null },
     refreshes: 0,              // tokens renewed in-band on this page
   };
@@ -423,9 +424,15 @@
     renderRooms();
   }
 
+  // A message's text, or for files alone what they are.
+  function previewOf(m) {
+    if (m.messageText || !m.attachments || !m.attachments.length) return m.messageText;
+    return m.attachments.every((a) => a.contentType.startsWith('image/')) ? '📷 Photo' : '📎 File';
+  }
+
   function lastLine(m) {
     if (!m) return 'no messages yet';
-    return m.senderName ? `${m.senderName}: ${m.messageText}` : m.messageText;
+    return m.senderName ? `${m.senderName}: ${previewOf(m)}` : previewOf(m);
   }
 
   function renderRooms() {
@@ -533,6 +540,7 @@
     const r = state.room;
     if (!r) return;
     stopTyping();
+    clearStaged();
     for (const s of r.subs) {
       try { s.unsubscribe(); } catch { /* connection gone */ }
     }
@@ -622,15 +630,28 @@
         el('button', { type: 'button', class: 'msg-edit', 'data-testid': 'edit-message', title: 'Edit', text: '✎' }),
         el('button', { type: 'button', class: 'msg-delete', 'data-testid': 'delete-message', title: 'Delete', text: '🗑' }))
         : null),
-    el('div', { class: 'msg-text', 'data-testid': 'message-text', text: m.messageText }));
+    el('div', { class: 'msg-text', 'data-testid': 'message-text', text: m.messageText }),
+    attachmentsElement(m.attachments));
     showState(li, m);
     return li;
+  }
+
+  // Photos as thumbnails that open the full image; other files as chips. The cookie authorizes
+  // the <img> requests.
+  function attachmentsElement(list) {
+    if (!list || !list.length) return null;
+    return el('div', { class: 'msg-files', 'data-testid': 'message-files' }, ...list.map((a) => (a.thumbnailUrl
+      ? el('a', { href: a.url, target: '_blank', rel: 'noopener', class: 'msg-photo', title: a.name || 'photo' },
+        el('img', { src: a.thumbnailUrl, alt: a.name || 'photo', 'data-testid': 'message-image', loading: 'lazy' }))
+      : el('a', { href: a.url, class: 'file-chip', 'data-testid': 'message-file', download: a.name || 'file',
+        text: `📎 ${a.name || 'file'} (${Math.max(1, Math.round(a.size / 1024))} KB)` }))));
   }
 
   // Shows m's latest state in its element: its text, "edited", or the tombstone of a delete.
   function showState(li, m) {
     li.dataset.position = String(positionOf(m));
     li.querySelector('.msg-text').textContent = m.deleted ? 'message deleted' : m.messageText;
+    if (m.deleted) li.querySelector('.msg-files')?.remove();
     li.querySelector('.msg-edited').textContent = m.editedAt && !m.deleted ? '(edited)' : '';
     if (m.deleted) {
       li.dataset.deleted = 'true';
@@ -819,18 +840,54 @@
     }
   }
 
+  // Files: uploaded as soon as they are picked or dropped, sent with the next message.
+  async function uploadFiles(files) {
+    const r = state.room;
+    if (!r) return;
+    for (const file of files) {
+      const chip = el('span', { class: 'file-chip staged-chip', 'data-testid': 'staged-file', text: `⏳ ${file.name}` });
+      $('staged').append(chip);
+      try {
+        const res = await fetch(`/api/chat/rooms/${r.id}/attachments?name=${encodeURIComponent(file.name)}`, {
+          method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' }, credentials: 'same-origin',
+        });
+        const body = await res.json().catch(() => ({}));
+        if (!res.ok) throw new Error(body.message || `HTTP ${res.status}`);
+        if (state.room !== r) { chip.remove(); return; }
+        state.staged.push(body);
+        chip.textContent = `${body.thumbnailUrl ? '📷' : '📎'} ${file.name}`;
+        chip.dataset.ready = 'true';
+      } catch (e) {
+        chip.remove();
+        showError(`${file.name}: ${e.message}`);
+      }
+    }
+  }
+
+  function clearStaged() {
+    state.staged = [];
+    $('staged').replaceChildren();
+  }
+
+  function onDrop(ev) {
+    ev.preventDefault();
+    if (ev.dataTransfer && ev.dataTransfer.files.length) uploadFiles([...ev.dataTransfer.files]);
+  }
+
   function onComposerSubmit(ev) {
     ev.preventDefault();
     const r = state.room;
     const text = $('message-input').value.trim();
-    if (!r || !text) return;
+    const files = state.staged;
+    if (!r || (!text && !files.length)) return;
     if ([...text].length > 4000) {
       showError('A message has at most 4000 characters.');
       return;
     }
     const id = newId();
-    const p = { clientMessageId: id, roomId: r.id, text, receipt: `msg-${id}`, el: null };
-    const draft = { messageId: 0, senderId: state.me.userId, messageText: text, sendAt: new Date().toISOString() };
+    const p = { clientMessageId: id, roomId: r.id, text, attachments: files.map((a) => a.attachmentId), receipt: `msg-${id}`, el: null };
+    const draft = { messageId: 0, senderId: state.me.userId, messageText: text, sendAt: new Date().toISOString(), attachments: files };
+    clearStaged();
     p.el = messageElement(draft, true);
     delete p.el.dataset.messageId;
     p.el.dataset.clientMessageId = id;
@@ -852,6 +909,7 @@
       messageText: p.text,
       sendAt: new Date().toISOString(),
       clientMessageId: p.clientMessageId,
+      ...(p.attachments.length ? { attachments: p.attachments } : {}),
     });
   }
 
@@ -876,6 +934,12 @@
     $('message-input').addEventListener('keydown', onComposerKey);
     $('messages-box').addEventListener('scroll', onMessagesScroll);
     $('messages').addEventListener('click', onMessagesClick);
+    $('attach-button').addEventListener('click', () => $('attach-input').click());
+    $('attach-input').addEventListener('change', (ev) => { uploadFiles([...ev.target.files]); ev.target.value = ''; });
+    for (const zone of [$('messages-box'), $('composer')]) {
+      zone.addEventListener('dragover', (ev) => ev.preventDefault());
+      zone.addEventListener('drop', onDrop);
+    }
     document.addEventListener('visibilitychange', () => { if (state.room) scheduleRead(state.room); });
     // Back on the network: no need to wait for the backoff.
     window.addEventListener('online', () => { if (state.me && !state.connected) connect(); });

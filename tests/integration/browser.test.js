@@ -12,6 +12,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { startBark, httpRequest, api, chatConnect, fullHistory, BARK_BIN } = require('./lib/bark');
 
 const CHROMIUM = process.env.BARK_CHROMIUM || '/usr/bin/chromium';
@@ -244,6 +245,44 @@ async function conversation(t, { bark, browser, customerId, salonId, noWebSocket
     await live(salon);
     await shows(salon, 'Can I book a wash on Friday?', 'the edit after a reload');
     assert.equal(await countText(salon, 'oops, wrong chat'), 0, 'the deleted text after a reload');
+  });
+
+  await step('a photo through the button, a PDF dropped: thumbnails both sides, the photo opens, the PDF is a chip', async () => {
+    const photo = path.join(os.tmpdir(), `bark-browser-photo-${process.pid}-${customerId}.jpg`);
+    execFileSync('vips', ['black', photo, '400', '300', '--bands', '3']);
+    await alice.locator('#attach-input').setInputFiles(photo);
+    await waitIn(alice, 'the photo uploaded', () => document.querySelector('[data-testid=staged-file][data-ready=true]'));
+    await alice.locator('#message-input').fill('our dog');
+    await alice.locator('#send-button').click();
+    for (const page of [alice, salon]) {
+      await waitIn(page, 'the thumbnail loaded', () => [...document.querySelectorAll('[data-testid=message][data-message-id] img[data-testid=message-image]')]
+        .some((img) => img.complete && img.naturalWidth === 320 && img.naturalHeight === 240));
+    }
+    const [full] = await Promise.all([salon.context().waitForEvent('page'),
+      salon.locator('[data-testid=message-image]').last().click()]);
+    await full.waitForLoadState();
+    assert.match(full.url(), /\/api\/chat\/attachments\/[0-9a-f]{32}$/);
+    const shown = await full.evaluate(() => new Promise((resolve) => {
+      const img = document.images[0];
+      const done = () => resolve(img ? [img.naturalWidth, img.naturalHeight] : null);
+      if (!img || img.complete) done(); else img.onload = done;
+    }));
+    assert.deepEqual(shown, [400, 300], 'the full image opens');
+    await full.close();
+    // A PDF dropped on the conversation, sent without text.
+    await salon.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['%PDF-1.4\n%%EOF\n'], 'price list.pdf', { type: 'application/pdf' }));
+      document.querySelector('#messages-box').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await waitIn(salon, 'the PDF uploaded', () => document.querySelector('[data-testid=staged-file][data-ready=true]'));
+    await salon.locator('#send-button').click();
+    for (const page of [alice, salon]) {
+      await waitIn(page, 'the file chip', () => [...document.querySelectorAll('[data-testid=message][data-message-id] [data-testid=message-file]')]
+        .some((a) => /price list\.pdf/.test(a.textContent)));
+    }
+    await waitIn(alice, 'the room list says File', () => /📎 File/.test(document.querySelector('[data-testid=room-item].active').textContent));
+    fs.rmSync(photo, { force: true });
   });
 
   await step('a token about to expire is renewed in-band: same connection, chat goes on', async () => {

@@ -143,6 +143,19 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--edit-window", c.edit_window_s, "seconds after its send during which a message may be edited")
         ->envname("BARK_EDIT_WINDOW")
         ->check(CLI::Range(0U, 315360000U));
+    app.add_option("--attachments", c.attachments,
+                   "where photos and files go: dir:PATH (one node) or postgres (the --store database, every node)")
+        ->envname("BARK_ATTACHMENTS");
+    app.add_option("--max-attachment-bytes", c.max_attachment_bytes, "largest upload; more gets 413")
+        ->envname("BARK_MAX_ATTACHMENT_BYTES")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+    app.add_option("--attachment-orphan-age", c.attachment_orphan_age_s,
+                   "seconds after which an upload no message took is removed")
+        ->envname("BARK_ATTACHMENT_ORPHAN_AGE")
+        ->check(CLI::Range(1U, 315360000U));
+    app.add_option("--attachment-workers", c.attachment_workers, "threads that decode images and store files")
+        ->envname("BARK_ATTACHMENT_WORKERS")
+        ->check(CLI::Range(1U, 64U));
     app.add_option("--max-send-rate", c.max_send_rate, "SENDs per second per connection, burst 2x; 0 = no limit")
         ->envname("BARK_MAX_SEND_RATE")
         ->check(CLI::Range(0U, 1000000U));

@@ -51,6 +51,10 @@ struct config {
     std::uint32_t rest_write_rate = 20;          // --rest-write-rate, REST writes/s per user; 0 = no limit
     std::size_t room_cache = 1000000;            // --room-cache: rooms kept in memory (the rest are read when used)
     std::uint32_t edit_window_s = 86400;         // --edit-window: a message may be edited this long after its send
+    std::string attachments = "dir:var/attachments";  // --attachments dir:PATH or postgres
+    std::uint64_t max_attachment_bytes = 10485760;    // --max-attachment-bytes: a larger upload gets 413
+    std::uint32_t attachment_orphan_age_s = 86400;    // --attachment-orphan-age: unattached uploads go after this
+    std::uint32_t attachment_workers = 2;             // --attachment-workers: threads decoding and storing files
     std::uint32_t sockjs_heartbeat_ms = 25000;   // --sockjs-heartbeat: `h` frame interval
     std::uint32_t sockjs_disconnect_delay_ms = 5000;  // --sockjs-disconnect-delay: session kept without a receiver
     std::size_t sockjs_stream_bytes = 131072;    // --sockjs-stream-bytes: a streaming response ends after this

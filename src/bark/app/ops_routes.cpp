@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "bark/attach/attachment_service.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/cluster_bus.hpp"
 #include "bark/chat/chat_service.hpp"
@@ -213,6 +214,14 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       count(c.refused));
         r.add_counter("bark_commands_retried", "Commands tried again (the store was unavailable).", {},
                       count(c.retried));
+    }
+
+    if (attachments_ != nullptr) {
+        const attach::attachment_service* files = attachments_;
+        r.add_counter("bark_attachment_uploads", "Attachment uploads, by outcome.", {{"outcome", "stored"}},
+                      [files] { return static_cast<double>(files->stored()); });
+        r.add_counter("bark_attachment_uploads", "Attachment uploads, by outcome.", {{"outcome", "refused"}},
+                      [files] { return static_cast<double>(files->refused()); });
     }
 
     r.add_counter("bark_process_cpu_seconds", "CPU time of the process (user + system).", {}, process_cpu_seconds);

@@ -27,6 +27,9 @@ namespace bark::events {
 struct delivery_stats;
 }
 
+namespace bark::attach {
+class attachment_service;
+}  // namespace bark::attach
 namespace bark::http {
 class router;
 }  // namespace bark::http
@@ -53,6 +56,9 @@ public:
     // /metrics shows presence: users online, watched rooms, changes and what they cost; before start().
     void count_presence(const chat::presence_service& presence) { presence_ = &presence; }
 
+    // /metrics shows attachment uploads stored and refused; before start().
+    void count_attachments(const attach::attachment_service& files) { attachments_ = &files; }
+
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
     // Registers every metric (the server's state exists now; the loops do not run yet).
@@ -67,6 +73,7 @@ private:
     const commands::consumer_counts* commands_ = nullptr;
     const events::delivery_stats* events_ = nullptr;  // null: no --events
     const chat::presence_service* presence_ = nullptr;
+    const attach::attachment_service* attachments_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

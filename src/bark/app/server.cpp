@@ -2,6 +2,7 @@
 // others; the behaviour lives in the layers (chat hooks, cluster setup, graceful stop).
 #include "bark/app/server.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -15,6 +16,8 @@
 #include "bark/app/ops_routes.hpp"
 #include "bark/app/startup.hpp"
 #include "bark/app/version.hpp"
+#include "bark/attach/attachment_service.hpp"
+#include "bark/attach/blob_storage.hpp"
 #include "bark/auth/relay_authenticator.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/pub_router.hpp"
@@ -128,6 +131,11 @@ int run_server(const config& cfg) {
     broker::broker broker(pool.broker_loops());
     chat::chat_options chat_options;
     chat_options.edit_window_ms = std::int64_t{cfg.edit_window_s} * 1000;
+    // A deleted message's files go with it (the service exists from below on).
+    std::atomic<attach::attachment_service*> files_ptr{nullptr};  // read on the store's writer thread
+    chat_options.attachments_removed = [&files_ptr](std::vector<std::string> ids) {
+        if (auto* files = files_ptr.load()) files->remove_files(std::move(ids));
+    };
     chat::chat_service chat(*store, broker, rooms, chat_options);
     chat::presence_service presence(
         broker, rooms,
@@ -154,6 +162,17 @@ int run_server(const config& cfg) {
                           {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes,
                            [&presence](const domain::user& u) { return presence.state_of(u); }});
     ops.count_rest_refusals(rest_writes);
+    auto blobs = attach::open_blob_storage(cfg.attachments, cfg.store_url);
+    if (!blobs) return fail_start({"usage", "--attachments: " + blobs.err().message});
+    attach::attachment_options file_options;
+    file_options.max_bytes = cfg.max_attachment_bytes;
+    file_options.orphan_age_ms = std::int64_t{cfg.attachment_orphan_age_s} * 1000;
+    file_options.workers = cfg.attachment_workers;
+    file_options.writes = &rest_writes;
+    attach::attachment_service files(*store, rooms, token_authenticator, std::move(blobs.value()), file_options);
+    files.add_routes(router);
+    files_ptr.store(&files);
+    ops.count_attachments(files);
 
     // What every connection shares.
     net::transport_options transport = transport_options_of(cfg);
@@ -271,6 +290,8 @@ int run_server(const config& cfg) {
         bus->stop();
     }
     if (event_stream) event_stream->stop(std::chrono::milliseconds(2000));  // done already after a signal
+    files.stop();    // uploads in flight are stored (or refused) while the store is open
+    files_ptr.store(nullptr);
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the
     // chat service they unsubscribe from are still alive.

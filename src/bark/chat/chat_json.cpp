@@ -2,6 +2,8 @@
 // type) and the JSON shapes bark sends.
 #include "bark/chat/chat_json.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -75,10 +77,34 @@ result<send_payload> parse_send(std::string_view body) {
     }
     p.room_id = room.value();
     std::string_view text;
-    if (obj->at_key("messageText").get_string().get(text) != simdjson::SUCCESS) {
+    simdjson::dom::element files;
+    const bool has_files = obj->at_key("attachments").get(files) == simdjson::SUCCESS && !files.is_null();
+    simdjson::dom::element text_value;
+    if (has_files && obj->at_key("messageText").get(text_value) != simdjson::SUCCESS) {
+        text = {};  // a message of files alone may leave the text out
+    } else if (obj->at_key("messageText").get_string().get(text) != simdjson::SUCCESS) {
         return bad_json("messageText must be a string");
     }
     p.text = std::string(text);
+    if (has_files) {
+        simdjson::dom::array list;
+        if (files.get_array().get(list) != simdjson::SUCCESS) {
+            return error{"bad-attachments", "attachments must be an array of attachment ids"};
+        }
+        for (simdjson::dom::element each : list) {
+            std::string_view id;
+            if (each.get_string().get(id) != simdjson::SUCCESS || id.empty() || id.size() > max_attachment_id_chars) {
+                return error{"bad-attachments", "attachments must be an array of attachment ids"};
+            }
+            if (p.attachment_ids.size() == max_attachments) {
+                return error{"too-many-attachments", "a message carries at most 10 attachments"};
+            }
+            if (std::find(p.attachment_ids.begin(), p.attachment_ids.end(), id) != p.attachment_ids.end()) {
+                return error{"bad-attachments", "an attachment is listed twice"};
+            }
+            p.attachment_ids.emplace_back(id);
+        }
+    }
     simdjson::dom::element id;
     if (obj->at_key("clientMessageId").get(id) == simdjson::SUCCESS && !id.is_null()) {
         std::string_view s;
@@ -88,6 +114,18 @@ result<send_payload> parse_send(std::string_view body) {
         p.client_message_id = std::string(s);
     }
     return p;
+}
+
+std::string preview_of(const store::message& m) {
+    if (!m.text.empty() || m.attachments.empty()) return std::string(first_chars(m.text, preview_chars));
+    // The store wrote the array; any non-image content type makes it a file.
+    std::string_view rest = m.attachments;
+    bool images_only = true;
+    for (auto at = rest.find("\"contentType\":\""); at != std::string_view::npos;
+         at = rest.find("\"contentType\":\"", at + 1)) {
+        if (rest.substr(at + 15, 6) != "image/") images_only = false;
+    }
+    return images_only ? "\U0001F4F7 Photo" : "\U0001F4CE File";
 }
 
 result<std::int64_t> parse_read(std::string_view body) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bark/core/json_writer.hpp"
 #include "bark/core/result.hpp"
@@ -18,13 +19,17 @@ namespace bark::chat {
 inline constexpr std::size_t max_text_chars = 4000;  // Unicode code points
 inline constexpr std::size_t max_client_message_id_chars = 64;
 inline constexpr std::size_t preview_chars = 100;
+inline constexpr std::size_t max_attachments = 10;          // files on one message
+inline constexpr std::size_t max_attachment_id_chars = 64;
 
 // `/pub/chat/send/{roomId}`: {"roomId":N?, "messageText":"...", "sendAt":"..."?, "clientMessageId":"..."?}.
 // roomId may be a number or a string of digits (browsers often carry ids as strings).
+// "attachments":["<id>",...] (at most 10 distinct ids of the sender's uploads) may come with it.
 struct send_payload {
     std::optional<std::int64_t> room_id;
     std::string text;
     std::string client_message_id;  // empty: none
+    std::vector<std::string> attachment_ids;
 };
 result<send_payload> parse_send(std::string_view body);
 
@@ -68,6 +73,10 @@ struct publish_request {
     std::optional<domain::role> role;
 };
 result<publish_request> parse_publish(std::string_view body);
+
+// What a notification or a room list shows for a message: its text, or for a message with files
+// and no text, "📷 Photo" (images only) or "📎 File".
+std::string preview_of(const store::message& m);
 
 // Code points in valid UTF-8 text.
 std::size_t count_chars(std::string_view utf8);

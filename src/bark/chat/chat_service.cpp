@@ -143,9 +143,9 @@ void chat_service::on_send(broker::pub_request&& req) const {
 }
 
 // The checks every posted text passes, whoever posts it.
-std::optional<error> chat_service::check_text(std::string_view text) {
+std::optional<error> chat_service::check_text(std::string_view text, bool with_files) {
     const std::size_t chars = count_chars(text);
-    if (chars == 0) return error{"empty-text", "messageText is empty"};
+    if (chars == 0 && !with_files) return error{"empty-text", "messageText is empty"};
     if (chars > max_text_chars) return error{"text-too-long", "messageText has more than 4000 characters"};
     return std::nullopt;
 }
@@ -155,7 +155,7 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
         req.reply(broker::app_error{"room-mismatch", "roomId in the body differs from the destination's"});
         return;
     }
-    if (const auto bad = check_text(payload.text)) {
+    if (const auto bad = check_text(payload.text, !payload.attachment_ids.empty())) {
         req.reply(broker::app_error{bad->code, bad->message});
         return;
     }
@@ -166,9 +166,11 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
     m.sender_name = req.sender.who.username;
     m.text = std::move(payload.text);
     m.client_message_id = std::move(payload.client_message_id);
+    m.attachment_ids = std::move(payload.attachment_ids);
     append_and_broadcast(std::move(m), room, [reply = std::move(req.reply)](result<post_outcome> res) {
         if (!res) {
-            reply(broker::app_error{res.err().code, "the message could not be stored"});
+            const bool told = res.err().code == "attachment-unavailable";
+            reply(broker::app_error{res.err().code, told ? res.err().message : "the message could not be stored"});
             return;
         }
         reply(std::nullopt);
@@ -176,7 +178,7 @@ void chat_service::store_send(broker::pub_request&& req, const store::room& room
 }
 
 void chat_service::post(posted_message p, std::function<void(result<post_outcome>)> done) const {
-    if (const auto bad = check_text(p.text)) {
+    if (const auto bad = check_text(p.text, !p.attachment_ids.empty())) {
         done(*bad);
         return;
     }
@@ -209,6 +211,7 @@ void chat_service::post(posted_message p, std::function<void(result<post_outcome
         }
         m.text = std::move(p.text);
         m.client_message_id = std::move(p.client_message_id);
+        m.attachment_ids = std::move(p.attachment_ids);
         append_and_broadcast(std::move(m), *room, std::move(done));
     });
 }
@@ -221,7 +224,9 @@ void chat_service::append_and_broadcast(store::new_message m, const store::room&
     const auto sender_side = store::sender_side(r.parties(), m.sender_id, m.sender_role);
     store_.append(std::move(m), [this, r, sender_side, done = std::move(done)](result<store::append_result> res) {
         if (!res) {
-            done(error{res.err().code == "not-found" ? "not-found" : "unavailable", res.err().message});
+            const std::string& code = res.err().code;
+            const bool told = code == "not-found" || code == "attachment-unavailable";
+            done(error{told ? code : "unavailable", res.err().message});
             return;
         }
         if (!res->duplicate) {  // a retry is answered again but not broadcast again
@@ -259,7 +264,7 @@ void chat_service::notify(const store::message& m, const domain::user& to, std::
         .key("roomId").value(m.room_id)
         .key("messageId").value(m.message_id)
         .key("senderId").value(m.sender_id)
-        .key("preview").value(first_chars(m.text, preview_chars))
+        .key("preview").value(preview_of(m))
         .key("unreadCount").value(unread)
         .end_object();
     // clang-format on
@@ -319,6 +324,9 @@ void chat_service::change(store::message_change c, std::function<void(result<sto
             return;
         }
         if (res->changed) broadcast(res->stored, res->previous_id);  // a repeated delete is answered, not broadcast
+        if (!res->removed_attachments.empty() && options_.attachments_removed) {
+            options_.attachments_removed(std::move(res->removed_attachments));
+        }
         done(std::move(res->stored));
     });
 }

@@ -44,6 +44,7 @@ struct posted_message {
     std::string sender_name;
     std::string text;
     std::string client_message_id;  // idempotency key per (room, sender); empty: none
+    std::vector<std::string> attachment_ids;  // the sender's uploads to this room to attach
 };
 
 // What post() answers: the stored message, and whether it was stored before (a retry).
@@ -55,6 +56,8 @@ struct post_outcome {
 // The chat's settings.
 struct chat_options {
     std::int64_t edit_window_ms = 86'400'000;  // --edit-window: how long after its send a message may be edited
+    // Told the ids of the files a deleted message took with it, so their bytes go too (any thread).
+    std::function<void(std::vector<std::string>)> attachments_removed;
 };
 
 class chat_service {
@@ -124,7 +127,7 @@ private:
     void with_room(broker::pub_request&& req, room_step then) const;
     void store_send(broker::pub_request&& req, const store::room& room, send_payload payload) const;
     void store_read(broker::pub_request&& req, const store::room& room, std::int64_t last) const;
-    static std::optional<error> check_text(std::string_view text);
+    static std::optional<error> check_text(std::string_view text, bool with_files = false);
     // Stamps, stores, broadcasts and notifies (once: a retry is only answered).
     void append_and_broadcast(store::new_message m, const store::room& room,
                               std::function<void(result<post_outcome>)> done) const;

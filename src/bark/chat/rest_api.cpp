@@ -401,6 +401,7 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                    }
                    p.text = std::move(body->text);
                    p.client_message_id = std::move(body->client_message_id);
+                   p.attachment_ids = std::move(body->attachment_ids);
                    chat.post(std::move(p), [reply = std::move(reply)](result<post_outcome> res) {
                        if (!res) {
                            const std::string& code = res.err().code;
@@ -408,7 +409,9 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                                reply(error_answer(503, code, "the message could not be stored"));
                                return;
                            }
-                           const unsigned status = code == "not-found" ? 404 : code == "forbidden" ? 403 : 400;
+                           const unsigned status = code == "not-found"                                    ? 404
+                                                   : code == "forbidden" || code == "attachment-unavailable" ? 403
+                                                                                                             : 400;
                            reply(error_answer(status, code, res.err().message));
                            return;
                        }

@@ -46,6 +46,28 @@ bool router::add(verb method, std::string_view pattern, handler h) {
     return true;
 }
 
+bool router::add_upload(verb method, std::string_view pattern, upload_opener open) {
+    auto t = path_template::parse(pattern);
+    if (!t) {
+        return false;
+    }
+    uploads_.push_back({method, std::move(*t), std::move(open)});
+    return true;
+}
+
+std::optional<router::upload_match> router::find_upload(const request& head) const {
+    std::string_view target = head.target;
+    target = target.substr(0, target.find('?'));
+    upload_match m;
+    for (const auto& candidate : uploads_) {
+        if (candidate.method == head.method && candidate.pattern.match(target, m.vars)) {
+            m.open = &candidate.open;
+            return m;
+        }
+    }
+    return std::nullopt;
+}
+
 void router::handle(const request& req, reply r) const {
     std::string_view target = req.target;
     target = target.substr(0, target.find('?'));

@@ -40,6 +40,16 @@ bark::http::request to_route_request(const http_request& req) {
     return out;
 }
 
+bark::http::request to_route_head(const http::request_header<>& head) {
+    bark::http::request out;
+    out.method = verb_of(head.method());
+    out.target = std::string(head.target());
+    for (const auto& h : head) {
+        out.headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
+    }
+    return out;
+}
+
 auth::upgrade_credentials credentials_of(const http_request& req) {
     auth::upgrade_credentials c;
     if (const auto it = req.find(http::field::authorization); it != req.end()) {

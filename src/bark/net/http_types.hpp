@@ -2,6 +2,7 @@
 // request that routes see (bark/http/router.hpp). Only the network layer includes this.
 #pragma once
 
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -18,6 +19,8 @@ using bark::http::text_answer;
 
 // What routes need of a parsed request (method, target, headers, body), copied.
 bark::http::request to_route_request(const http_request& req);
+// A request's head (no body), for an upload route's opener.
+bark::http::request to_route_head(const http::request_header<>& head);
 
 // The request's `Authorization` and `Cookie` headers, for token authentication.
 auth::upgrade_credentials credentials_of(const http_request& req);

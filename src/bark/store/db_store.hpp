@@ -58,6 +58,10 @@ struct store_queries {
     result<std::vector<outbox_event>> (*read_outbox)(Connection&, std::int64_t after_id, int limit);
     result<unit> (*remove_outbox)(Connection&, const std::vector<std::int64_t>& event_ids);
     result<std::int64_t> (*count_outbox)(Connection&);
+    // Attachments: the record of an upload and the sweep of orphans (writes), a lookup (a read).
+    result<unit> (*add_attachment)(Connection&, const attachment& a);
+    result<std::optional<attachment>> (*find_attachment)(Connection&, const std::string& attachment_id);
+    result<std::vector<std::string>> (*take_orphans)(Connection&, std::int64_t older_than_ms, int limit);
 };
 
 template <class Connection>
@@ -96,6 +100,11 @@ public:
     void remove_from_outbox(std::vector<std::int64_t> event_ids, callback<unit> done) override;
     void count_outbox(callback<std::int64_t> done) override;
     void on_events_committed(std::function<void()> listener) override;
+
+    void add_attachment(attachment a, callback<unit> done) override;
+    void find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) override;
+    void take_orphan_attachments(std::int64_t older_than_ms, int limit,
+                                 callback<std::vector<std::string>> done) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const;

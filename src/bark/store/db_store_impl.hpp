@@ -124,6 +124,27 @@ void db_store<Connection>::on_events_committed(std::function<void()> listener) {
 }
 
 template <class Connection>
+void db_store<Connection>::add_attachment(attachment a, callback<unit> done) {
+    const std::int64_t room_id = a.room_id;
+    threads_->template write<unit>([f = q_.add_attachment, a = std::move(a)](Connection& c) { return f(c, a); },
+                                   std::move(done), room_id);
+}
+
+template <class Connection>
+void db_store<Connection>::find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) {
+    threads_->template read<std::optional<attachment>>(
+        [f = q_.find_attachment, id = std::move(attachment_id)](Connection& c) { return f(c, id); }, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::take_orphan_attachments(std::int64_t older_than_ms, int limit,
+                                                   callback<std::vector<std::string>> done) {
+    threads_->template write<std::vector<std::string>>(
+        [f = q_.take_orphans, older_than_ms, limit](Connection& c) { return f(c, older_than_ms, limit); },
+        std::move(done));
+}
+
+template <class Connection>
 result<std::vector<room>> db_store<Connection>::load_rooms() {
     return threads_->template read_now<std::vector<room>>(q_.load_rooms);
 }

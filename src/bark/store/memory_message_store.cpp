@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bark/store/message_change.hpp"
+#include "bark/store/message_json.hpp"
 #include "bark/store/outbox.hpp"
 
 namespace bark::store {
@@ -120,11 +121,15 @@ public:
                 }
             }
             if (!ar.duplicate) {
+                auto files = attach_uploads(m);  // before anything changes: a refusal writes nothing
+                if (!files) return files.err();
                 ar.previous_id = head_of(*rs);
                 message stored{
                     next_message_id_++,       m.room_id,         m.sender_id,  std::move(m.sender_role),
                     std::move(m.sender_name), std::move(m.text), m.send_at_ms, std::move(m.client_message_id)};
                 stored.change_id = stored.message_id;
+                stored.attachments = std::move(files.value());
+                for (const auto& id : m.attachment_ids) attachments_[id].message_id = stored.message_id;
                 if (keyed) {
                     by_client_key_.emplace(
                         client_key{stored.room_id, stored.sender_id, stored.sender_role, stored.client_message_id},
@@ -196,10 +201,71 @@ public:
             if (m.change_id != m.message_id) rs->changed.erase(m.change_id);
             apply_change(m, ch, next_message_id_++);
             rs->changed.emplace(m.change_id, m.message_id);
+            if (m.deleted() && !m.attachments.empty()) {
+                // A deleted message's files go with its text.
+                for (auto a = attachments_.begin(); a != attachments_.end();) {
+                    if (a->second.message_id == m.message_id) {
+                        r.removed_attachments.push_back(a->first);
+                        a = attachments_.erase(a);
+                    } else {
+                        ++a;
+                    }
+                }
+                m.attachments.clear();
+            }
             put_event(message_changed_event(m));
             r.stored = m;
             return r;
         }();
+        complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
+
+    void add_attachment(attachment a, callback<unit> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);
+        result<unit> out = unit{};
+        {
+            std::lock_guard lock(mutex_);
+            if (!find_room(a.room_id)) {
+                out = no_room(a.room_id);
+            } else if (!attachments_.emplace(a.attachment_id, a).second) {
+                out = error{"storage", "attachment id taken"};
+            }
+        }
+        complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    }
+
+    void find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) override {
+        if (!enter()) return done(closed_error());
+        std::optional<attachment> out;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = attachments_.find(attachment_id);
+            if (it != attachments_.end()) {
+                out = it->second;
+                out->parties = find_room(out->room_id)->r.parties();
+            }
+        }
+        done(std::move(out));
+        leave();
+    }
+
+    void take_orphan_attachments(std::int64_t older_than_ms, int limit,
+                                 callback<std::vector<std::string>> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);
+        std::vector<std::string> out;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto a = attachments_.begin(); a != attachments_.end() && static_cast<int>(out.size()) < limit;) {
+                if (a->second.message_id == 0 && a->second.created_at_ms < older_than_ms) {
+                    out.push_back(a->first);
+                    a = attachments_.erase(a);
+                } else {
+                    ++a;
+                }
+            }
+        }
         complete_in_order([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
     }
 
@@ -484,11 +550,33 @@ private:
     std::deque<std::function<void()>> completions_;  // write completions not run yet, oldest first
     bool completer_stop_ = false;                    // close(): the completion thread ends once drained
     std::function<void()> events_committed_;         // runs after each write's completion (--events)
+    // The JSON array of m's uploads when each is the sender's, in m's room and not attached yet
+    // (as the SQL stores check it); called under mutex_.
+    result<std::string> attach_uploads(const new_message& m) const {
+        if (m.attachment_ids.empty()) return std::string();
+        json_writer w;
+        w.begin_array();
+        for (const auto& id : m.attachment_ids) {
+            auto it = attachments_.find(id);
+            const bool ok = it != attachments_.end() && it->second.room_id == m.room_id &&
+                            it->second.uploader.id == m.sender_id &&
+                            domain::role_name(it->second.uploader.role) == m.sender_role && it->second.message_id == 0;
+            if (!ok) {
+                return error{"attachment-unavailable",
+                             "attachment " + id + " is not an upload of yours to this room, or is attached already"};
+            }
+            write_attachment(w, it->second);
+        }
+        w.end_array();
+        return w.take();
+    }
+
     std::mutex mutex_;                               // guards every field below
     std::condition_variable idle_;                   // signalled when in_flight_ drops to zero
     bool closed_ = false;                            // set by close(); later calls fail with "closed"
     int in_flight_ = 0;                              // operations between enter() and leave()
     std::int64_t next_message_id_ = 1;               // the id the next stored message gets
+    std::map<std::string, attachment> attachments_;  // uploads by id
     std::vector<room_state> rooms_;                  // room id N lives at index N-1
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> room_by_pair_;  // (customer, salon) → room id
     std::map<client_key, std::int64_t> by_client_key_;                            // idempotency key → message id

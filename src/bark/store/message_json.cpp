@@ -31,7 +31,35 @@ void write_message(json_writer& w, const message& m) {
     if (m.deleted()) {
         w.key("deleted").value(true).key("deletedAt").value(iso_time(m.deleted_at_ms));
     }
+    if (!m.attachments.empty()) {
+        w.key("attachments").raw(m.attachments);  // written by the store from its own rows
+    }
     w.end_object();
+}
+
+void write_attachment(json_writer& w, const attachment& a) {
+    const std::string url = "/api/chat/attachments/" + a.attachment_id;
+    w.begin_object()
+        .key("attachmentId").value(a.attachment_id)
+        .key("contentType").value(a.content_type)
+        .key("size").value(a.size);
+    if (a.width > 0) {
+        w.key("width").value(a.width).key("height").value(a.height);
+    }
+    w.key("url").value(url);
+    if (a.width > 0) {
+        w.key("thumbnailUrl").value(url + "/thumbnail");
+    }
+    if (!a.name.empty()) {
+        w.key("name").value(a.name);
+    }
+    w.end_object();
+}
+
+std::string attachment_json(const attachment& a) {
+    json_writer w;
+    write_attachment(w, a);
+    return w.take();
 }
 
 std::string message_json(const message& m) {

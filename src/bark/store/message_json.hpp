@@ -18,6 +18,11 @@ using bark::iso_time;  // (core/iso_time.hpp)
 void write_message(json_writer& w, const message& m);
 std::string message_json(const message& m);
 
+// An attachment as messages carry it and the upload answers it: id, contentType, size, width and
+// height (images), url, thumbnailUrl (images), name (when given).
+void write_attachment(json_writer& w, const attachment& a);
+std::string attachment_json(const attachment& a);
+
 // A room as the REST API serves it.
 void write_room(json_writer& w, const room& r);
 std::string room_json(const room& r);

@@ -46,6 +46,7 @@ struct message {
     std::int64_t change_id = 0;     // its latest change (its message_id until edited or deleted)
     std::int64_t edited_at_ms = 0;  // last edit, UTC ms (0: never edited)
     std::int64_t deleted_at_ms = 0;  // deletion, UTC ms (0: not deleted)
+    std::string attachments = {};    // the JSON array of its attachments (attachment_json each); empty: none
 
     bool deleted() const { return deleted_at_ms != 0; }
 };
@@ -67,6 +68,7 @@ struct change_result {
     message stored;
     std::int64_t previous_id = 0;  // the room's newest change_id before this change
     bool changed = true;           // false: a delete of a message deleted already (nothing written)
+    std::vector<std::string> removed_attachments = {};  // a delete: the ids of the files it removed
 };
 
 struct new_message {
@@ -77,6 +79,25 @@ struct new_message {
     std::string text;
     std::int64_t send_at_ms = 0;
     std::string client_message_id;  // idempotency key per (room, sender); empty: none
+    // Uploads to attach: each must be the sender's, in this room, not attached yet; otherwise the
+    // append fails with "attachment-unavailable" and nothing is written.
+    std::vector<std::string> attachment_ids = {};
+};
+
+// An uploaded file (photo or document) as the store records it. The bytes live elsewhere (the
+// attachments storage); message_id is 0 until a message carries it.
+struct attachment {
+    std::string attachment_id;  // unguessable
+    std::int64_t room_id = 0;
+    domain::user uploader;
+    std::string content_type;
+    std::int64_t size = 0;
+    std::int64_t width = 0;  // images only (0: none)
+    std::int64_t height = 0;
+    std::string name;  // the file name the uploader gave, if any
+    std::int64_t message_id = 0;
+    std::int64_t created_at_ms = 0;
+    domain::room_parties parties;  // the room's participants (filled by find_attachment)
 };
 
 // The side of a room whose participants are `parties` that the sender (sender_id, sender_role) of
@@ -209,6 +230,14 @@ public:
 
     // The outbox of a store opened with events; null otherwise.
     virtual outbox* events() { return nullptr; }
+
+    // Attachments: an upload's record (a write), found by id with its room's participants (a read;
+    // nullopt: none), and the uploads no message took within their time, removed and returned
+    // (created before older_than_ms, at most limit; a write).
+    virtual void add_attachment(attachment a, callback<unit> done) = 0;
+    virtual void find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) = 0;
+    virtual void take_orphan_attachments(std::int64_t older_than_ms, int limit,
+                                         callback<std::vector<std::string>> done) = 0;
 };
 
 // Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq

@@ -196,11 +196,12 @@ private:
 
 // The migration steps, in order; step i takes bark_schema.version i to i+1. Append new steps;
 // never edit a released one. The tables are the SQLite store's, with PostgreSQL's types.
-constexpr std::array<const char*, 3> migrations = {
+constexpr std::array<const char*, 4> migrations = {
     BARK_SQL_SCHEMA_V1("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
                        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ";"),
     BARK_SQL_SCHEMA_V2("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     BARK_SQL_SCHEMA_V3("BIGINT"),
+    BARK_SQL_SCHEMA_ATTACHMENTS("BIGINT", "BYTEA"),
 };
 
 // Brings the schema to the newest version in one transaction (DDL is transactional here).
@@ -349,6 +350,11 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     }
     if (q.failed()) return q.err();
     if (!ar.duplicate && !inserted) return sql::no_room(m.room_id);
+    if (!ar.duplicate && !m.attachment_ids.empty()) {
+        auto json = sql::attach_uploads<query>(c, m, ar.stored.message_id);
+        if (!json) return json.err();
+        ar.stored.attachments = std::move(json.value());
+    }
     return begun;
 }
 

@@ -30,6 +30,7 @@
 #include "bark/domain/room_access.hpp"
 #include "bark/store/db_store.hpp"
 #include "bark/store/message_change.hpp"
+#include "bark/store/message_json.hpp"
 #include "bark/store/message_store.hpp"
 #include "bark/store/outbox.hpp"
 
@@ -103,6 +104,35 @@ namespace bark::store::sql {
     "ALTER TABLE messages ADD COLUMN deleted_at_ms " ID ";\n"                                 \
     "CREATE INDEX messages_by_change ON messages(room_id, rev) WHERE rev IS NOT NULL;\n"      \
     "ALTER TABLE rooms ADD COLUMN last_change_id " ID " NOT NULL DEFAULT 0;\n"
+
+// Attachments (migration step): uploaded files. message_id is NULL until a message takes the file
+// (the sweeper removes those left unattached); messages.attachments keeps the JSON array a message
+// is served with, so history and catch-up need no join. attachment_chunks holds the bytes when
+// they live in the database (--attachments postgres); BLOB is the dialect's byte type. Released
+// text: never edit it, add a step.
+#define BARK_SQL_SCHEMA_ATTACHMENTS(ID, BLOB)                                                 \
+    "\n"                                                                                      \
+    "ALTER TABLE messages ADD COLUMN attachments TEXT;\n"                                     \
+    "CREATE TABLE attachments(\n"                                                             \
+    "    attachment_id TEXT PRIMARY KEY,\n"                                                   \
+    "    room_id " ID " NOT NULL REFERENCES rooms(room_id),\n"                                \
+    "    uploader_role TEXT NOT NULL,\n"                                                      \
+    "    uploader_id " ID " NOT NULL,\n"                                                      \
+    "    content_type TEXT NOT NULL,\n"                                                       \
+    "    size " ID " NOT NULL,\n"                                                             \
+    "    width " ID " NOT NULL DEFAULT 0,\n"                                                  \
+    "    height " ID " NOT NULL DEFAULT 0,\n"                                                 \
+    "    name TEXT,\n"                                                                        \
+    "    message_id " ID ",\n"                                                                \
+    "    created_at_ms " ID " NOT NULL);\n"                                                   \
+    "CREATE INDEX attachments_unattached ON attachments(created_at_ms) WHERE message_id IS NULL;\n" \
+    "CREATE INDEX attachments_by_message ON attachments(message_id) WHERE message_id IS NOT NULL;\n" \
+    "CREATE TABLE attachment_chunks(\n"                                                       \
+    "    attachment_id TEXT NOT NULL,\n"                                                      \
+    "    part TEXT NOT NULL,\n"                                                               \
+    "    seq " ID " NOT NULL,\n"                                                              \
+    "    data " BLOB " NOT NULL,\n"                                                           \
+    "    PRIMARY KEY(attachment_id, part, seq));\n"
 // clang-format on
 
 // Runs the migration steps after `version` (the database's schema version) in order; step i takes
@@ -131,7 +161,7 @@ std::optional<error> migrate_from(Connection& c, std::span<const char* const> st
 // resolved by read_message rather than by SQL expressions, which every row would evaluate.
 #define BARK_SQL_MESSAGE_COLUMNS                                                                       \
     "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id, " \
-    "rev, edited_at_ms, deleted_at_ms"
+    "rev, edited_at_ms, deleted_at_ms, attachments"
 // A room's newest change_id, from a row of rooms.
 #define BARK_SQL_ROOM_HEAD "CASE WHEN last_change_id > last_message_id THEN last_change_id ELSE last_message_id END"
 
@@ -141,7 +171,7 @@ room read_room(const Query& q, int first = 0) {
     return room{q.i64(first), q.i64(first + 1), q.i64(first + 2), q.i64(first + 3)};
 }
 
-// Reads a message from columns first..first+10 (in BARK_SQL_MESSAGE_COLUMNS order).
+// Reads a message from columns first..first+11 (in BARK_SQL_MESSAGE_COLUMNS order).
 template <class Query>
 message read_message(const Query& q, int first = 0) {
     message m;
@@ -156,6 +186,7 @@ message read_message(const Query& q, int first = 0) {
     m.change_id = q.is_null(first + 8) ? m.message_id : q.i64(first + 8);
     m.edited_at_ms = q.i64(first + 9);
     m.deleted_at_ms = q.i64(first + 10);
+    m.attachments = q.text(first + 11);  // NULL reads as empty
     return m;
 }
 
@@ -338,7 +369,7 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 #define BARK_SQL_SUMMARY(UNREAD)                                                                   \
     "SELECT r.room_id, r.customer_id, r.salon_id, r.created_at_ms, r.last_activity_ms, " UNREAD    \
     ", m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, " \
-    "m.client_message_id, m.rev, m.edited_at_ms, m.deleted_at_ms "                                   \
+    "m.client_message_id, m.rev, m.edited_at_ms, m.deleted_at_ms, m.attachments "                                   \
     "FROM rooms r LEFT JOIN messages m ON m.message_id = r.last_message_id "
 #define BARK_SQL_SUMMARY_MARK                  \
     BARK_SQL_SUMMARY("COALESCE(rm.unread, 0)") \
@@ -389,11 +420,11 @@ result<std::vector<room_summary>> rooms_of(Connection& c, std::int64_t user_id, 
 template <class Query, class Connection>
 result<page> changes(Connection& c, std::int64_t room_id, std::int64_t after, int limit) {
     const std::int64_t n = std::max(limit, 1);
-    // The 12th column is the row's change_id, for the merge (a compound SELECT orders by columns).
+    // The 13th column is the row's change_id, for the merge (a compound SELECT orders by columns).
     Query q(c, "SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
                ", message_id FROM messages WHERE room_id = $1 AND message_id > $2 AND rev IS NULL "
                "ORDER BY message_id LIMIT $3) AS fresh UNION ALL SELECT * FROM (SELECT " BARK_SQL_MESSAGE_COLUMNS
-               ", rev FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 12 LIMIT $3");
+               ", rev FROM messages WHERE room_id = $1 AND rev > $2 ORDER BY rev LIMIT $3) AS changed ORDER BY 13 LIMIT $3");
     q.bind(room_id).bind(after).bind(n + 1);
     return read_page<Query>(c, q, room_id, n);
 }
@@ -450,9 +481,113 @@ result<change_result> change_message(Connection& c, const message_change& ch, Ne
         }
         if (!q.bind(m.message_id).run()) return q.err();
     }
+    if (m.deleted() && !m.attachments.empty()) {
+        // A deleted message's files go with its text.
+        {
+            Query q(c, "DELETE FROM attachments WHERE message_id = $1 RETURNING attachment_id");
+            q.bind(m.message_id);
+            while (q.next()) out.removed_attachments.push_back(q.text(0));
+            if (q.failed()) return q.err();
+        }
+        Query q(c, "UPDATE messages SET attachments = NULL WHERE message_id = $1");
+        if (!q.bind(m.message_id).run()) return q.err();
+        m.attachments.clear();
+    }
     Query q(c, "UPDATE rooms SET last_change_id = $1 WHERE room_id = $2");
     if (!q.bind(m.change_id).bind(ch.room_id).run()) return q.err();
     return out;
+}
+
+// Attaches m's uploads to the message `message_id` just inserted, and records their JSON on it:
+// each must be the sender's, of the same room, and not attached yet ("attachment-unavailable"
+// otherwise; the caller's savepoint then undoes the message too). Returns the JSON array.
+template <class Query, class Connection>
+result<std::string> attach_uploads(Connection& c, const new_message& m, std::int64_t message_id) {
+    json_writer w;
+    w.begin_array();
+    for (const auto& id : m.attachment_ids) {
+        Query q(c,
+                "UPDATE attachments SET message_id = $1 WHERE attachment_id = $2 AND room_id = $3 "
+                "AND uploader_id = $4 AND uploader_role = $5 AND message_id IS NULL "
+                "RETURNING content_type, size, width, height, name");
+        q.bind(message_id).bind(id).bind(m.room_id).bind(m.sender_id).bind(m.sender_role);
+        if (!q.next()) {
+            if (q.failed()) return q.err();
+            return error{"attachment-unavailable",
+                         "attachment " + id + " is not an upload of yours to this room, or is attached already"};
+        }
+        attachment a;
+        a.attachment_id = id;
+        a.content_type = q.text(0);
+        a.size = q.i64(1);
+        a.width = q.i64(2);
+        a.height = q.i64(3);
+        a.name = q.text(4);
+        write_attachment(w, a);
+    }
+    w.end_array();
+    std::string json = w.take();
+    Query q(c, "UPDATE messages SET attachments = $1 WHERE message_id = $2");
+    if (!q.bind(std::string_view(json)).bind(message_id).run()) return q.err();
+    return json;
+}
+
+template <class Query, class Connection>
+result<unit> add_attachment(Connection& c, const attachment& a) {
+    Query q(c,
+            "INSERT INTO attachments(attachment_id, room_id, uploader_role, uploader_id, content_type, size, width, "
+            "height, name, created_at_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+    const std::string_view role = domain::role_name(a.uploader.role);
+    q.bind(std::string_view(a.attachment_id)).bind(a.room_id).bind(role).bind(a.uploader.id);
+    q.bind(std::string_view(a.content_type)).bind(a.size).bind(a.width).bind(a.height);
+    bind_or_null(q, a.name).bind(a.created_at_ms);
+    if (!q.run()) return q.err();
+    return unit{};
+}
+
+template <class Query, class Connection>
+result<std::optional<attachment>> find_attachment(Connection& c, const std::string& attachment_id) {
+    Query q(c,
+            "SELECT a.room_id, a.uploader_role, a.uploader_id, a.content_type, a.size, a.width, a.height, a.name, "
+            "a.message_id, a.created_at_ms, r.customer_id, r.salon_id FROM attachments a "
+            "JOIN rooms r ON r.room_id = a.room_id WHERE a.attachment_id = $1");
+    q.bind(std::string_view(attachment_id));
+    if (!q.next()) {
+        if (q.failed()) return q.err();
+        return std::optional<attachment>{};
+    }
+    attachment a;
+    a.attachment_id = attachment_id;
+    a.room_id = q.i64(0);
+    a.uploader = {domain::parse_role(q.text(1)).value_or(domain::role::user), q.i64(2)};
+    a.content_type = q.text(3);
+    a.size = q.i64(4);
+    a.width = q.i64(5);
+    a.height = q.i64(6);
+    a.name = q.text(7);
+    a.message_id = q.i64(8);
+    a.created_at_ms = q.i64(9);
+    a.parties = {q.i64(10), q.i64(11)};
+    return std::optional(std::move(a));
+}
+
+// Removes uploads no message took before older_than_ms (at most limit) and returns their ids.
+template <class Query, class Connection>
+result<std::vector<std::string>> take_orphans(Connection& c, std::int64_t older_than_ms, int limit) {
+    std::vector<std::string> ids;
+    {
+        Query q(c,
+                "SELECT attachment_id FROM attachments WHERE message_id IS NULL AND created_at_ms < $1 "
+                "ORDER BY created_at_ms LIMIT $2");
+        q.bind(older_than_ms).bind(std::int64_t{std::max(limit, 1)});
+        while (q.next()) ids.push_back(q.text(0));
+        if (q.failed()) return q.err();
+    }
+    for (const auto& id : ids) {
+        Query q(c, "DELETE FROM attachments WHERE attachment_id = $1 AND message_id IS NULL");
+        if (!q.bind(std::string_view(id)).run()) return q.err();
+    }
+    return ids;
 }
 
 template <class Query, class Connection>
@@ -531,7 +666,10 @@ store_queries<Connection> queries(decltype(store_queries<Connection>::create_roo
             put_event<Query, Connection>,
             read_events,
             remove_outbox<Query, Connection>,
-            count_outbox<Query, Connection>};
+            count_outbox<Query, Connection>,
+            add_attachment<Query, Connection>,
+            find_attachment<Query, Connection>,
+            take_orphans<Query, Connection>};
 }
 
 }  // namespace bark::store::sql

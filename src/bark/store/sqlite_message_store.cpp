@@ -163,10 +163,11 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 3> migrations = {
+constexpr std::array<const char*, 4> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
     BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
     BARK_SQL_SCHEMA_V3("INTEGER"),
+    BARK_SQL_SCHEMA_ATTACHMENTS("INTEGER", "BLOB"),
 };
 
 // Brings the schema to the newest version in one transaction.
@@ -302,6 +303,11 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     if (!ar) return ar;
     if (!ar->duplicate) {
         if (auto e = insert_message(c, m, *parties.value(), ar.value())) return *e;
+        if (!m.attachment_ids.empty()) {
+            auto json = sql::attach_uploads<query>(c, m, ar->stored.message_id);
+            if (!json) return json.err();
+            ar->stored.attachments = std::move(json.value());
+        }
     }
     if (auto e = read_unread(c, m.room_id, ar.value())) return *e;
     return ar;
