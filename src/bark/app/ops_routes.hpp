@@ -6,6 +6,9 @@
 
 #include "bark/core/metrics.hpp"
 
+namespace bark::admin {
+class admin_service;
+}
 namespace bark::broker {
 class broker;
 }
@@ -53,6 +56,9 @@ public:
     // /metrics shows presence: users online, watched rooms, changes and what they cost; before start().
     void count_presence(const chat::presence_service& presence) { presence_ = &presence; }
 
+    // /metrics counts admin actions (bark_admin_actions_total{action}); before start().
+    void count_admin(const admin::admin_service& admin) { admin_ = &admin; }
+
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
     // Registers every metric (the server's state exists now; the loops do not run yet).
@@ -67,6 +73,7 @@ private:
     const commands::consumer_counts* commands_ = nullptr;
     const events::delivery_stats* events_ = nullptr;  // null: no --events
     const chat::presence_service* presence_ = nullptr;
+    const admin::admin_service* admin_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

@@ -58,6 +58,10 @@ struct store_queries {
     result<std::vector<outbox_event>> (*read_outbox)(Connection&, std::int64_t after_id, int limit);
     result<unit> (*remove_outbox)(Connection&, const std::vector<std::int64_t>& event_ids);
     result<std::int64_t> (*count_outbox)(Connection&);
+    // Blocks (user_block): written and removed on the writer, loaded on the reader.
+    result<unit> (*put_block)(Connection&, const user_block& b);
+    result<bool> (*remove_block)(Connection&, const domain::user& who);
+    result<std::vector<user_block>> (*load_blocks)(Connection&, std::int64_t now_ms);
 };
 
 template <class Connection>
@@ -96,6 +100,10 @@ public:
     void remove_from_outbox(std::vector<std::int64_t> event_ids, callback<unit> done) override;
     void count_outbox(callback<std::int64_t> done) override;
     void on_events_committed(std::function<void()> listener) override;
+
+    void put_block(user_block b, callback<unit> done) override;
+    void remove_block(domain::user who, callback<bool> done) override;
+    result<std::vector<user_block>> load_blocks(std::int64_t now_ms) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const;
