@@ -111,6 +111,30 @@ test('the admin API on one node', async (t) => {
     assert.deepEqual(nobody.json.sessions, []);
   });
 
+  await t.test('sessions name their transport: SockJS over XHR streaming and over WebSocket', async () => {
+    const SockJS = require('sockjs-client');
+    const Stomp = require('stompjs');
+    const clients = [];
+    for (const transport of ['xhr-streaming', 'websocket']) {
+      const sock = new SockJS(`${bark.url}/ws/chat`, null, { transports: [transport] });
+      const client = Stomp.over(sock);
+      client.debug = null;
+      client.heartbeat.outgoing = 0;
+      client.heartbeat.incoming = 0;
+      await new Promise((resolve, reject) => client.connect({ passcode: bark.token(user(13)) }, resolve, reject));
+      clients.push(client);
+    }
+    const r = await call('GET', '/api/admin/users/13/sessions?role=USER');
+    assert.deepEqual(r.json.sessions.map((s) => s.transport).sort(), ['sockjs-websocket', 'sockjs-xhr_streaming']);
+    const stats = (await call('GET', '/api/admin/stats')).json.nodes[0];
+    assert.ok(stats.sessions['sockjs-xhr_streaming'] >= 1, JSON.stringify(stats.sessions));
+    const d = await call('POST', '/api/admin/users/13/disconnect?role=USER');
+    assert.equal(d.json.closed, 2);
+    await waitUntil(async () => (await call('GET', '/api/admin/users/13/sessions?role=USER')).json.sessions.length === 0,
+      5000, 'both SockJS sessions gone');
+    for (const c of clients) c.ws.close();
+  });
+
   await t.test('bad ids, roles and block lengths are 400', async () => {
     for (const p of ['/api/admin/users/abc/sessions?role=USER', '/api/admin/users/7/sessions',
       '/api/admin/users/7/sessions?role=user', '/api/admin/users/-1/sessions?role=USER',

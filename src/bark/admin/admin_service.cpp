@@ -99,7 +99,13 @@ void admin_service::session_hooks(session::services& services) {
             return broker::app_error{"user-blocked", blocked_message(*b)};
         return std::nullopt;
     };
-    services.opened = [this](const std::shared_ptr<session::session_handle>& h) { return directory_.add(h); };
+    services.opened = [this](const std::shared_ptr<session::session_handle>& h) {
+        auto lease = directory_.add(h);
+        // A block that arrived between this session's admission and now closed the sessions listed
+        // before this one: the session checks again once it is listed, so one of the two sees the other.
+        if (const auto b = blocks_.find(h->who.as_user(), now_ms())) h->close("user-blocked", blocked_message(*b));
+        return lease;
+    };
 }
 
 result<unit> admin_service::load_blocks() {

@@ -11,6 +11,7 @@ namespace bark::admin {
 namespace {
 
 constexpr std::size_t no_loop = static_cast<std::size_t>(-1);  // publishes from outside the loops
+constexpr std::size_t max_nodes = 1024;                         // nodes remembered (names come from the bus)
 
 // The body of a message as the broker encoded it: after the blank line that ends the headers, up
 // to the NUL that ends the frame.
@@ -136,7 +137,7 @@ void cluster_link::on_bus(const std::string& text) {
     {
         std::lock_guard lock(mutex_);
         if (stopped_) return;
-        heard_[m.from] = now;
+        if (heard_.size() < max_nodes || heard_.contains(m.from)) heard_[m.from] = now;
         if (m.t == wire_message::type::answer && m.to == node_id_) {
             const auto it = pending_.find(m.id);
             if (it == pending_.end() || it->second.waiting.erase(m.from) == 0) return;  // late or repeated
