@@ -15,7 +15,10 @@
 namespace bark::admin {
 namespace {
 
-constexpr std::size_t max_listed_sessions = 1000;  // per node and user: bounds an answer's size
+constexpr std::size_t max_listed_sessions = 1000;  // per node and user
+// An answer stops listing sessions past this many bytes, well within what the bus carries
+// (admin::max_answer_bytes): usernames come from tokens and may be long.
+constexpr std::size_t listing_budget = max_answer_bytes - 16 * 1024;
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -176,8 +179,12 @@ std::string admin_service::answer(const ask& a) {
             const auto list = directory_.of(*a.who);
             w.begin_object().key("node").value(link_.node_id()).key("sessions").begin_array();
             std::size_t n = 0;
+            bool truncated = false;
             for (const auto& h : list) {
-                if (++n > max_listed_sessions) break;
+                if (++n > max_listed_sessions || w.str().size() > listing_budget) {
+                    truncated = true;
+                    break;
+                }
                 // clang-format off
                 w.begin_object()
                     .key("node").value(link_.node_id())
@@ -189,7 +196,7 @@ std::string admin_service::answer(const ask& a) {
                     .end_object();
                 // clang-format on
             }
-            w.end_array().key("truncated").value(list.size() > max_listed_sessions).end_object();
+            w.end_array().key("truncated").value(truncated).end_object();
             return w.take();
         }
         case ask_kind::disconnect: {
@@ -292,12 +299,15 @@ void admin_service::sessions(domain::user who, respond done) {
                 w.null();
             }
             w.key("sessions").begin_array();
+            bool truncated = false;
             each_answer(g, [&](const std::string&, simdjson::dom::object o) {
+                bool cut = false;
+                if (o.at_key("truncated").get_bool().get(cut) == simdjson::SUCCESS && cut) truncated = true;
                 simdjson::dom::array list;
                 if (o.at_key("sessions").get_array().get(list) != simdjson::SUCCESS) return;
                 for (simdjson::dom::element s : list) w.raw(simdjson::minify(s));
             });
-            w.end_array();
+            w.end_array().key("truncated").value(truncated);
             write_unanswered(w, g);
             done(200, w.end_object().take());
         },

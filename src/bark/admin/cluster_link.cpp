@@ -11,7 +11,7 @@ namespace bark::admin {
 namespace {
 
 constexpr std::size_t no_loop = static_cast<std::size_t>(-1);  // publishes from outside the loops
-constexpr std::size_t max_nodes = 1024;                         // nodes remembered (names come from the bus)
+constexpr std::size_t max_nodes = 1024;                        // nodes remembered (names come from the bus)
 
 // The body of a message as the broker encoded it: after the blank line that ends the headers, up
 // to the NUL that ends the frame.

@@ -150,7 +150,8 @@ int run_server(const config& cfg) {
     // Moderation: blocks are enforced from the first CONNECT on.
     admin::link_options admin_link;
     admin_link.wait = std::chrono::milliseconds(cfg.admin_wait_ms);
-    admin::admin_service admin(*store, broker, [&figures] { return read_figures(figures); }, admin_link);
+    const auto this_node = [&figures] { return read_figures(figures); };
+    admin::admin_service admin(*store, broker, this_node, admin_link);
     if (auto loaded = admin.load_blocks(); !loaded) return fail_start({"system", "--store: " + loaded.err().message});
     chat::presence_service presence(
         broker, rooms,
