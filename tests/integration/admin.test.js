@@ -4,9 +4,9 @@
 // same-origin rule for cookie writes (Bearer exempt); a user's sessions listed, disconnected,
 // blocked (CONNECT refused with ERROR user-blocked, the block kept across a restart of the
 // SQLite store) and unblocked; USER 7 and SALON 7 kept apart; the participants' delete; the admin
-// metrics. Then three nodes over a real Redis sharing a real PostgreSQL: sessions gathered from
-// every node, a block on one node refusing and closing on every node, and a SIGSTOPped node named
-// in "unanswered" within the bounded wait instead of a hang.
+// metrics. Then three nodes over a real Redis, and over a real Kafka, sharing a real PostgreSQL:
+// sessions gathered from every node, a block on one node refusing and closing on every node, and a
+// SIGSTOPped node named in "unanswered" within the bounded wait instead of a hang.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -16,7 +16,7 @@ const path = require('node:path');
 const {
   startBark, chatConnect, createRoom, api, httpRequest, expectProtocolError, waitUntil, RawStomp, CONNECT_12,
 } = require('./lib/bark');
-const { startRedis, startPostgres } = require('./lib/servers');
+const { startKafka, startRedis, startPostgres } = require('./lib/servers');
 
 const admin = (userId = 1) => ({ userId, username: `admin${userId}`, role: 'ADMIN' });
 const user = (userId) => ({ userId, username: `u${userId}`, role: 'USER' });
@@ -267,8 +267,8 @@ test('the admin API on one node', async (t) => {
   });
 });
 
-test('the admin API across three nodes over Redis', async (t) => {
-  const redis = await startRedis();
+// Three nodes over the bus at `url`, sharing a real PostgreSQL; `stopBus` stops the bus.
+async function acrossNodes(t, url, stopBus) {
   const pg = await startPostgres();
   const db = await pg.createDatabase('admin');
   const nodes = {};
@@ -280,10 +280,10 @@ test('the admin API across three nodes over Redis', async (t) => {
     }
     await Promise.all(Object.values(nodes).map((n) => n.stop()));
     await pg.stop();
-    await redis.stop();
+    await stopBus();
   });
   for (const name of ['A', 'B', 'C']) {
-    nodes[name] = await startBark(['--store', db, '--cluster', redis.url, '--node-id', name, '--threads', '2']);
+    nodes[name] = await startBark(['--store', db, '--cluster', url, '--node-id', name, '--threads', '2']);
   }
   const { A, B, C } = nodes;
   const connect = async (node, claims) => { const c = await chatConnect(node, claims); open.push(c); return c; };
@@ -355,4 +355,14 @@ test('the admin API across three nodes over Redis', async (t) => {
     await waitUntil(async () => (await call(A, 'GET', '/api/admin/stats')).json.unanswered.length === 0, 10000,
       'C answers again');
   });
+}
+
+test('the admin API across three nodes over Redis', async (t) => {
+  const redis = await startRedis();
+  await acrossNodes(t, redis.url, () => redis.stop());
+});
+
+test('the admin API across three nodes over Kafka', async (t) => {
+  const kafka = await startKafka();
+  await acrossNodes(t, `kafka://${kafka.bootstrap}/admin`, () => kafka.stop());
 });
