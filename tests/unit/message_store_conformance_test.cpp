@@ -638,7 +638,7 @@ TEST_P(message_store_conformance, blocks_are_kept_per_user_and_expire) {
     ASSERT_TRUE(put({{role::user, 7}, 9000, 2000, "ADMIN 2 (ops)", "again"}).ok());  // replaces the first
 
     auto at = [&](std::int64_t now) {
-        auto loaded = store_->load_blocks(now);
+        auto loaded = wait_for<std::vector<user_block>>([&](auto done) { store_->load_blocks(now, done); });
         EXPECT_TRUE(loaded.ok());
         auto v = loaded.ok() ? loaded.value() : std::vector<user_block>{};
         std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {

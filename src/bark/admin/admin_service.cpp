@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -112,7 +113,10 @@ void admin_service::session_hooks(session::services& services) {
 }
 
 result<unit> admin_service::load_blocks() {
-    auto loaded = store_.load_blocks(now_ms());
+    std::promise<result<std::vector<store::user_block>>> read;
+    auto future = read.get_future();
+    store_.load_blocks(now_ms(), [&read](result<std::vector<store::user_block>> r) { read.set_value(std::move(r)); });
+    auto loaded = future.get();
     if (!loaded) return loaded.err();
     blocks_.replace_all(loaded.value());
     return unit{};
@@ -136,19 +140,21 @@ void admin_service::stop() {
 
 // A block made or lifted while the store was read would be undone by what was read: such a read
 // is dropped (the next one is soon). Blocks new to this node close their user's sessions here.
+// The read completes on a store thread, so a slow store never holds the admin thread.
 void admin_service::reload_blocks() {
     const std::uint64_t before = block_changes_.load();
-    auto loaded = store_.load_blocks(now_ms());
-    if (!loaded) {
-        log::warn("admin: the blocks could not be read from the store: {}", loaded.err().message);
-        return;
-    }
-    if (block_changes_.load() != before) return;
-    const auto now = now_ms();
-    for (const auto& b : loaded.value()) {
-        if (!blocks_.find(b.who, now)) directory_.close(b.who, "user-blocked", blocked_message(b));
-    }
-    blocks_.replace_all(loaded.value());
+    store_.load_blocks(now_ms(), [this, before](result<std::vector<store::user_block>> loaded) {
+        if (!loaded) {
+            log::warn("admin: the blocks could not be read from the store: {}", loaded.err().message);
+            return;
+        }
+        if (block_changes_.load() != before) return;
+        const auto now = now_ms();
+        for (const auto& b : loaded.value()) {
+            if (!blocks_.find(b.who, now)) directory_.close(b.who, "user-blocked", blocked_message(b));
+        }
+        blocks_.replace_all(loaded.value());
+    });
 }
 
 std::string admin_service::stats_json() const {

@@ -103,7 +103,7 @@ public:
 
     void put_block(user_block b, callback<unit> done) override;
     void remove_block(domain::user who, callback<bool> done) override;
-    result<std::vector<user_block>> load_blocks(std::int64_t now_ms) override;
+    void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const;

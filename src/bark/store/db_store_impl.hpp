@@ -135,9 +135,9 @@ void db_store<Connection>::remove_block(domain::user who, callback<bool> done) {
 }
 
 template <class Connection>
-result<std::vector<user_block>> db_store<Connection>::load_blocks(std::int64_t now_ms) {
-    return threads_->template read_now<std::vector<user_block>>(
-        [f = q_.load_blocks, now_ms](Connection& c) { return f(c, now_ms); });
+void db_store<Connection>::load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) {
+    threads_->template read<std::vector<user_block>>(
+        [f = q_.load_blocks, now_ms](Connection& c) { return f(c, now_ms); }, std::move(done));
 }
 
 template <class Connection>

@@ -348,14 +348,17 @@ public:
         complete_in_order([done = std::move(done), removed]() { done(removed); });
     }
 
-    result<std::vector<user_block>> load_blocks(std::int64_t now_ms) override {
-        std::lock_guard lock(mutex_);
-        if (closed_) return closed_error();
+    void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) override {
+        if (!enter()) return done(closed_error());
         std::vector<user_block> out;
-        for (const auto& [key, b] : blocks_) {
-            if (b.until_ms > now_ms) out.push_back(b);
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [key, b] : blocks_) {
+                if (b.until_ms > now_ms) out.push_back(b);
+            }
         }
-        return out;
+        done(std::move(out));
+        leave();
     }
 
     outbox* events() override { return events_ ? this : nullptr; }

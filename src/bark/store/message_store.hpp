@@ -224,8 +224,8 @@ public:
     virtual void put_block(user_block b, callback<unit> done) = 0;
     // Removes the user's block; true when there was one.
     virtual void remove_block(domain::user who, callback<bool> done) = 0;
-    // The blocks that end after now_ms. Waits for the store; never from a store completion.
-    virtual result<std::vector<user_block>> load_blocks(std::int64_t now_ms) = 0;
+    // The blocks that end after now_ms (a read).
+    virtual void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) = 0;
 };
 
 // Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq
