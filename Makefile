@@ -46,7 +46,7 @@ test-sanitize: deps
 # ThreadSanitizer over the threaded parts: the unit tests (stores with their threads, broker) and
 # the integration tests that cross threads (chat over the store, catch-up, SockJS, the cluster,
 # the store going away and coming back, the graceful stop).
-TSAN_TESTS ?= ^integration\.(pubsub|chat|catchup|sockjs_stomp|cluster|cluster_kafka|commands|stomp_tcp|crash|tls|store_outage|shutdown|presence)$$
+TSAN_TESTS ?= ^integration\.(pubsub|chat|catchup|sockjs_stomp|cluster|cluster_kafka|commands|stomp_tcp|crash|tls|store_outage|shutdown|presence|admin)$$
 test-tsan: deps
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Tsan -DBARK_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD_TSAN) -j$(JOBS)

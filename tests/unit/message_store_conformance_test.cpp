@@ -628,6 +628,49 @@ TEST_P(batched_store_conformance, one_failing_write_in_a_batch_fails_alone) {
     EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(doomed)), 0);
 }
 
+// Blocks (the admin console's): one per user, USER 7 and SALON 7 apart, replaced by a newer block,
+// removed by an unblock, and expired ones not loaded.
+TEST_P(message_store_conformance, blocks_are_kept_per_user_and_expire) {
+    const auto put = [&](user_block b) { return wait_for<bark::unit>([&](auto done) { store_->put_block(b, done); }); };
+    ASSERT_TRUE(put({{role::user, 7}, 5000, 1000, "ADMIN 1 (root)", "spam"}).ok());
+    ASSERT_TRUE(put({{role::salon, 7}, 3000, 1000, "ADMIN 1 (root)", ""}).ok());
+    ASSERT_TRUE(put({{role::user, 8}, 1500, 1000, "ADMIN 2 (ops)", "short"}).ok());
+    ASSERT_TRUE(put({{role::user, 7}, 9000, 2000, "ADMIN 2 (ops)", "again"}).ok());  // replaces the first
+
+    auto at = [&](std::int64_t now) {
+        auto loaded = wait_for<std::vector<user_block>>([&](auto done) { store_->load_blocks(now, done); });
+        EXPECT_TRUE(loaded.ok());
+        auto v = loaded.ok() ? loaded.value() : std::vector<user_block>{};
+        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+            return std::pair(static_cast<int>(a.who.role), a.who.id) <
+                   std::pair(static_cast<int>(b.who.role), b.who.id);
+        });
+        return v;
+    };
+    auto now = at(1200);
+    ASSERT_EQ(now.size(), 3U);
+    EXPECT_EQ(now[0].who.role, role::user);
+    EXPECT_EQ(now[0].who.id, 7);
+    EXPECT_EQ(now[0].until_ms, 9000);
+    EXPECT_EQ(now[0].at_ms, 2000);
+    EXPECT_EQ(now[0].by, "ADMIN 2 (ops)");
+    EXPECT_EQ(now[0].reason, "again");
+    EXPECT_EQ(now[1].who.id, 8);
+    EXPECT_EQ(now[2].who.role, role::salon);
+    EXPECT_EQ(now[2].reason, "");
+    EXPECT_EQ(at(2000).size(), 2U);  // USER 8's ended at 1500
+
+    auto removed = wait_for<bool>([&](auto done) { store_->remove_block({role::user, 7}, done); });
+    ASSERT_TRUE(removed.ok());
+    EXPECT_TRUE(removed.value());
+    auto again = wait_for<bool>([&](auto done) { store_->remove_block({role::user, 7}, done); });
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again.value());
+    auto left = at(2000);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0].who.role, role::salon);
+}
+
 INSTANTIATE_TEST_SUITE_P(backends, message_store_conformance, testing::ValuesIn(backends()),
                          [](const testing::TestParamInfo<store_backend>& p) { return p.param.name; });
 INSTANTIATE_TEST_SUITE_P(backends, batched_store_conformance, testing::ValuesIn(batched_backends()),

@@ -110,9 +110,10 @@ TEST_F(sqlite_store, open_migrates_an_empty_file_and_refuses_a_newer_schema) {
 TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_and_edits_on_open) {
     filled_room filled;
     ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
-    // Back to version 1: no outbox (step 2), no edit columns (step 3), no attachments (their step).
+    // Back to version 1: no outbox (step 2), no edit columns (step 3), no attachments, no blocks
+    // (their steps).
     for (const char* undo : {"DROP TABLE attachment_chunks", "DROP TABLE attachments",
-                             "ALTER TABLE messages DROP COLUMN attachments", "DROP TABLE outbox",
+                             "ALTER TABLE messages DROP COLUMN attachments", "DROP TABLE user_blocks", "DROP TABLE outbox",
                              "DROP INDEX messages_by_change", "ALTER TABLE messages DROP COLUMN rev",
                              "ALTER TABLE messages DROP COLUMN edited_at_ms", "ALTER TABLE messages DROP COLUMN deleted_at_ms",
                              "ALTER TABLE rooms DROP COLUMN last_change_id", "PRAGMA user_version = 1"}) {

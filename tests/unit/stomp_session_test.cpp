@@ -584,3 +584,63 @@ TEST_F(stomp_session, a_current_state_is_delivered_first_and_its_lease_lives_wit
     s->on_data("UNSUBSCRIBE\nid:st\n\n" + nul());
     EXPECT_TRUE(watch.expired()) << "released with its subscription";
 }
+
+// services.admit: a refused principal gets ERROR with the refusal's code and no session, before
+// CONNECTED and before any other hook.
+TEST_F(stomp_session, an_admission_refused_at_connect_is_an_error_then_close) {
+    int connected = 0;
+    services.connected = [&](const auth::principal&) -> std::shared_ptr<void> {
+        ++connected;
+        return nullptr;
+    };
+    services.admit = [](const auth::principal& p) -> std::optional<broker::app_error> {
+        if (p.username == "mallory") return broker::app_error{"user-blocked", "this user is blocked until later"};
+        return std::nullopt;
+    };
+    start();
+    s->on_data("CONNECT\naccept-version:1.2\nlogin:mallory\nreceipt:c1\n\n" + nul());
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].cmd, command::error);
+    EXPECT_EQ(frames[0].get("message"), "user-blocked");
+    EXPECT_EQ(frames[0].body, "this user is blocked until later");
+    EXPECT_EQ(t.closed, session::close_code::policy_violation);
+    EXPECT_FALSE(s->connected());
+    EXPECT_EQ(connected, 0);
+}
+
+// services.opened: the handle names the user and transport, counts subscriptions, and closes the
+// session with an ERROR on the session's loop (through the poster); its lease ends with the session.
+TEST_F(stomp_session, an_opened_handle_counts_subscriptions_and_closes_the_session) {
+    std::shared_ptr<session::session_handle> handle;
+    auto lease = std::make_shared<int>(1);
+    std::weak_ptr<int> watch = lease;
+    services.opened = [&](const std::shared_ptr<session::session_handle>& h) -> std::shared_ptr<void> {
+        handle = h;
+        return std::exchange(lease, nullptr);
+    };
+    start();
+    s->on_data("CONNECT\naccept-version:1.2\nlogin:alice\n\n" + nul());
+    ASSERT_TRUE(handle);
+    EXPECT_EQ(handle->id, "s1");
+    EXPECT_EQ(handle->who.username, "alice");
+    EXPECT_EQ(handle->transport, "websocket");
+    EXPECT_GT(handle->since_ms, 0);
+    s->on_data("SUBSCRIBE\nid:a\ndestination:/sub/x\n\n" + nul() + "SUBSCRIBE\nid:b\ndestination:/sub/y\n\n" + nul());
+    EXPECT_EQ(handle->subscriptions.load(), 2U);
+    s->on_data("UNSUBSCRIBE\nid:a\n\n" + nul());
+    EXPECT_EQ(handle->subscriptions.load(), 1U);
+    take();
+
+    handle->close("disconnected", "an administrator closed this session");
+    EXPECT_FALSE(t.closed) << "the close runs on the session's loop";
+    ASSERT_EQ(t.later.size(), 1U);
+    t.later[0]();
+    const auto frames = take();
+    ASSERT_EQ(frames.size(), 1U);
+    EXPECT_EQ(frames[0].get("message"), "disconnected");
+    EXPECT_EQ(t.closed, session::close_code::policy_violation);
+    EXPECT_FALSE(watch.expired());
+    s->on_closed();
+    EXPECT_TRUE(watch.expired());
+}

@@ -169,6 +169,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "ms after which a node not heard from is forgotten and its users go offline (--cluster)")
         ->envname("BARK_PRESENCE_NODE_TIMEOUT")
         ->check(CLI::Range(300U, 3600000U));
+    app.add_option("--admin-wait", c.admin_wait_ms,
+                   "ms the admin API waits for the other nodes' answers before naming them unanswered (--cluster)")
+        ->envname("BARK_ADMIN_WAIT")
+        ->check(CLI::Range(100U, 30000U));
 
     app.add_option("--sockjs-heartbeat", c.sockjs_heartbeat_ms, "ms between SockJS heart-beat frames")
         ->envname("BARK_SOCKJS_HEARTBEAT")

@@ -63,6 +63,7 @@ struct config {
     std::string web_root;                        // --web-root; empty = next to the executable
     std::uint32_t presence_grace_ms = 5000;      // --presence-grace: offline only after this long without a session
     std::uint32_t presence_node_timeout_ms = 15000;  // --presence-node-timeout: a silent node's users leave
+    std::uint32_t admin_wait_ms = 1000;              // --admin-wait: how long admin asks wait for other nodes
 };
 
 // `bark token ...`: mint a token and print it.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "bark/admin/admin_service.hpp"
 #include "bark/attach/attachment_service.hpp"
 #include "bark/broker/broker.hpp"
 #include "bark/broker/cluster_bus.hpp"
@@ -222,6 +223,16 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       [files] { return static_cast<double>(files->stored()); });
         r.add_counter("bark_attachment_uploads", "Attachment uploads, by outcome.", {{"outcome", "refused"}},
                       [files] { return static_cast<double>(files->refused()); });
+    }
+    if (admin_ != nullptr) {
+        const admin::action_counts& a = admin_->counts();
+        const char* help = "Actions taken in the admin console or its API, by action.";
+        r.add_counter("bark_admin_actions", help, {{"action", "disconnect"}}, a.disconnect);
+        r.add_counter("bark_admin_actions", help, {{"action", "block"}}, a.block);
+        r.add_counter("bark_admin_actions", help, {{"action", "unblock"}}, a.unblock);
+        r.add_counter("bark_admin_actions", help, {{"action", "delete-message"}}, a.delete_message);
+        r.add_gauge("bark_admin_sessions", "STOMP sessions open on this node, as the admin console lists them.", {},
+                    [this] { return static_cast<double>(admin_->local_sessions()); });
     }
 
     r.add_counter("bark_process_cpu_seconds", "CPU time of the process (user + system).", {}, process_cpu_seconds);

@@ -6,6 +6,9 @@
 
 #include "bark/core/metrics.hpp"
 
+namespace bark::admin {
+class admin_service;
+}
 namespace bark::broker {
 class broker;
 }
@@ -58,6 +61,8 @@ public:
 
     // /metrics shows attachment uploads stored and refused; before start().
     void count_attachments(const attach::attachment_service& files) { attachments_ = &files; }
+    // /metrics counts admin actions (bark_admin_actions_total{action}); before start().
+    void count_admin(const admin::admin_service& admin) { admin_ = &admin; }
 
     // Adds the three routes; they answer once start() ran.
     void add_to(http::router& router);
@@ -74,6 +79,7 @@ private:
     const events::delivery_stats* events_ = nullptr;  // null: no --events
     const chat::presence_service* presence_ = nullptr;
     const attach::attachment_service* attachments_ = nullptr;
+    const admin::admin_service* admin_ = nullptr;
     metrics::registry registry_;
     bool started_ = false;
 };

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "bark/admin/admin_routes.hpp"
+#include "bark/admin/admin_service.hpp"
+#include "bark/app/admin_figures.hpp"
 #include "bark/app/cluster_setup.hpp"
 #include "bark/app/graceful_stop.hpp"
 #include "bark/app/ops_routes.hpp"
@@ -51,17 +54,23 @@ int fail_start(const error& e) {
     return exit_code_of(e);
 }
 
-// The demo page; without it the API still works.
-void add_demo_page(http::router& router, const config& cfg, setup_notes& notes) {
+// The demo page and the admin console's; without them the API still works. Returns the admin
+// page's HTML (empty when there is none).
+std::string add_demo_page(http::router& router, const config& cfg, setup_notes& notes) {
     const auto web_root = cfg.web_root.empty() ? net::default_web_root() : std::filesystem::path(cfg.web_root);
     std::string why;
+    std::string admin_html;
     if (const auto files = net::load_static_files(web_root, why)) {
         net::add_static_routes(router, *files);
+        for (const auto& f : *files) {
+            if (f.url_path == "/admin.html") admin_html = f.body;
+        }
         notes.emplace_back(log::level::info,
                            fmt::format("serving {} static files from {}", files->size(), web_root.string()));
     } else {
         notes.emplace_back(log::level::warn, "no demo page: " + why);
     }
+    return admin_html;
 }
 
 // SockJS at /ws/chat (plain WebSocket there too), and the protocol suite's services on request.
@@ -112,6 +121,7 @@ int run_server(const config& cfg) {
     auto opened = store::open_store(cfg.store_url, {.events = !cfg.events_url.empty()});
     if (!opened) return fail_start({"system", "--store: " + opened.err().message});
     std::unique_ptr<store::message_store> store = std::move(opened.value());
+    figure_sources figures;  // filled as the components are built; read once the loops run
     // Nothing about rooms is read at start: each is read from the store when first used.
     chat::room_directory rooms(cfg.room_cache);
     rooms.look_up_in(*store);
@@ -137,6 +147,17 @@ int run_server(const config& cfg) {
         if (auto* files = files_ptr.load()) files->remove_files(std::move(ids));
     };
     chat::chat_service chat(*store, broker, rooms, chat_options);
+    figures.broker = &broker;
+    figures.chat = &chat;
+    figures.store = store.get();
+    figures.bus = &bus;
+    if (event_stream) figures.events = &event_stream->stats();
+    // Moderation: blocks are enforced from the first CONNECT on.
+    admin::link_options admin_link;
+    admin_link.wait = std::chrono::milliseconds(cfg.admin_wait_ms);
+    const auto this_node = [&figures] { return read_figures(figures); };
+    admin::admin_service admin(*store, broker, this_node, admin_link);
+    if (auto loaded = admin.load_blocks(); !loaded) return fail_start({"system", "--store: " + loaded.err().message});
     chat::presence_service presence(
         broker, rooms,
         {std::chrono::milliseconds(cfg.presence_grace_ms), std::chrono::milliseconds(cfg.presence_node_timeout_ms)});
@@ -156,7 +177,7 @@ int run_server(const config& cfg) {
     ops_routes ops(*store, bus, broker, chat);
     if (event_stream) ops.count_events(event_stream->stats());
     ops.add_to(ops_apart ? ops_router : router);
-    add_demo_page(router, cfg, notes);
+    std::string admin_html = add_demo_page(router, cfg, notes);
     chat::write_limiter rest_writes(cfg.rest_write_rate);
     chat::add_rest_routes(router, token_authenticator, *store, rooms, chat,
                           {cfg.dev, keys->secret, std::int64_t{24} * 3600, &rest_writes,
@@ -173,6 +194,8 @@ int run_server(const config& cfg) {
     files.add_routes(router);
     files_ptr.store(&files);
     ops.count_attachments(files);
+    admin::add_admin_routes(router, token_authenticator, admin, *store, rooms, chat, {std::move(admin_html)});
+    ops.count_admin(admin);
 
     // What every connection shares.
     net::transport_options transport = transport_options_of(cfg);
@@ -188,12 +211,15 @@ int run_server(const config& cfg) {
     services.authenticator = &authenticator;
     chat.session_hooks(services);
     presence.session_hooks(services);
+    admin.session_hooks(services);
     const std::vector<net::sockjs_service> sockjs_services = sockjs_services_of(cfg, notes);
     net::sockjs_registry sockjs_sessions(pool.size(), std::size_t{1} << 18);
     net::shared_state state{transport, broker,       router,           session_options_of(cfg), services,
                             {1},       pool.loops(), &sockjs_services, &sockjs_sessions};
     state.live.resize(pool.size());
     state.services.counters = &state.session_counters;
+    figures.state = &state;
+    figures.sockjs = &sockjs_sessions;
 
     auto opened_door =
         net::front_door::open(pool, state, cfg.listen_host, cfg.listen_port, net::door_kind::http, tls.get());
@@ -227,6 +253,8 @@ int run_server(const config& cfg) {
         if (!joined) return fail_start(joined.err());
         bus = std::move(joined.value());
     }
+    admin.set_node(cfg.node_id.empty() ? cfg.listen_host + ":" + std::to_string(door->port()) : cfg.node_id,
+                   bus != nullptr);
     std::unique_ptr<commands::command_consumer> commands;
     if (!cfg.commands_url.empty()) {
         commands::consumer_options options;
@@ -240,6 +268,7 @@ int run_server(const config& cfg) {
     ops.count_presence(presence);
     ops.start(state, sockjs_sessions);
     presence.start();  // after the bus: its metrics are registered only if there is one
+    admin.start();
 
     // Signals are caught before the first connection is accepted, so a stop is always graceful.
     std::thread stopper;  // the graceful stop runs beside the loops, which keep flushing meanwhile
@@ -286,6 +315,7 @@ int run_server(const config& cfg) {
         commands->stop();  // idempotent: stopped already by a graceful stop
     }
     presence.stop();  // its goodbye goes out while the bus runs; closing sessions change nothing now
+    admin.stop();     // asks still waiting end now, naming the nodes that did not answer
     if (bus) {
         bus->stop();
     }

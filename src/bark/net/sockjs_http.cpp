@@ -221,7 +221,7 @@ void session_transport_here(const std::shared_ptr<http_session>& hs, http_reques
         if (!session) {
             session = std::make_shared<sockjs_session>(state, hs->loop(), svc, key);
             registry.put(hs->loop(), key, session);
-            session->start(credentials_of(req));
+            session->start(credentials_of(req), sockjs::name_of(t.via));
             fresh = true;
         }
         receiver_options o;

@@ -44,7 +44,8 @@ bool sockjs_session::may_send(const auth::upgrade_credentials& credentials) cons
     return sender && owner_ && sender->role == owner_->role && sender->id == owner_->id;
 }
 
-void sockjs_session::start(auth::upgrade_credentials credentials) {
+void sockjs_session::start(auth::upgrade_credentials credentials, std::string_view opened_by) {
+    kind_ = "sockjs-" + std::string(opened_by);
     auth::credentials cookie_only;
     cookie_only.upgrade.cookie = credentials.cookie;
     opened_with_token_ = auth::find_token(cookie_only).has_value();  // a JSESSIONID cookie alone is none

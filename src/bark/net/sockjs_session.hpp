@@ -45,7 +45,8 @@ public:
     ~sockjs_session();
 
     // Creates the endpoint; `credentials` are the opening request's.
-    void start(auth::upgrade_credentials credentials);
+    // `opened_by`: the transport of that request (xhr_streaming, eventsource, ...).
+    void start(auth::upgrade_credentials credentials, std::string_view opened_by);
     // A receiving request arrived; `fresh`: it opened the session (it gets the `o` frame).
     void attach(const std::shared_ptr<sockjs_receiver>& r, bool fresh);
     // The receiver's connection broke while it was attached: the session is interrupted.
@@ -64,6 +65,7 @@ public:
     void send(broker::outbound_frame&& f) override;
     void close(std::uint16_t code, std::string_view reason) override;
     poster make_poster() override;
+    std::string_view kind() const override { return kind_; }
     std::size_t queued_bytes() const override {
         return pending_bytes_ + (receiver_ ? receiver_->bytes_queued() : 0);
     }
@@ -88,7 +90,8 @@ private:
     shared_state& state_;
     std::size_t loop_;
     const sockjs_service& service_;
-    std::string key_;  // registry key: service prefix and session id
+    std::string key_;              // registry key: service prefix and session id
+    std::string kind_ = "sockjs";  // sockjs-<the transport that opened it>, for the admin console
     std::unique_ptr<endpoint> endpoint_;
     bool endpoint_closed_ = false;               // endpoint_->on_closed() was called
     std::shared_ptr<sockjs_receiver> receiver_;  // the attached receiving request, if any

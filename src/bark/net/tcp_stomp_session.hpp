@@ -39,6 +39,7 @@ public:
     poster make_poster() override;
     std::size_t queued_bytes() const override { return queued_.size() + writing_buffer_.size(); }
     void allow_frames_of(std::size_t frame_bytes) override;
+    std::string_view kind() const override { return "tcp"; }
 
     // live_session: the server is stopping; what is queued goes out, then the connection closes.
     void go_away() override;

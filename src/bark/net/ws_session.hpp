@@ -47,6 +47,7 @@ public:
     void go_away() override;
     poster make_poster() override;
     std::size_t queued_bytes() const override { return queued_.size() + writing_buffer_.size(); }
+    std::string_view kind() const override { return sockjs_ ? "sockjs-websocket" : "websocket"; }
 
 private:
     using clock = std::chrono::steady_clock;

@@ -229,6 +229,7 @@ void stomp_session::on_closed() {
     held_frames_.clear();
     held_bytes_ = 0;
     connection_lease_.reset();
+    handle_lease_.reset();
 }
 
 bool stomp_session::on_frame(frame&& f) {
@@ -350,6 +351,12 @@ bool stomp_session::handle_connect(frame& f) {
         }
         return fail(outcome.failure.code, outcome.failure.message, &f, close_code::policy_violation);
     }
+    if (services_.admit && !outcome.who->relay) {
+        if (const auto refused = services_.admit(*outcome.who)) {
+            log::info("session={} refused: {}", id_, refused->code);
+            return fail(refused->code, refused->message, &f, close_code::policy_violation);
+        }
+    }
     principal_ = *outcome.who;
     if (principal_.relay) {
         // The application's own connection: Spring's user registry broadcast is one SEND of about
@@ -380,8 +387,31 @@ bool stomp_session::handle_connect(frame& f) {
     send_frame(reply);
     last_received_ = clock::now();
     if (services_.connected) connection_lease_ = services_.connected(principal_);
+    open_handle();
     send_receipt(f);
     return true;
+}
+
+void stomp_session::open_handle() {
+    if (!services_.opened) return;
+    handle_ = std::make_shared<session_handle>();
+    handle_->id = id_;
+    handle_->who = principal_;
+    handle_->transport = std::string(transport_.kind());
+    handle_->since_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    // The poster drops the call once the connection is gone, so `this` is alive when it runs.
+    handle_->close = [post = post_, this](std::string code, std::string body) {
+        post([this, code = std::move(code), body = std::move(body)] {
+            if (state_ == state::connected) fail(code, body, nullptr, close_code::policy_violation);
+        });
+    };
+    handle_lease_ = services_.opened(handle_);
+}
+
+void stomp_session::count_subscriptions() {
+    if (handle_) handle_->subscriptions.store(subs_.size(), std::memory_order_relaxed);
 }
 
 bool stomp_session::handle_send(frame& f) {
@@ -666,6 +696,7 @@ bool stomp_session::handle_subscribe(frame& f) {
     s->head = std::move(head);
     broker::subscription& ref = *s;
     subs_.emplace(sub_id, std::move(s));
+    count_subscriptions();
     if (to_user) {
         user_subs_.push_back(&ref);
         if (expiring_pending_ && ref.destination == errors_key_) tell_expiring();
@@ -759,6 +790,7 @@ bool stomp_session::handle_unsubscribe(frame& f) {
     broker::subscription* s = it->second.get();
     forget_subscription(s);
     subs_.erase(it);
+    count_subscriptions();
     send_receipt(f);
     return true;
 }

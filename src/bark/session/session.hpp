@@ -23,6 +23,7 @@
 #include "bark/broker/registry.hpp"
 #include "bark/broker/shared_message.hpp"
 #include "bark/core/metrics.hpp"
+#include "bark/session/session_handle.hpp"
 #include "bark/session/transport.hpp"
 #include "bark/stomp/parser.hpp"
 
@@ -101,6 +102,13 @@ struct services {
     // or null when the destination has no such state. Optional.
     std::function<std::shared_ptr<void>(const auth::principal&, std::string_view destination, broker::replay_sink)>
         current_state;
+    // Whether this principal may open a session now (after its credentials were accepted): an
+    // error refuses CONNECT with ERROR whose message header is its code (a blocked user:
+    // `user-blocked`). Optional; from the session's loop, so it must be cheap.
+    std::function<std::optional<broker::app_error>(const auth::principal&)> admit;
+    // The session authenticated: its handle for moderation (listing, closing). What this returns
+    // is kept until the session closes. Optional.
+    std::function<std::shared_ptr<void>(const std::shared_ptr<session_handle>&)> opened;
     struct counters* counters = nullptr;  // null: nothing is counted
 };
 
@@ -198,6 +206,8 @@ private:
     void on_permission(std::uint64_t ticket, bool allowed);
     bool take_send_token();
     bool in_rooms(std::string_view destination) const;  // below options_.room_prefix
+    void count_subscriptions();                         // subs_.size() into handle_
+    void open_handle();                                 // handle_ and services_.opened, at CONNECTED
 
     std::string id_;
     const options& options_;
@@ -230,6 +240,8 @@ private:
     std::optional<clock::time_point> expires_at_;   // when the credentials run out: the session ends
     std::int64_t expires_at_wall_ms_ = 0;           // the same, on the wall clock (for `expiresAt`)
     std::shared_ptr<void> connection_lease_;        // services_.connected's, released at close
+    std::shared_ptr<session_handle> handle_;        // what moderation sees of this session
+    std::shared_ptr<void> handle_lease_;            // services_.opened's, released at close
     bool expiring_told_ = false;                    // `token-expiring` is due (sent, or pending)
     bool expiring_pending_ = false;                 // due while /user/queue/errors had no subscriber
     std::string errors_key_;                        // registry key of this user's /user/queue/errors

@@ -36,6 +36,8 @@ public:
     // The session is a relay (its application's own connection, over TCP): frames of up to
     // frame_bytes come its way, and the queue must hold one on top of its usual bound.
     virtual void allow_frames_of(std::size_t /*frame_bytes*/) {}
+    // What carries the session, for the admin console: websocket, sockjs-<transport>, tcp.
+    virtual std::string_view kind() const { return "websocket"; }
 
 protected:
     ~transport() = default;

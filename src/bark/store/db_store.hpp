@@ -62,6 +62,10 @@ struct store_queries {
     result<unit> (*add_attachment)(Connection&, const attachment& a);
     result<std::optional<attachment>> (*find_attachment)(Connection&, const std::string& attachment_id);
     result<std::vector<std::string>> (*take_orphans)(Connection&, std::int64_t older_than_ms, int limit);
+    // Blocks (user_block): written and removed on the writer, loaded on the reader.
+    result<unit> (*put_block)(Connection&, const user_block& b);
+    result<bool> (*remove_block)(Connection&, const domain::user& who);
+    result<std::vector<user_block>> (*load_blocks)(Connection&, std::int64_t now_ms);
 };
 
 template <class Connection>
@@ -105,6 +109,9 @@ public:
     void find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) override;
     void take_orphan_attachments(std::int64_t older_than_ms, int limit,
                                  callback<std::vector<std::string>> done) override;
+    void put_block(user_block b, callback<unit> done) override;
+    void remove_block(domain::user who, callback<bool> done) override;
+    void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) override;
 
     // Write transactions committed so far (one per group-committed batch).
     std::uint64_t transactions_committed() const;

@@ -145,6 +145,23 @@ void db_store<Connection>::take_orphan_attachments(std::int64_t older_than_ms, i
 }
 
 template <class Connection>
+void db_store<Connection>::put_block(user_block b, callback<unit> done) {
+    threads_->template write<unit>([f = q_.put_block, b = std::move(b)](Connection& c) { return f(c, b); },
+                                   std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::remove_block(domain::user who, callback<bool> done) {
+    threads_->template write<bool>([f = q_.remove_block, who](Connection& c) { return f(c, who); }, std::move(done));
+}
+
+template <class Connection>
+void db_store<Connection>::load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) {
+    threads_->template read<std::vector<user_block>>(
+        [f = q_.load_blocks, now_ms](Connection& c) { return f(c, now_ms); }, std::move(done));
+}
+
+template <class Connection>
 result<std::vector<room>> db_store<Connection>::load_rooms() {
     return threads_->template read_now<std::vector<room>>(q_.load_rooms);
 }

@@ -393,6 +393,40 @@ public:
 
     void ping(callback<unit> done) override { done(unit{}); }
 
+    void put_block(user_block b, callback<unit> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);
+        {
+            std::lock_guard lock(mutex_);
+            blocks_[{b.who.role, b.who.id}] = std::move(b);
+        }
+        complete_in_order([done = std::move(done)]() { done(unit{}); });
+    }
+
+    void remove_block(domain::user who, callback<bool> done) override {
+        if (!enter()) return done(closed_error());
+        std::lock_guard order(write_order_);
+        bool removed = false;
+        {
+            std::lock_guard lock(mutex_);
+            removed = blocks_.erase({who.role, who.id}) != 0;
+        }
+        complete_in_order([done = std::move(done), removed]() { done(removed); });
+    }
+
+    void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) override {
+        if (!enter()) return done(closed_error());
+        std::vector<user_block> out;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [key, b] : blocks_) {
+                if (b.until_ms > now_ms) out.push_back(b);
+            }
+        }
+        done(std::move(out));
+        leave();
+    }
+
     outbox* events() override { return events_ ? this : nullptr; }
 
     void read_outbox(std::int64_t after_id, int limit, callback<std::vector<outbox_event>> done) override {
@@ -582,6 +616,7 @@ private:
     std::map<client_key, std::int64_t> by_client_key_;                            // idempotency key → message id
     std::map<std::int64_t, outbox_event> outbox_;                                 // undelivered events by id
     std::int64_t next_event_id_ = 1;                                              // the id the next event gets
+    std::map<std::pair<domain::role, std::int64_t>, user_block> blocks_;          // by user
     std::thread completer_;  // runs write completions; started last, joined by close()
 };
 

@@ -155,6 +155,16 @@ struct page {
     bool has_more = false;  // more messages exist past the last one returned, in the same direction
 };
 
+// A user refused at CONNECT until `until_ms` (the admin console's block): kept in the store so
+// every node, and a node that starts later, refuses them.
+struct user_block {
+    domain::user who;
+    std::int64_t until_ms = 0;  // wall-clock ms; the block is over from then on
+    std::int64_t at_ms = 0;     // when it was made
+    std::string by;             // the ADMIN who made it, "ADMIN <id> (<username>)"
+    std::string reason;         // free text, may be empty
+};
+
 // What a store with a writer thread measures (for /metrics).
 struct store_stats {
     metrics::histogram commit_seconds{{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
@@ -238,6 +248,12 @@ public:
     virtual void find_attachment(std::string attachment_id, callback<std::optional<attachment>> done) = 0;
     virtual void take_orphan_attachments(std::int64_t older_than_ms, int limit,
                                          callback<std::vector<std::string>> done) = 0;
+    // Blocks (user_block): one per user; a new block of the same user replaces the old one.
+    virtual void put_block(user_block b, callback<unit> done) = 0;
+    // Removes the user's block; true when there was one.
+    virtual void remove_block(domain::user who, callback<bool> done) = 0;
+    // The blocks that end after now_ms (a read).
+    virtual void load_blocks(std::int64_t now_ms, callback<std::vector<user_block>> done) = 0;
 };
 
 // Opens the store named by url: "sqlite:PATH", "postgres://..." or "postgresql://..." (a libpq

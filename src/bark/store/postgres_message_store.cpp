@@ -196,12 +196,13 @@ private:
 
 // The migration steps, in order; step i takes bark_schema.version i to i+1. Append new steps;
 // never edit a released one. The tables are the SQLite store's, with PostgreSQL's types.
-constexpr std::array<const char*, 4> migrations = {
+constexpr std::array<const char*, 5> migrations = {
     BARK_SQL_SCHEMA_V1("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
                        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ";"),
     BARK_SQL_SCHEMA_V2("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     BARK_SQL_SCHEMA_V3("BIGINT"),
     BARK_SQL_SCHEMA_ATTACHMENTS("BIGINT", "BYTEA"),
+    BARK_SQL_SCHEMA_BLOCKS("BIGINT"),
 };
 
 // Brings the schema to the newest version in one transaction (DDL is transactional here).

@@ -163,11 +163,12 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 4> migrations = {
+constexpr std::array<const char*, 5> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
     BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
     BARK_SQL_SCHEMA_V3("INTEGER"),
     BARK_SQL_SCHEMA_ATTACHMENTS("INTEGER", "BLOB"),
+    BARK_SQL_SCHEMA_BLOCKS("INTEGER"),
 };
 
 // Brings the schema to the newest version in one transaction.
