@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bark/store/message_change.hpp"
+#include "bark/store/message_search.hpp"
 #include "bark/store/outbox.hpp"
 
 namespace bark::store {
@@ -273,6 +274,37 @@ public:
                 p.has_more = begin != lo;
             }
             return p;
+        }();
+        done(std::move(out));
+        leave();
+    }
+
+    // Scans the rooms `who` may read (the same rule as every read), newest messages first.
+    void search(search_query q, callback<page> done) override {
+        if (!enter()) return done(closed_error());
+        auto out = [&]() -> result<page> {
+            const auto plan = plan_search(q);
+            if (!plan) return plan.err();
+            std::lock_guard lock(mutex_);
+            return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<message>> {
+                std::vector<message> found;
+                for (const auto& rs : rooms_) {
+                    if (q.room_id && rs.r.room_id != *q.room_id) continue;
+                    if (!domain::may_read(rs.r.parties(), q.who)) continue;
+                    // Only matches are candidates here: the memory store has no index to narrow them.
+                    int taken = 0;
+                    for (auto it = first_at(rs.messages, before); it != rs.messages.begin() && taken < n;) {
+                        --it;
+                        if (it->deleted() || !domain::search::contains(it->text, plan->folded)) continue;
+                        found.push_back(*it);
+                        ++taken;
+                    }
+                }
+                std::sort(found.begin(), found.end(),
+                          [](const message& a, const message& b) { return a.message_id > b.message_id; });
+                if (found.size() > static_cast<std::size_t>(n)) found.resize(static_cast<std::size_t>(n));
+                return found;
+            });
         }();
         done(std::move(out));
         leave();

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "bark/store/db_store_impl.hpp"
+#include "bark/store/message_search.hpp"
 #include "bark/store/sql_queries.hpp"
 
 namespace bark::store {
@@ -163,11 +164,68 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 3> migrations = {
+constexpr const char* search_step = BARK_SQL_SCHEMA_SEARCH_SQLITE;
+constexpr std::array<const char*, 4> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
     BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
     BARK_SQL_SCHEMA_V3("INTEGER"),
+    search_step,
 };
+
+// ---------------------------------------------------------------------------------------------
+// The search index (message_search, a contentless FTS5 table: sql_queries.hpp)
+// ---------------------------------------------------------------------------------------------
+
+std::optional<error> put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    const std::string joined = domain::search::join_terms(terms);
+    query q(c, "INSERT INTO message_search(rowid, terms) VALUES(?, ?)");
+    if (!q.bind(message_id).bind(joined).run()) return q.err();
+    return std::nullopt;
+}
+
+// A contentless table forgets a row by being told the terms it was given: the same text, room
+// and participants give the same terms (search_text.hpp is part of the schema).
+std::optional<error> remove_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    const std::string joined = domain::search::join_terms(terms);
+    query q(c, "INSERT INTO message_search(message_search, rowid, terms) VALUES('delete', ?, ?)");
+    if (!q.bind(message_id).bind(joined).run()) return q.err();
+    return std::nullopt;
+}
+
+// After the search step: index the messages stored before it.
+std::optional<error> after_step(connection& c, const char* step) {
+    if (step != search_step) return std::nullopt;
+    return sql::search_backfill<query>(c, put_terms);
+}
+
+// An edit re-indexes the message; a delete only removes its terms.
+std::optional<error> reindex(connection& c, const std::string& old_text, const message& m) {
+    auto old_terms = sql::terms_of<query>(c, m.room_id, old_text);
+    if (!old_terms) return old_terms.err();
+    if (auto e = remove_terms(c, m.message_id, old_terms.value())) return e;
+    if (m.deleted()) return std::nullopt;
+    auto terms = sql::terms_of<query>(c, m.room_id, m.text);
+    if (!terms) return terms.err();
+    return put_terms(c, m.message_id, terms.value());
+}
+
+// Candidates from the index, newest first, each read from messages by its key.
+result<page> search_tx(connection& c, const search_query& sq) {
+    const auto plan = plan_search(sq);
+    if (!plan) return plan.err();
+    std::string match;  // every term, quoted (terms are [a-z0-9]): an implicit AND
+    for (const auto& t : plan->terms) match += (match.empty() ? "\"" : " \"") + t + "\"";
+    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<message>> {
+        query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS
+                   " FROM messages WHERE message_id IN (SELECT rowid FROM message_search WHERE message_search "
+                   "MATCH $1 AND rowid < $2 ORDER BY rowid DESC LIMIT $3) ORDER BY message_id DESC");
+        q.bind(std::string_view(match)).bind(before).bind(std::int64_t{n});
+        std::vector<message> out;
+        while (q.next()) out.push_back(sql::read_message(q));
+        if (q.failed()) return q.err();
+        return out;
+    });
+}
 
 // Brings the schema to the newest version in one transaction.
 std::optional<error> migrate(connection& c) {
@@ -182,7 +240,7 @@ std::optional<error> migrate(connection& c) {
         if (q.next()) version = q.i64(0);
         if (q.failed()) return fail(q.err());
     }
-    if (auto e = sql::migrate_from(c, migrations, version)) return fail(*e);
+    if (auto e = sql::migrate_from<connection>(c, migrations, version, after_step)) return fail(*e);
     const auto known = static_cast<std::int64_t>(migrations.size());
     if (version != known) {
         // PRAGMA takes no bound parameters; the number is ours.
@@ -267,6 +325,10 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
                         m.send_at_ms,
                         m.client_message_id};
     ar.stored.change_id = ar.stored.message_id;
+    if (auto e = put_terms(c, ar.stored.message_id,
+                           domain::search::message_terms(m.text, m.room_id, parties.customer_id, parties.salon_id))) {
+        return e;
+    }
     {
         query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
         if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
@@ -290,7 +352,7 @@ result<std::int64_t> next_message_id(connection& c) {
 }
 
 result<change_result> change_tx(connection& c, const message_change& ch) {
-    return sql::change_message<query>(c, ch, next_message_id);
+    return sql::change_message<query>(c, ch, next_message_id, reindex);
 }
 
 result<append_result> append_tx(connection& c, const new_message& m) {
@@ -356,7 +418,8 @@ store_thread_options thread_options(const sqlite_options& o) {
 }
 
 const store_queries<connection> queries =
-    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>);
+    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>,
+                                    search_tx);
 
 }  // namespace
 
