@@ -94,6 +94,12 @@ bool within_write_rate(write_limiter* limiter, const auth::principal& who, const
     return false;
 }
 
+// A store failure behind a REST answer: 503 to the client, the cause in the log.
+http_answer storage_error(const error& why, std::string_view route) {
+    log::warn("rest: {} answered 503: {}: {}", route, why.code, why.message);
+    return error_answer(503, "unavailable", "the store could not answer");
+}
+
 // Runs then(room) with the room named by the path if the caller may use it (at once, or on a store
 // thread when the room is read from the store); otherwise answers 404 or 403.
 void with_room_id(const room_directory& rooms, std::int64_t id, const auth::principal& who, http_reply reply,
@@ -237,12 +243,6 @@ history_query parse_history_query(std::string_view target) {
         q.limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
     }
     return q;
-}
-
-// A store failure behind a REST answer: 503 to the client, the cause in the log.
-http_answer storage_error(const error& why, std::string_view route) {
-    log::warn("rest: {} answered 503: {}: {}", route, why.code, why.message);
-    return error_answer(503, "unavailable", "the store could not answer");
 }
 
 // The other participant of a room for `who` (none for an ADMIN, who is neither).
