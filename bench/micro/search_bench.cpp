@@ -81,23 +81,40 @@ result<T> wait_for(Start start) {
 
 // Creates the rooms and appends the messages, at most `window` in flight; room ids by index.
 std::vector<std::int64_t> fill(message_store& s, const options& o) {
-    std::vector<std::int64_t> room_ids;
-    room_ids.reserve(static_cast<std::size_t>(o.rooms));
-    for (std::int64_t i = 0; i < o.rooms; ++i) {
-        auto r = wait_for<created_room>([&](auto d) { s.create_room(customer_of(i), salon_of(i), 1000, d); });
-        if (!r) {
-            std::fprintf(stderr, "create_room: %s\n", r.err().message.c_str());
-            std::exit(1);
-        }
-        room_ids.push_back(r->r.room_id);
-    }
-    if (!o.fill) return room_ids;
-    std::mt19937_64 rng(42);
+    std::vector<std::int64_t> room_ids(static_cast<std::size_t>(o.rooms));
     std::mutex m;
     std::condition_variable cv;
     std::int64_t in_flight = 0;
     std::atomic<std::int64_t> failed{0};
     constexpr std::int64_t window = 4096;
+    // Rooms first (all in flight together: one commit holds many), each id kept by its index.
+    for (std::int64_t i = 0; i < o.rooms; ++i) {
+        {
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return in_flight < window; });
+            ++in_flight;
+        }
+        s.create_room(customer_of(i), salon_of(i), 1000, [&, i](result<created_room> r) {
+            std::lock_guard lock(m);
+            if (r) {
+                room_ids[static_cast<std::size_t>(i)] = r->r.room_id;
+            } else {
+                failed.fetch_add(1);
+            }
+            --in_flight;
+            cv.notify_one();
+        });
+    }
+    {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return in_flight == 0; });
+    }
+    if (failed > 0) {
+        std::fprintf(stderr, "%lld rooms could not be created\n", static_cast<long long>(failed.load()));
+        std::exit(1);
+    }
+    if (!o.fill) return room_ids;
+    std::mt19937_64 rng(42);
     const auto started = clock_type::now();
     for (std::int64_t k = 0; k < o.messages; ++k) {
         {
