@@ -20,7 +20,8 @@ using bark::fuzz::check;
 namespace search = bark::domain::search;
 
 bool is_term(const std::string& t) {
-    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+    return !t.empty() &&
+           std::all_of(t.begin(), t.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
 }
 }  // namespace
 

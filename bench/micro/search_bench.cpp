@@ -29,14 +29,16 @@ using clock_type = std::chrono::steady_clock;
 
 // The words messages are made of: Korean with particles attached, Latin in mixed case, emoji.
 const std::vector<std::string> korean = {
-    "강아지", "고양이", "미용", "목욕", "예약", "가격", "시간", "내일", "오늘", "언제", "가능", "확인",
-    "감사합니다", "안녕하세요", "주말", "오후", "오전", "스타일", "발톱", "귀청소", "염색", "할인", "쿠폰",
-    "주차", "위치", "취소", "변경", "사진", "털", "길이", "짧게", "길게", "얼굴", "다리", "꼬리", "엉킴",
-    "피부", "샴푸", "알레르기", "소형견", "중형견", "대형견", "푸들", "말티즈", "포메", "비숑", "시츄", "진돗개"};
-const std::vector<std::string> particles = {"", "", "", "은", "는", "이", "가", "을", "를", "에", "도", "요", "으로", "까지"};
-const std::vector<std::string> latin = {"Hello", "ok", "OK", "thanks", "Grooming", "price", "booking", "Monday",
-                                        "PM", "AM", "photo", "cute", "size", "Poodle", "cut", "bath", "nails",
-                                        "see", "you", "tomorrow", "SALON", "coupon", "parking", "cancel"};
+    "강아지", "고양이", "미용",       "목욕",       "예약", "가격", "시간", "내일",   "오늘",     "언제",
+    "가능",   "확인",   "감사합니다", "안녕하세요", "주말", "오후", "오전", "스타일", "발톱",     "귀청소",
+    "염색",   "할인",   "쿠폰",       "주차",       "위치", "취소", "변경", "사진",   "털",       "길이",
+    "짧게",   "길게",   "얼굴",       "다리",       "꼬리", "엉킴", "피부", "샴푸",   "알레르기", "소형견",
+    "중형견", "대형견", "푸들",       "말티즈",     "포메", "비숑", "시츄", "진돗개"};
+const std::vector<std::string> particles = {"",   "",   "",   "은", "는", "이",   "가",
+                                            "을", "를", "에", "도", "요", "으로", "까지"};
+const std::vector<std::string> latin = {"Hello", "ok",  "OK",    "thanks",   "Grooming", "price",  "booking", "Monday",
+                                        "PM",    "AM",  "photo", "cute",     "size",     "Poodle", "cut",     "bath",
+                                        "nails", "see", "you",   "tomorrow", "SALON",    "coupon", "parking", "cancel"};
 const std::vector<std::string> emoji = {"🐶", "🐱", "😊", "👍", "✂️", "🛁"};
 
 std::string random_text(std::mt19937_64& rng) {
@@ -68,8 +70,12 @@ struct options {
     std::string json;
 };
 
-std::int64_t customer_of(std::int64_t i) { return i / 4 + 1; }
-std::int64_t salon_of(std::int64_t i) { return i % 500 + 1; }
+std::int64_t customer_of(std::int64_t i) {
+    return i / 4 + 1;
+}
+std::int64_t salon_of(std::int64_t i) {
+    return i % 500 + 1;
+}
 
 template <class T, class Start>
 result<T> wait_for(Start start) {
@@ -174,13 +180,20 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
-        if (a == "--store") o.store = next();
-        else if (a == "--messages") o.messages = std::stoll(next());
-        else if (a == "--rooms") o.rooms = std::stoll(next());
-        else if (a == "--repeat") o.repeat = std::stoi(next());
-        else if (a == "--no-fill") o.fill = false;
-        else if (a == "--fill-only") o.fill_only = true;
-        else if (a == "--json") o.json = next();
+        if (a == "--store")
+            o.store = next();
+        else if (a == "--messages")
+            o.messages = std::stoll(next());
+        else if (a == "--rooms")
+            o.rooms = std::stoll(next());
+        else if (a == "--repeat")
+            o.repeat = std::stoi(next());
+        else if (a == "--no-fill")
+            o.fill = false;
+        else if (a == "--fill-only")
+            o.fill_only = true;
+        else if (a == "--json")
+            o.json = next();
         else {
             std::fprintf(stderr, "usage: see the head of bench/micro/search_bench.cpp\n");
             return 2;
@@ -218,8 +231,9 @@ int main(int argc, char** argv) {
         {"rare phrase, every room (ADMIN)", "푸들 발톱", kind::scope::admin},
     };
     std::mt19937_64 rng(7);
-    std::string json = "{\"store\":\"" + o.store.substr(0, o.store.find(':')) + "\",\"messages\":" +
-                       std::to_string(o.messages) + ",\"rooms\":" + std::to_string(o.rooms) + ",\"queries\":[";
+    std::string json = "{\"store\":\"" + o.store.substr(0, o.store.find(':')) +
+                       "\",\"messages\":" + std::to_string(o.messages) + ",\"rooms\":" + std::to_string(o.rooms) +
+                       ",\"queries\":[";
     std::printf("%-40s %8s %8s %8s %8s %9s\n", "query", "p50 ms", "p99 ms", "max ms", "found", "runs");
     bool first = true;
     for (const auto& k : kinds) {

@@ -37,7 +37,8 @@ protected:
         return r.ok() ? r->r.room_id : 0;
     }
 
-    std::int64_t send(std::int64_t room_id, std::int64_t sender, const std::string& role_name, const std::string& text) {
+    std::int64_t send(std::int64_t room_id, std::int64_t sender, const std::string& role_name,
+                      const std::string& text) {
         auto r = wait_for<append_result>(
             [&](auto done) { store_->append(msg(room_id, sender, role_name, text, "", 2000), done); });
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.err().message);
@@ -69,7 +70,8 @@ protected:
     }
 
     // The ids a search finds, in the order found (it must succeed).
-    std::vector<std::int64_t> ids(user who, const std::string& text, std::optional<std::int64_t> room_id = std::nullopt) {
+    std::vector<std::int64_t> ids(user who, const std::string& text,
+                                  std::optional<std::int64_t> room_id = std::nullopt) {
         auto p = search(who, text, room_id);
         EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.err().code + ": " + p.err().message);
         std::vector<std::int64_t> out;

@@ -36,9 +36,9 @@ TEST(search_text, latin_case_is_ignored) {
     EXPECT_TRUE(contains("See you at the SALON", fold("salon")));
     EXPECT_TRUE(index_finds("See you at the SALON", "Salon"));
     EXPECT_EQ(fold("ÉCOLE Ÿ ĀĹ"), "école ÿ āĺ");
-    EXPECT_EQ(fold("×"), "×");                 // the multiplication sign has no case
-    EXPECT_EQ(fold("ＡＢＣ"), "ａｂｃ");        // fullwidth Latin
-    EXPECT_EQ(fold("미용"), "미용");            // Hangul has no case
+    EXPECT_EQ(fold("×"), "×");            // the multiplication sign has no case
+    EXPECT_EQ(fold("ＡＢＣ"), "ａｂｃ");  // fullwidth Latin
+    EXPECT_EQ(fold("미용"), "미용");      // Hangul has no case
 }
 
 TEST(search_text, white_space_runs_are_one_space_and_trimmed) {
@@ -73,8 +73,9 @@ TEST(search_text, terms_name_the_room_and_both_sides_without_colliding) {
     EXPECT_NE(std::find(terms.begin(), terms.end(), "s7"), terms.end());
     EXPECT_NE(customer_term(7), salon_term(7));  // USER 7 and SALON 7 are two people
     for (const auto& t : terms) {
-        EXPECT_TRUE(std::all_of(t.begin(), t.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); }))
-            << t;
+        EXPECT_TRUE(std::all_of(t.begin(), t.end(), [](char ch) {
+            return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        })) << t;
     }
     EXPECT_EQ(pair_term(0x1F), "x1f");
 }
@@ -93,15 +94,17 @@ TEST(search_text, queries_are_bounded) {
 }
 
 TEST(search_text, a_longer_query_whose_pairs_are_scattered_is_a_candidate_but_not_a_match) {
-    EXPECT_TRUE(index_finds("ab bc", "abc"));  // the index's false positive ...
+    EXPECT_TRUE(index_finds("ab bc", "abc"));      // the index's false positive ...
     EXPECT_FALSE(contains("ab bc", fold("abc")));  // ... that the substring check removes
 }
 
 TEST(search_text, invalid_utf8_folds_to_valid_utf8) {
     const std::vector<std::string> inputs = {
-        std::string("\xff\xfe", 2), std::string("a\xc3", 2), std::string("\xed\xa0\x80", 3),  // surrogate
-        std::string("\xc0\xaf", 2),                                                           // overlong
-        std::string("\xf4\x90\x80\x80", 4),                                                   // above U+10FFFF
+        std::string("\xff\xfe", 2),
+        std::string("a\xc3", 2),
+        std::string("\xed\xa0\x80", 3),      // surrogate
+        std::string("\xc0\xaf", 2),          // overlong
+        std::string("\xf4\x90\x80\x80", 4),  // above U+10FFFF
         std::string("x\0y", 3),
     };
     for (const auto& in : inputs) {

@@ -83,8 +83,8 @@ char32_t lower_latin(char32_t cp) {
     if (cp < 0xC0) return cp;
     if (cp <= 0xDE) return cp == 0xD7 ? cp : cp + 0x20;  // U+00D7 is the multiplication sign
     if (cp >= 0x100 && cp <= 0x17F) {
-        if (cp == 0x130) return 'i';    // İ
-        if (cp == 0x178) return 0xFF;   // Ÿ
+        if (cp == 0x130) return 'i';                               // İ
+        if (cp == 0x178) return 0xFF;                              // Ÿ
         if (cp == 0x138 || cp == 0x149 || cp == 0x17F) return cp;  // ĸ, ŉ, ſ: no capital pair
         const bool odd_capitals = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
         const bool capital = odd_capitals ? (cp % 2 == 1) : (cp % 2 == 0);

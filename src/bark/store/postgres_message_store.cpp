@@ -529,7 +529,8 @@ store_thread_options thread_options(const postgres_options& o) {
     return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
 }
 
-const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx, change_tx, read_outbox_tx, search_tx);
+const store_queries<connection> queries =
+    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, read_outbox_tx, search_tx);
 
 }  // namespace
 

@@ -417,9 +417,8 @@ store_thread_options thread_options(const sqlite_options& o) {
             .reader_name = "bark-db-read"};
 }
 
-const store_queries<connection> queries =
-    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>,
-                                    search_tx);
+const store_queries<connection> queries = sql::queries<query, connection>(
+    create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>, search_tx);
 
 }  // namespace
 
