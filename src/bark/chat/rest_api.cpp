@@ -9,8 +9,8 @@
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/log.hpp"
 #include "bark/core/percent_encoding.hpp"
-#include "bark/domain/search_text.hpp"
 #include "bark/domain/room_access.hpp"
+#include "bark/domain/search_text.hpp"
 
 namespace bark::chat {
 namespace {
