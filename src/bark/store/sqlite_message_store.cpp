@@ -39,6 +39,17 @@ public:
 
     sqlite3* db() const { return db_; }
 
+    // A write of the search index (message_search) made by the batch's current writes, applied
+    // once they all ran (search_index_writes in run_batch): FTS5 flushes its in-memory terms to a
+    // new segment at every SAVEPOINT and RELEASE once the table was written in the transaction,
+    // so writing it under each write's savepoint made a segment (and merges) per message.
+    struct search_write {
+        bool remove = false;  // FTS5's 'delete' of these terms; otherwise an insert
+        std::int64_t message_id = 0;
+        std::string terms;
+    };
+    std::vector<search_write> search_writes;  // in the order the writes asked for them
+
     // The prepared statement for `sql`, prepared on first use. `sql` must be a string literal:
     // its address is the cache key. Null on failure (see last_error()).
     sqlite3_stmt* prepare(const char* sql) {
@@ -176,37 +187,45 @@ constexpr std::array<const char*, 4> migrations = {
 // The search index (message_search, a contentless FTS5 table: sql_queries.hpp)
 // ---------------------------------------------------------------------------------------------
 
-std::optional<error> put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
-    const std::string joined = domain::search::join_terms(terms);
-    query q(c, "INSERT INTO message_search(rowid, terms) VALUES(?, ?)");
-    if (!q.bind(message_id).bind(joined).run()) return q.err();
+// Runs one write of the search index now.
+std::optional<error> write_terms(connection& c, const connection::search_write& w) {
+    // A contentless table forgets a row by being told the terms it was given: the same text, room
+    // and participants give the same terms (search_text.hpp is part of the schema).
+    query q(c, w.remove ? "INSERT INTO message_search(message_search, rowid, terms) VALUES('delete', ?, ?)"
+                        : "INSERT INTO message_search(rowid, terms) VALUES(?, ?)");
+    if (!q.bind(w.message_id).bind(w.terms).run()) return q.err();
     return std::nullopt;
 }
 
-// A contentless table forgets a row by being told the terms it was given: the same text, room
-// and participants give the same terms (search_text.hpp is part of the schema).
-std::optional<error> remove_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
-    const std::string joined = domain::search::join_terms(terms);
-    query q(c, "INSERT INTO message_search(message_search, rowid, terms) VALUES('delete', ?, ?)");
-    if (!q.bind(message_id).bind(joined).run()) return q.err();
-    return std::nullopt;
+// Indexes a message now (the migration's backfill, which runs outside any savepoint).
+std::optional<error> put_terms_now(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    return write_terms(c, {false, message_id, domain::search::join_terms(terms)});
+}
+
+// Index writes of a batch's write: queued, applied at the end of the batch (run_batch).
+void put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    c.search_writes.push_back({false, message_id, domain::search::join_terms(terms)});
+}
+void remove_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    c.search_writes.push_back({true, message_id, domain::search::join_terms(terms)});
 }
 
 // After the search step: index the messages stored before it.
 std::optional<error> after_step(connection& c, const char* step) {
     if (step != search_step) return std::nullopt;
-    return sql::search_backfill<query>(c, put_terms);
+    return sql::search_backfill<query>(c, put_terms_now);
 }
 
 // An edit re-indexes the message; a delete only removes its terms.
 std::optional<error> reindex(connection& c, const std::string& old_text, const message& m) {
     auto old_terms = sql::terms_of<query>(c, m.room_id, old_text);
     if (!old_terms) return old_terms.err();
-    if (auto e = remove_terms(c, m.message_id, old_terms.value())) return e;
+    remove_terms(c, m.message_id, old_terms.value());
     if (m.deleted()) return std::nullopt;
     auto terms = sql::terms_of<query>(c, m.room_id, m.text);
     if (!terms) return terms.err();
-    return put_terms(c, m.message_id, terms.value());
+    put_terms(c, m.message_id, terms.value());
+    return std::nullopt;
 }
 
 // Candidates from the index, newest first, each read from messages by its key.
@@ -325,10 +344,8 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
                         m.send_at_ms,
                         m.client_message_id};
     ar.stored.change_id = ar.stored.message_id;
-    if (auto e = put_terms(c, ar.stored.message_id,
-                           domain::search::message_terms(m.text, m.room_id, parties.customer_id, parties.salon_id))) {
-        return e;
-    }
+    put_terms(c, ar.stored.message_id,
+              domain::search::message_terms(m.text, m.room_id, parties.customer_id, parties.salon_id));
     {
         query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
         if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
@@ -387,12 +404,15 @@ std::optional<error> run_batch(connection& c, write_batch& batch) {
         if (!q.run()) return q.err();
         return std::nullopt;
     };
+    c.search_writes.clear();
     std::optional<error> batch_error = control("BEGIN IMMEDIATE");
     if (batch_error) return batch_error;
     for (auto& op : batch) {
         if ((batch_error = control("SAVEPOINT op"))) break;
+        const std::size_t index_writes = c.search_writes.size();
         if (!op->apply(c)) {
-            // Undo just this op; the transaction and the other ops stay.
+            // Undo just this op (its index writes too); the transaction and the other ops stay.
+            c.search_writes.resize(index_writes);
             if ((batch_error = control("ROLLBACK TO op"))) break;
         }
         if ((batch_error = control("RELEASE op"))) break;
@@ -402,6 +422,12 @@ std::optional<error> run_batch(connection& c, write_batch& batch) {
             break;
         }
     }
+    // The index writes of every write that stayed, in order, outside any savepoint: FTS5 keeps
+    // them in memory and writes one segment at COMMIT. A failure here fails the whole batch.
+    for (std::size_t i = 0; i < c.search_writes.size() && !batch_error; ++i) {
+        batch_error = write_terms(c, c.search_writes[i]);
+    }
+    c.search_writes.clear();
     if (!batch_error) batch_error = control("COMMIT");
     if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
     return batch_error;
