@@ -40,7 +40,7 @@ public:
     sqlite3* db() const { return db_; }
 
     // A write of the search index (message_search) made by the batch's current writes, applied
-    // once they all ran (search_index_writes in run_batch): FTS5 flushes its in-memory terms to a
+    // once they all ran (run_batch), just before COMMIT: FTS5 flushes its in-memory terms to a
     // new segment at every SAVEPOINT and RELEASE once the table was written in the transaction,
     // so writing it under each write's savepoint made a segment (and merges) per message.
     struct search_write {
