@@ -286,8 +286,8 @@ public:
             const auto plan = plan_search(q);
             if (!plan) return plan.err();
             std::lock_guard lock(mutex_);
-            return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<message>> {
-                std::vector<message> found;
+            return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+                std::vector<search_candidate> found;
                 for (const auto& rs : rooms_) {
                     if (q.room_id && rs.r.room_id != *q.room_id) continue;
                     if (!domain::may_read(rs.r.parties(), q.who)) continue;
@@ -296,12 +296,13 @@ public:
                     for (auto it = first_at(rs.messages, before); it != rs.messages.begin() && taken < n;) {
                         --it;
                         if (it->deleted() || !domain::search::contains(it->text, plan->folded)) continue;
-                        found.push_back(*it);
+                        found.push_back({*it, rs.r.parties()});
                         ++taken;
                     }
                 }
-                std::sort(found.begin(), found.end(),
-                          [](const message& a, const message& b) { return a.message_id > b.message_id; });
+                std::sort(found.begin(), found.end(), [](const search_candidate& a, const search_candidate& b) {
+                    return a.m.message_id > b.m.message_id;
+                });
                 if (found.size() > static_cast<std::size_t>(n)) found.resize(static_cast<std::size_t>(n));
                 return found;
             });

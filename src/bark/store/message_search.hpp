@@ -20,13 +20,21 @@
 
 namespace bark::store {
 
+// A candidate of a search: a message and the participants of its room.
+struct search_candidate {
+    message m;
+    domain::room_parties parties;
+};
+
 // A search ready to run: every term a message must hold, and the folded query its text must contain.
 struct search_plan {
     std::vector<std::string> terms;
     std::string folded;
     std::int64_t before = std::numeric_limits<std::int64_t>::max();
     int limit = 20;
-    bool nothing = false;  // the caller may read no room at all: the answer is empty
+    bool nothing = false;                 // the caller may read no room at all: the answer is empty
+    domain::user who;                     // the caller
+    std::optional<std::int64_t> room_id;  // the one room asked for
 };
 
 // Candidates examined at most per request: past them the page ends early with has_more (a query
@@ -41,6 +49,8 @@ inline result<search_plan> plan_search(const search_query& q) {
     p.folded = checked.folded;
     p.limit = std::clamp(q.limit, 1, max_search_page);
     if (q.before) p.before = *q.before;
+    p.who = q.who;
+    p.room_id = q.room_id;
     // Who may read which room is domain::may_read: a participant by its side, or every room.
     if (!domain::reads_every_room(q.who.role)) {
         switch (domain::side_of(q.who.role)) {
@@ -60,9 +70,11 @@ inline result<search_plan> plan_search(const search_query& q) {
 }
 
 // Runs a plan: `fetch(before, n)` answers up to n candidates with ids below `before`, newest
-// first (fewer: no more exist); the page keeps those that contain the query.
-inline result<page> run_search(const search_plan& p,
-                               const std::function<result<std::vector<message>>(std::int64_t before, int n)>& fetch) {
+// first (fewer: no more exist); the page keeps those that contain the query, in a room the caller
+// may read (the index's terms already say so; the rule is checked again on what is returned).
+inline result<page> run_search(
+    const search_plan& p,
+    const std::function<result<std::vector<search_candidate>>(std::int64_t before, int n)>& fetch) {
     page out;
     if (p.nothing) return out;
     const auto want = static_cast<std::size_t>(p.limit) + 1;  // one more says has_more
@@ -72,10 +84,11 @@ inline result<page> run_search(const search_plan& p,
     for (;;) {
         auto got = fetch(before, chunk);
         if (!got) return got.err();
-        for (auto& m : got.value()) {
+        for (auto& [m, parties] : got.value()) {
             ++examined;
             before = m.message_id;
             if (m.deleted() || !domain::search::contains(m.text, p.folded)) continue;
+            if (!domain::may_read(parties, p.who) || (p.room_id && m.room_id != *p.room_id)) continue;
             out.messages.push_back(std::move(m));
             if (out.messages.size() == want) {
                 out.messages.pop_back();

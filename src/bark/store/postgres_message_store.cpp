@@ -250,13 +250,14 @@ result<page> search_tx(connection& c, const search_query& sq) {
     const auto plan = plan_search(sq);
     if (!plan) return plan.err();
     const std::string terms = array_literal(plan->terms);
-    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<message>> {
-        query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS
-                   " FROM messages WHERE search_terms @> $1::text[] AND message_id < $2 "
-                   "ORDER BY message_id DESC LIMIT $3");
+    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+        query q(c, "SELECT " BARK_SQL_SEARCH_COLUMNS
+                   " FROM (SELECT * FROM messages WHERE search_terms @> $1::text[] AND message_id < $2 "
+                   "ORDER BY message_id DESC LIMIT $3) m JOIN rooms r ON r.room_id = m.room_id "
+                   "ORDER BY m.message_id DESC");
         q.bind(terms).bind(before).bind(std::int64_t{n});
-        std::vector<message> out;
-        while (q.next()) out.push_back(sql::read_message(q));
+        std::vector<search_candidate> out;
+        while (q.next()) out.push_back({sql::read_message(q), {q.i64(11), q.i64(12)}});
         if (q.failed()) return q.err();
         return out;
     });

@@ -158,6 +158,11 @@ std::optional<error> migrate_from(Connection& c, std::span<const char* const> st
 #define BARK_SQL_MESSAGE_COLUMNS                                                                       \
     "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id, " \
     "rev, edited_at_ms, deleted_at_ms"
+// A search candidate: the message (as m) and its room's participants (as r), for read_message
+// and columns 11 and 12.
+#define BARK_SQL_SEARCH_COLUMNS                                                                           \
+    "m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, "          \
+    "m.client_message_id, m.rev, m.edited_at_ms, m.deleted_at_ms, r.customer_id, r.salon_id"
 // A room's newest change_id, from a row of rooms.
 #define BARK_SQL_ROOM_HEAD "CASE WHEN last_change_id > last_message_id THEN last_change_id ELSE last_message_id END"
 

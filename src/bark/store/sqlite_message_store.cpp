@@ -234,13 +234,14 @@ result<page> search_tx(connection& c, const search_query& sq) {
     if (!plan) return plan.err();
     std::string match;  // every term, quoted (terms are [a-z0-9]): an implicit AND
     for (const auto& t : plan->terms) match += (match.empty() ? "\"" : " \"") + t + "\"";
-    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<message>> {
-        query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS
-                   " FROM messages WHERE message_id IN (SELECT rowid FROM message_search WHERE message_search "
-                   "MATCH $1 AND rowid < $2 ORDER BY rowid DESC LIMIT $3) ORDER BY message_id DESC");
+    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+        query q(c, "SELECT " BARK_SQL_SEARCH_COLUMNS
+                   " FROM messages m JOIN rooms r ON r.room_id = m.room_id WHERE m.message_id IN (SELECT rowid "
+                   "FROM message_search WHERE message_search MATCH $1 AND rowid < $2 ORDER BY rowid DESC LIMIT $3) "
+                   "ORDER BY m.message_id DESC");
         q.bind(std::string_view(match)).bind(before).bind(std::int64_t{n});
-        std::vector<message> out;
-        while (q.next()) out.push_back(sql::read_message(q));
+        std::vector<search_candidate> out;
+        while (q.next()) out.push_back({sql::read_message(q), {q.i64(11), q.i64(12)}});
         if (q.failed()) return q.err();
         return out;
     });
