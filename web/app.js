@@ -9,6 +9,8 @@
 // (POST /api/dev/login) and hands it to the open session (/pub/auth/refresh): no reconnect.
 // Presence: the room list shows each peer's dot from GET /api/chat/rooms; the open room follows
 // /sub/chat/{roomId}/presence (the state at once, then each change) and shows "online" or "last seen".
+// Search: GET /api/chat/search over the user's rooms; a result opens its room at the message
+// (older history pages are loaded until it is shown) and marks it for a moment.
 
 (function main() {
   const RECONNECT_MIN_MS = 500;
@@ -457,6 +459,79 @@
       ul.append(el('li', {}, button));
     }
     $('rooms-empty').hidden = state.rooms.size > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Search
+
+  const search = { query: '', nextBefore: null, generation: 0 };
+
+  async function runSearch(more) {
+    const q = $('search-input').value.trim();
+    if (!more) {
+      search.query = q;
+      search.nextBefore = null;
+      search.generation += 1;
+      $('search-results').replaceChildren();
+    }
+    const generation = search.generation;
+    if (!search.query) { closeSearch(); return; }
+    $('search').hidden = false;
+    $('search-status').textContent = 'searching…';
+    $('search-more').hidden = true;
+    const before = more && search.nextBefore ? `&before=${search.nextBefore}` : '';
+    let page;
+    try {
+      page = await api('GET', `/api/chat/search?q=${encodeURIComponent(search.query)}&limit=20${before}`);
+    } catch (e) {
+      if (generation !== search.generation) return;
+      $('search-status').textContent = e.message;
+      return;
+    }
+    if (generation !== search.generation) return;
+    for (const m of page.messages) $('search-results').append(searchResult(m));
+    search.nextBefore = page.nextBefore;
+    $('search-more').hidden = !page.hasMore;
+    const n = $('search-results').childElementCount;
+    $('search-status').textContent = n === 0 ? 'no messages found' : `${n}${page.hasMore ? '+' : ''} found`;
+  }
+
+  function searchResult(m) {
+    const button = el('button', {
+      type: 'button',
+      class: 'search-result',
+      'data-testid': 'search-result',
+      'data-room-id': String(m.roomId),
+      'data-message-id': String(m.messageId),
+    },
+    el('span', { class: 'room-name', text: `#${m.roomId} · ${isMine(m) ? 'you' : m.senderName} · ${timeOf(m.sendAt)}` }),
+    el('span', { class: 'room-last', text: m.messageText }));
+    button.addEventListener('click', () => openAt(m.roomId, m.messageId));
+    return el('li', {}, button);
+  }
+
+  function closeSearch() {
+    search.generation += 1;
+    search.query = '';
+    $('search-input').value = '';
+    $('search').hidden = true;
+    $('search-results').replaceChildren();
+  }
+
+  // Opens room `roomId` and shows message `messageId` in it, loading older pages as needed.
+  async function openAt(roomId, messageId) {
+    await openRoom(roomId);
+    const r = state.room;
+    if (!r || r.id !== roomId) return;
+    for (let pages = 0; pages < 40 && !r.shown.has(messageId) && r.hasMore && state.room === r; pages++) {
+      await loadOlder(r);
+    }
+    const li = r.shown.get(messageId);
+    if (!li || state.room !== r) return;
+    li.scrollIntoView({ block: 'center' });
+    li.classList.add('found');
+    li.dataset.found = 'true';
+    setTimeout(() => { li.classList.remove('found'); delete li.dataset.found; }, 3000);
   }
 
   async function onNewRoomSubmit(ev) {
@@ -928,6 +1003,9 @@
     $('login-form').addEventListener('submit', onLoginSubmit);
     $('logout').addEventListener('click', onLogout);
     $('refresh-rooms').addEventListener('click', loadRooms);
+    $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); runSearch(false); });
+    $('search-more').addEventListener('click', () => runSearch(true));
+    $('search-close').addEventListener('click', closeSearch);
     $('new-room-form').addEventListener('submit', onNewRoomSubmit);
     $('composer').addEventListener('submit', onComposerSubmit);
     $('message-input').addEventListener('input', onComposerInput);

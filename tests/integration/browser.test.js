@@ -329,6 +329,25 @@ async function conversation(t, { bark, browser, customerId, salonId, noWebSocket
         return mine[mine.length - 1].dataset.state === 'read';
       });
     });
+
+    await step('search finds messages in any case and opens the room at an old one', async () => {
+      await salon.reload();
+      await live(salon);
+      await salon.locator('#search-input').fill('BULK 5');
+      await salon.locator('#search-input').press('Enter');
+      await waitIn(salon, 'search results', () => document.querySelector('#search-status').textContent === '11 found');
+      const found = await salon.evaluate(() => [...document.querySelectorAll('[data-testid=search-result] .room-last')]
+        .map((e) => e.textContent));
+      assert.deepEqual(found, ['bulk 59', 'bulk 58', 'bulk 57', 'bulk 56', 'bulk 55', 'bulk 54', 'bulk 53', 'bulk 52',
+        'bulk 51', 'bulk 50', 'bulk 5'], 'newest first, "bulk 5" and "bulk 50".."bulk 59"');
+      assert.equal(await salon.locator('[data-testid=message-text]', { hasText: /^bulk 5$/ }).count(), 0,
+        '"bulk 5" is older than the first page');
+      await salon.locator('[data-testid=search-result]').last().click();
+      await waitIn(salon, 'the old message shown and marked', () => {
+        const li = document.querySelector('[data-testid=message][data-found=true]');
+        return li && li.querySelector('[data-testid=message-text]').textContent === 'bulk 5';
+      });
+    });
   }
 
   if (screenshot) {

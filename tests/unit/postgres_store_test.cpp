@@ -98,6 +98,33 @@ TEST_F(postgres_store, reopen_finds_rooms_messages_and_marks_and_ids_continue) {
     EXPECT_EQ(back.value(), filled.last_id - 2);  // never backwards, across restarts too
 }
 
+TEST_F(postgres_store, a_version_1_database_gets_its_later_steps_and_old_messages_are_indexed_for_search) {
+    filled_room filled;
+    ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
+    // Back to version 1: no outbox (step 2), no edit columns (step 3), no search terms.
+    for (const char* undo : {"DROP TABLE outbox", "DROP INDEX messages_by_change", "DROP INDEX messages_search",
+                             "ALTER TABLE messages DROP COLUMN rev, DROP COLUMN edited_at_ms, "
+                             "DROP COLUMN deleted_at_ms, DROP COLUMN search_terms",
+                             "ALTER TABLE rooms DROP COLUMN last_change_id", "UPDATE bark_schema SET version = 1"}) {
+        count(std::string(undo) + "; SELECT 0");
+    }
+    auto s = open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(count("SELECT version FROM bark_schema"), postgres_message_store::schema_version());
+    search_query q;
+    q.text = "M3";
+    q.who = {role::salon, 10};
+    auto found = wait_for<page>([&](auto d) { s->search(q, d); });
+    ASSERT_TRUE(found.ok()) << found.err().message;
+    ASSERT_EQ(found->messages.size(), 1U);
+    EXPECT_EQ(found->messages[0].message_id, filled.last_id - 1);
+    EXPECT_EQ(found->messages[0].text, "m3");
+    q.who = {role::user, 10};  // SALON 10's id as a USER: not in the room
+    found = wait_for<page>([&](auto d) { s->search(q, d); });
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->messages.empty());
+}
+
 TEST_F(postgres_store, racing_appends_and_retries_are_stored_once_each_in_id_order) {
     auto s = open();
     ASSERT_TRUE(s);

@@ -110,9 +110,9 @@ TEST_F(sqlite_store, open_migrates_an_empty_file_and_refuses_a_newer_schema) {
 TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_and_edits_on_open) {
     filled_room filled;
     ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
-    // Back to version 1: no outbox (step 2), no edit columns (step 3), no attachments, no blocks
-    // (their steps).
-    for (const char* undo : {"DROP TABLE attachment_chunks", "DROP TABLE attachments",
+    // Back to version 1: no outbox (step 2), no edit columns (step 3), no attachments, no blocks,
+    // no search index (their steps).
+    for (const char* undo : {"DROP TABLE message_search", "DROP TABLE attachment_chunks", "DROP TABLE attachments",
                              "ALTER TABLE messages DROP COLUMN attachments", "DROP TABLE user_blocks", "DROP TABLE outbox",
                              "DROP INDEX messages_by_change", "ALTER TABLE messages DROP COLUMN rev",
                              "ALTER TABLE messages DROP COLUMN edited_at_ms", "ALTER TABLE messages DROP COLUMN deleted_at_ms",
@@ -139,6 +139,23 @@ TEST_F(sqlite_store, a_version_1_database_gets_its_outbox_and_edits_on_open) {
         ASSERT_TRUE(e.ok()) << e.err().message;
         EXPECT_GT(e->stored.change_id, a->stored.message_id);
         EXPECT_EQ(e->previous_id, a->stored.message_id);
+        // The messages stored before the search index existed were indexed by the migration.
+        search_query q;
+        q.text = "m3";
+        q.who = {role::user, 1};
+        auto found = wait_for<page>([&](auto d) { s->search(q, d); });
+        ASSERT_TRUE(found.ok()) << found.err().message;
+        ASSERT_EQ(found->messages.size(), 1U);
+        EXPECT_EQ(found->messages[0].message_id, filled.last_id - 1);
+        q.text = "edited";  // the edit of an old message re-indexed it
+        found = wait_for<page>([&](auto d) { s->search(q, d); });
+        ASSERT_TRUE(found.ok());
+        ASSERT_EQ(found->messages.size(), 1U);
+        EXPECT_EQ(found->messages[0].message_id, filled.last_id);
+        q.text = "m4";
+        found = wait_for<page>([&](auto d) { s->search(q, d); });
+        ASSERT_TRUE(found.ok());
+        EXPECT_TRUE(found->messages.empty());
     }
     EXPECT_EQ(sqlite_sql(path_, "PRAGMA user_version"), sqlite_message_store::schema_version());
     EXPECT_EQ(sqlite_sql(path_, "SELECT count(*) FROM outbox WHERE type = 'message.created'"), 1);

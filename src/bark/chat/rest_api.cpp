@@ -8,7 +8,9 @@
 
 #include "bark/chat/chat_json.hpp"
 #include "bark/core/log.hpp"
+#include "bark/core/percent_encoding.hpp"
 #include "bark/domain/room_access.hpp"
+#include "bark/domain/search_text.hpp"
 
 namespace bark::chat {
 namespace {
@@ -92,16 +94,17 @@ bool within_write_rate(write_limiter* limiter, const auth::principal& who, const
     return false;
 }
 
+// A store failure behind a REST answer: 503 to the client, the cause in the log.
+http_answer storage_error(const error& why, std::string_view route) {
+    log::warn("rest: {} answered 503: {}: {}", route, why.code, why.message);
+    return error_answer(503, "unavailable", "the store could not answer");
+}
+
 // Runs then(room) with the room named by the path if the caller may use it (at once, or on a store
 // thread when the room is read from the store); otherwise answers 404 or 403.
-void with_room(const room_directory& rooms, const captures& vars, const auth::principal& who, http_reply reply,
-               std::function<void(const store::room&, http_reply)> then) {
-    const auto id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
-    if (!id) {
-        reply(error_answer(404, "not-found", "no such room"));
-        return;
-    }
-    rooms.find(*id, [who, reply = std::move(reply), then = std::move(then)](std::optional<store::room> room) {
+void with_room_id(const room_directory& rooms, std::int64_t id, const auth::principal& who, http_reply reply,
+                  std::function<void(const store::room&, http_reply)> then) {
+    rooms.find(id, [who, reply = std::move(reply), then = std::move(then)](std::optional<store::room> room) {
         if (!room) {
             reply(error_answer(404, "not-found", "no such room"));
             return;
@@ -111,6 +114,95 @@ void with_room(const room_directory& rooms, const captures& vars, const auth::pr
             return;
         }
         then(*room, reply);
+    });
+}
+
+void with_room(const room_directory& rooms, const captures& vars, const auth::principal& who, http_reply reply,
+               std::function<void(const store::room&, http_reply)> then) {
+    const auto id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
+    if (!id) {
+        reply(error_answer(404, "not-found", "no such room"));
+        return;
+    }
+    with_room_id(rooms, *id, who, std::move(reply), std::move(then));
+}
+
+// GET /api/chat/search's query: q (checked by domain::search::check_query), roomId, before, limit.
+struct search_request {
+    store::search_query query;
+    std::optional<http_answer> refusal;
+};
+
+constexpr std::size_t max_query_bytes = 1024;  // q as sent, before decoding (100 characters fit)
+constexpr int default_search_page = 20;
+
+search_request parse_search_request(std::string_view target, const auth::principal& who) {
+    search_request r;
+    r.query.who = who.as_user();
+    r.query.limit = default_search_page;
+    const auto q = query_param(target, "q");
+    if (!q) {
+        r.refusal = error_answer(400, "query-too-short", "q is required");
+        return r;
+    }
+    if (q->size() > max_query_bytes) {
+        r.refusal = error_answer(400, "query-too-long", "q is too long");
+        return r;
+    }
+    r.query.text = percent_decode(*q, true);
+    const auto checked = domain::search::check_query(r.query.text);
+    if (!checked.error.empty()) {
+        r.refusal = error_answer(400, checked.error, checked.message);
+        return r;
+    }
+    if (const auto room = query_param(target, "roomId")) {
+        r.query.room_id = chat_service::parse_id(*room);
+        if (!r.query.room_id) {
+            r.refusal = error_answer(400, "bad-request", "roomId must be a room id");
+            return r;
+        }
+    }
+    if (const auto b = query_param(target, "before")) {
+        r.query.before = parse_non_negative(*b);
+        if (!r.query.before) {
+            r.refusal = error_answer(400, "bad-request", "before must be a message id");
+            return r;
+        }
+    }
+    if (const auto l = query_param(target, "limit")) {
+        const auto n = parse_non_negative(*l);
+        if (!n || *n < 1) {
+            r.refusal = error_answer(400, "bad-request", "limit must be a positive integer");
+            return r;
+        }
+        r.query.limit = static_cast<int>(std::min<std::int64_t>(*n, store::max_search_page));
+    }
+    return r;
+}
+
+// Runs a checked search and answers {"messages":[...],"hasMore":bool,"nextBefore":N|null}.
+void answer_search(store::message_store& store, store::search_query q, http_reply reply) {
+    store.search(std::move(q), [reply = std::move(reply)](result<store::page> res) {
+        if (!res) {
+            const std::string& code = res.err().code;
+            if (code == "query-too-short" || code == "query-too-long") {
+                reply(error_answer(400, code, res.err().message));
+            } else {
+                reply(storage_error(res.err(), "GET /api/chat/search"));
+            }
+            return;
+        }
+        json_writer w;
+        w.begin_object().key("messages").begin_array();
+        for (const auto& m : res->messages) write_message(w, m);
+        w.end_array().key("hasMore").value(res->has_more).key("nextBefore");
+        if (res->has_more) {
+            w.value(res->next_before);
+        } else {
+            w.null();
+        }
+        w.end_object();
+        reply(json_answer(200, w.take()));
     });
 }
 
@@ -151,12 +243,6 @@ history_query parse_history_query(std::string_view target) {
         q.limit = static_cast<int>(std::min<std::int64_t>(*n, max_page));
     }
     return q;
-}
-
-// A store failure behind a REST answer: 503 to the client, the cause in the log.
-http_answer storage_error(const error& why, std::string_view route) {
-    log::warn("rest: {} answered 503: {}: {}", route, why.code, why.message);
-    return error_answer(503, "unavailable", "the store could not answer");
 }
 
 // The other participant of a room for `who` (none for an ADMIN, who is neither).
@@ -369,6 +455,29 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                     });
                 });
         });
+
+    // GET /api/chat/search?q=TEXT[&roomId=N][&before=ID][&limit=N]: the caller's messages that
+    // contain TEXT, newest first. With roomId, the room must be one the caller may read (404, 403
+    // as for its history); without, the store keeps to the rooms the caller may read.
+    router.add(http::verb::get, "/api/chat/search",
+               [&auth, &store, &rooms](const http_request& req, const captures&, http_reply reply) {
+                   const auto who = authenticate(auth, req, reply);
+                   if (!who) return;
+                   auto r = parse_search_request(req.target, *who);
+                   if (r.refusal) {
+                       reply(*r.refusal);
+                       return;
+                   }
+                   if (!r.query.room_id) {
+                       answer_search(store, std::move(r.query), std::move(reply));
+                       return;
+                   }
+                   const std::int64_t room_id = *r.query.room_id;
+                   with_room_id(rooms, room_id, *who, std::move(reply),
+                                [&store, q = std::move(r.query)](const store::room&, const http_reply& respond) {
+                                    answer_search(store, q, respond);
+                                });
+               });
 
     // POST /api/chat/rooms/{roomId}/messages {"messageText":"...","clientMessageId":"..."}: the REST
     // twin of a SEND. 201 with the stored message as broadcast, 200 with the earlier one for a

@@ -49,6 +49,7 @@ struct store_queries {
                             std::optional<std::int64_t> after, int limit);
     result<page> (*changes)(Connection&, std::int64_t room_id, std::int64_t after, int limit);
     result<std::int64_t> (*head)(Connection&, std::int64_t room_id);
+    result<page> (*search)(Connection&, const search_query& q);
     result<std::vector<room_summary>> (*rooms_of)(Connection&, std::int64_t user_id, domain::role role,
                                                   const room_query& q);
     result<unit> (*ping)(Connection&);
@@ -90,6 +91,7 @@ public:
     void change(message_change c, callback<change_result> done) override;
     void changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) override;
     void head(std::int64_t room_id, callback<std::int64_t> done) override;
+    void search(search_query q, callback<page> done) override;
     void rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                   callback<std::vector<room_summary>> done) override;
     // Drains both queues (committing every queued write and running every completion), joins the

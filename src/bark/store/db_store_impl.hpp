@@ -198,6 +198,12 @@ void db_store<Connection>::head(std::int64_t room_id, callback<std::int64_t> don
 }
 
 template <class Connection>
+void db_store<Connection>::search(search_query sq, callback<page> done) {
+    threads_->template read<page>([f = q_.search, sq = std::move(sq)](Connection& c) { return f(c, sq); },
+                                  std::move(done));
+}
+
+template <class Connection>
 void db_store<Connection>::rooms_of(std::int64_t user_id, domain::role role, const room_query& q,
                                     callback<std::vector<room_summary>> done) {
     threads_->template read<std::vector<room_summary>>(

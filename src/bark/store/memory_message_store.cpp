@@ -22,6 +22,7 @@
 
 #include "bark/store/message_change.hpp"
 #include "bark/store/message_json.hpp"
+#include "bark/store/message_search.hpp"
 #include "bark/store/outbox.hpp"
 
 namespace bark::store {
@@ -339,6 +340,38 @@ public:
                 p.has_more = begin != lo;
             }
             return p;
+        }();
+        done(std::move(out));
+        leave();
+    }
+
+    // Scans the rooms `who` may read (the same rule as every read), newest messages first.
+    void search(search_query q, callback<page> done) override {
+        if (!enter()) return done(closed_error());
+        auto out = [&]() -> result<page> {
+            const auto plan = plan_search(q);
+            if (!plan) return plan.err();
+            std::lock_guard lock(mutex_);
+            return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+                std::vector<search_candidate> found;
+                for (const auto& rs : rooms_) {
+                    if (q.room_id && rs.r.room_id != *q.room_id) continue;
+                    if (!domain::may_read(rs.r.parties(), q.who)) continue;
+                    // Only matches are candidates here: the memory store has no index to narrow them.
+                    int taken = 0;
+                    for (auto it = first_at(rs.messages, before); it != rs.messages.begin() && taken < n;) {
+                        --it;
+                        if (it->deleted() || !domain::search::contains(it->text, plan->folded)) continue;
+                        found.push_back({*it, rs.r.parties()});
+                        ++taken;
+                    }
+                }
+                std::sort(found.begin(), found.end(), [](const search_candidate& a, const search_candidate& b) {
+                    return a.m.message_id > b.m.message_id;
+                });
+                if (found.size() > static_cast<std::size_t>(n)) found.resize(static_cast<std::size_t>(n));
+                return found;
+            });
         }();
         done(std::move(out));
         leave();

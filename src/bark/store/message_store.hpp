@@ -153,6 +153,9 @@ inline room_cursor cursor_after(const room_summary& s) {
 struct page {
     std::vector<message> messages;
     bool has_more = false;  // more messages exist past the last one returned, in the same direction
+    // A search page: where the next page starts (its `before`) when has_more; at or below the last
+    // message's id (a search that gave up early on false candidates may have returned none).
+    std::int64_t next_before = 0;
 };
 
 // A user refused at CONNECT until `until_ms` (the admin console's block): kept in the store so
@@ -164,6 +167,19 @@ struct user_block {
     std::string by;             // the ADMIN who made it, "ADMIN <id> (<username>)"
     std::string reason;         // free text, may be empty
 };
+
+// A full-text search (domain/search_text.hpp): the messages whose text contains `text`, newest
+// first, among the rooms `who` may read (domain::may_read: a USER's rooms as their customer, a
+// SALON's as their salon, every room for an ADMIN), or in room `room_id` only (still only if `who`
+// may read it: otherwise nothing is found). Keyset paging by message id like history.
+struct search_query {
+    std::string text;  // as typed; refused with query-too-short / query-too-long (check_query)
+    domain::user who;
+    std::optional<std::int64_t> room_id;
+    std::optional<std::int64_t> before;  // only ids below it
+    int limit = 20;                      // 1..max_search_page
+};
+inline constexpr int max_search_page = 100;
 
 // What a store with a writer thread measures (for /metrics).
 struct store_stats {
@@ -218,6 +234,10 @@ public:
     // The room's changes after change_id `after`, oldest first: each message whose change_id is
     // above it, once, in its latest state, ordered by change_id. has_more: more follow.
     virtual void changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) = 0;
+
+    // Messages that contain a text (search_query); deleted messages are never found, edited ones by
+    // their latest text only. has_more: more matches may follow from page::next_before.
+    virtual void search(search_query q, callback<page> done) = 0;
 
     // The room's newest change_id (0: none).
     virtual void head(std::int64_t room_id, callback<std::int64_t> done) = 0;

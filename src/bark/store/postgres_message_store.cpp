@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "bark/store/db_store_impl.hpp"
+#include "bark/store/message_search.hpp"
 #include "bark/store/sql_queries.hpp"
 
 namespace bark::store {
@@ -196,14 +197,73 @@ private:
 
 // The migration steps, in order; step i takes bark_schema.version i to i+1. Append new steps;
 // never edit a released one. The tables are the SQLite store's, with PostgreSQL's types.
-constexpr std::array<const char*, 5> migrations = {
+constexpr const char* search_step = BARK_SQL_SCHEMA_SEARCH_POSTGRES;
+constexpr std::array<const char*, 6> migrations = {
     BARK_SQL_SCHEMA_V1("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
                        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ";"),
     BARK_SQL_SCHEMA_V2("BIGINT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
     BARK_SQL_SCHEMA_V3("BIGINT"),
     BARK_SQL_SCHEMA_ATTACHMENTS("BIGINT", "BYTEA"),
     BARK_SQL_SCHEMA_BLOCKS("BIGINT"),
+    search_step,
 };
+
+// ---------------------------------------------------------------------------------------------
+// The search index (messages.search_terms under a GIN index: sql_queries.hpp)
+// ---------------------------------------------------------------------------------------------
+
+// Terms as a text[] literal: terms are [a-z0-9] words, so none needs quoting.
+std::string array_literal(const std::vector<std::string>& terms) {
+    std::string out = "{";
+    for (const auto& t : terms) {
+        if (out.size() > 1) out.push_back(',');
+        out += t;
+    }
+    out.push_back('}');
+    return out;
+}
+
+std::optional<error> put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    query q(c, "UPDATE messages SET search_terms = $1::text[] WHERE message_id = $2");
+    if (!q.bind(array_literal(terms)).bind(message_id).run()) return q.err();
+    return std::nullopt;
+}
+
+// After the search step: index the messages stored before it.
+std::optional<error> after_step(connection& c, const char* step) {
+    if (step != search_step) return std::nullopt;
+    return sql::search_backfill<query>(c, put_terms);
+}
+
+// An edit re-indexes the message; a delete clears its terms (NULL: in no index entry).
+std::optional<error> reindex(connection& c, const std::string&, const message& m) {
+    if (m.deleted()) {
+        query q(c, "UPDATE messages SET search_terms = NULL WHERE message_id = $1");
+        if (!q.bind(m.message_id).run()) return q.err();
+        return std::nullopt;
+    }
+    auto terms = sql::terms_of<query>(c, m.room_id, m.text);
+    if (!terms) return terms.err();
+    return put_terms(c, m.message_id, terms.value());
+}
+
+// Candidates from the GIN index (every term present), newest first.
+result<page> search_tx(connection& c, const search_query& sq) {
+    const auto plan = plan_search(sq);
+    if (!plan) return plan.err();
+    const std::string terms = array_literal(plan->terms);
+    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+        query q(c, "SELECT " BARK_SQL_SEARCH_COLUMNS
+                   " FROM (SELECT * FROM messages WHERE search_terms @> $1::text[] AND message_id < $2 "
+                   "ORDER BY message_id DESC LIMIT $3) m JOIN rooms r ON r.room_id = m.room_id "
+                   "ORDER BY m.message_id DESC");
+        q.bind(terms).bind(before).bind(std::int64_t{n});
+        std::vector<search_candidate> out;
+        while (q.next()) out.push_back({sql::read_message(q), {q.i64(12), q.i64(13)}});
+        if (q.failed()) return q.err();
+        return out;
+    });
+}
 
 // Brings the schema to the newest version in one transaction (DDL is transactional here).
 std::optional<error> migrate(connection& c) {
@@ -226,7 +286,7 @@ std::optional<error> migrate(connection& c) {
             return fail(*e);
         }
     }
-    if (auto e = sql::migrate_from(c, migrations, version)) return fail(*e);
+    if (auto e = sql::migrate_from<connection>(c, migrations, version, after_step)) return fail(*e);
     const auto known = static_cast<std::int64_t>(migrations.size());
     if (version != known) {
         query q(c, "UPDATE bark_schema SET version = $1");
@@ -295,7 +355,7 @@ result<std::int64_t> next_message_id(connection& c) {
 }
 
 result<change_result> change_tx(connection& c, const message_change& ch) {
-    return sql::change_message<query>(c, ch, next_message_id);
+    return sql::change_message<query>(c, ch, next_message_id, reindex);
 }
 
 result<append_result> append_tx(connection& c, const new_message& m) {
@@ -313,8 +373,9 @@ result<append_result> append_tx(connection& c, const new_message& m) {
                      "p AS (SELECT CASE WHEN customer_id = $8::bigint THEN 'customer' "
                      "WHEN salon_id = $9::bigint THEN 'salon' ELSE '' END AS who FROM rm), "
                      "m AS (INSERT INTO messages(room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
-                     "client_message_id) SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::bigint, "
-                     "$7::text FROM rm RETURNING message_id), "
+                     "client_message_id, search_terms) SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, "
+                     "$6::bigint, $7::text, $10::text[] || ARRAY['r' || $1::bigint, 'c' || rm.customer_id, "
+                     "'s' || rm.salon_id] FROM rm RETURNING message_id), "
                      "r AS (UPDATE rooms SET last_message_id = m.message_id, last_activity_ms = $6::bigint FROM m "
                      "WHERE room_id = $1::bigint), "
                      "k AS (UPDATE read_marks SET unread = unread + 1 FROM m, p WHERE room_id = $1::bigint "
@@ -337,6 +398,13 @@ result<append_result> append_tx(connection& c, const new_message& m) {
                 q.bind_null();
             }
         }
+        // $10: the text's pair terms; the room and participant terms (search_text.hpp's r<id>, c<id>,
+        // s<id>) are added in SQL, where the room row is read.
+        std::vector<std::string> pair_terms;
+        for (const auto p : domain::search::pairs(domain::search::fold(m.text))) {
+            pair_terms.push_back(domain::search::pair_term(p));
+        }
+        q.bind(array_literal(pair_terms));
     }
     bool inserted = false;  // the new message's row was read (every room has its two read marks)
     while (q.next()) {
@@ -469,7 +537,8 @@ store_thread_options thread_options(const postgres_options& o) {
     return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
 }
 
-const store_queries<connection> queries = sql::queries<query, connection>(create_room_tx, append_tx, change_tx, read_outbox_tx);
+const store_queries<connection> queries =
+    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, read_outbox_tx, search_tx);
 
 }  // namespace
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bark/domain/room_access.hpp"
+#include "bark/domain/search_text.hpp"
 #include "bark/store/db_store.hpp"
 #include "bark/store/message_change.hpp"
 #include "bark/store/message_json.hpp"
@@ -147,21 +148,46 @@ namespace bark::store::sql {
     "    blocked_by TEXT NOT NULL,\n"                                                         \
     "    reason TEXT NOT NULL,\n"                                                             \
     "    PRIMARY KEY(role, user_id));\n"
+
+// The search step (migration step "search", domain/search_text.hpp): each message's index terms
+// (its text's pairs of characters, its room, customer and salon), kept in the same transaction
+// as the message's append, edit (re-indexed) and delete (terms removed). Existing messages are
+// indexed by the backend right after this step runs (search_backfill). Released text: never edit
+// it, add a step.
+// SQLite: a contentless FTS5 table keyed by message_id, without positions (detail=none): its
+// doclists are rowid lists, and an AND of terms walks them together newest first. Terms are
+// ASCII words: the ascii tokenizer, the cheapest, splits them.
+#define BARK_SQL_SCHEMA_SEARCH_SQLITE                                                          \
+    "\n"                                                                                       \
+    "CREATE VIRTUAL TABLE message_search USING fts5(terms, content='', detail=none, "          \
+    "columnsize=0, tokenize='ascii');\n"
+// PostgreSQL: the terms as a text[] column of messages (NULL once deleted) under a GIN index.
+#define BARK_SQL_SCHEMA_SEARCH_POSTGRES                                                        \
+    "\n"                                                                                       \
+    "ALTER TABLE messages ADD COLUMN search_terms TEXT[];\n"                                   \
+    "CREATE INDEX messages_search ON messages USING gin(search_terms);\n"
 // clang-format on
+
+// Runs after a migration step, with the step's SQL (a backend indexes existing rows after the
+// step that adds an index computed outside SQL).
+template <class Connection>
+using after_migration_step = std::optional<error> (*)(Connection&, const char* step);
 
 // Runs the migration steps after `version` (the database's schema version) in order; step i takes
 // version i to i+1. The caller holds the transaction and records the new version.
 template <class Connection>
-std::optional<error> migrate_from(Connection& c, std::span<const char* const> steps, std::int64_t version) {
+std::optional<error> migrate_from(Connection& c, std::span<const char* const> steps, std::int64_t version,
+                                  after_migration_step<Connection> after_step = nullptr) {
     const auto known = static_cast<std::int64_t>(steps.size());
     if (version > known) {
         return error{"storage", "database schema version " + std::to_string(version) +
                                     " is newer than this build knows (" + std::to_string(known) + ")"};
     }
     for (auto i = version; i < known; ++i) {
-        if (auto e = c.exec(steps[static_cast<std::size_t>(i)])) {
-            return error{e->code, "migration " + std::to_string(i + 1) + ": " + e->message};
-        }
+        const char* step = steps[static_cast<std::size_t>(i)];
+        auto e = c.exec(step);
+        if (!e && after_step) e = after_step(c, step);
+        if (e) return error{e->code, "migration " + std::to_string(i + 1) + ": " + e->message};
     }
     return std::nullopt;
 }
@@ -176,6 +202,11 @@ std::optional<error> migrate_from(Connection& c, std::span<const char* const> st
 #define BARK_SQL_MESSAGE_COLUMNS                                                                       \
     "message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, client_message_id, " \
     "rev, edited_at_ms, deleted_at_ms, attachments"
+// A search candidate: the message (as m) and its room's participants (as r), for read_message
+// and columns 12 and 13.
+#define BARK_SQL_SEARCH_COLUMNS                                                                           \
+    "m.message_id, m.room_id, m.sender_id, m.sender_role, m.sender_name, m.text, m.send_at_ms, "          \
+    "m.client_message_id, m.rev, m.edited_at_ms, m.deleted_at_ms, m.attachments, r.customer_id, r.salon_id"
 // A room's newest change_id, from a row of rooms.
 #define BARK_SQL_ROOM_HEAD "CASE WHEN last_change_id > last_message_id THEN last_change_id ELSE last_message_id END"
 
@@ -457,8 +488,11 @@ result<std::int64_t> head(Connection& c, std::int64_t room_id) {
 // checked against it (domain/message_rules.hpp), then it takes the next id of the message id
 // sequence (`next_id`, the backend's) as its rev. The room's row is locked first (a backend's
 // batch locks the rooms it writes), so a room's change_ids increase in commit order.
-template <class Query, class Connection, class NextId>
-result<change_result> change_message(Connection& c, const message_change& ch, NextId next_id) {
+//
+// `reindex(c, old_text, m)` keeps the search index in step with the new state `m` of a message whose
+// text was `old_text` (backend's: an edit indexes the new text, a delete removes the terms).
+template <class Query, class Connection, class NextId, class Reindex>
+result<change_result> change_message(Connection& c, const message_change& ch, NextId next_id, Reindex reindex) {
     change_result out;
     {
         Query q(c, "SELECT " BARK_SQL_MESSAGE_COLUMNS " FROM messages WHERE message_id = $1 AND room_id = $2");
@@ -480,6 +514,7 @@ result<change_result> change_message(Connection& c, const message_change& ch, Ne
     }
     const result<std::int64_t> rev = next_id(c);
     if (!rev) return rev.err();
+    const std::string old_text = out.stored.text;
     message& m = out.stored;
     apply_change(m, ch, rev.value());
     {
@@ -507,6 +542,7 @@ result<change_result> change_message(Connection& c, const message_change& ch, Ne
         if (!q.bind(m.message_id).run()) return q.err();
         m.attachments.clear();
     }
+    if (auto e = reindex(c, old_text, m)) return *e;
     Query q(c, "UPDATE rooms SET last_change_id = $1 WHERE room_id = $2");
     if (!q.bind(m.change_id).bind(ch.room_id).run()) return q.err();
     return out;
@@ -602,6 +638,45 @@ result<std::vector<std::string>> take_orphans(Connection& c, std::int64_t older_
         if (!q.bind(std::string_view(id)).run()) return q.err();
     }
     return ids;
+}
+
+// Indexes every message stored before the search step (not deleted ones: they have no text),
+// a chunk of ids at a time: `put(c, message_id, terms)` writes one message's terms.
+template <class Query, class Connection, class Put>
+std::optional<error> search_backfill(Connection& c, Put put) {
+    std::int64_t after = 0;
+    for (;;) {
+        struct row {
+            std::int64_t id;
+            std::vector<std::string> terms;
+        };
+        std::vector<row> rows;
+        {
+            Query q(c,
+                    "SELECT m.message_id, m.text, m.room_id, r.customer_id, r.salon_id FROM messages m "
+                    "JOIN rooms r ON r.room_id = m.room_id WHERE m.message_id > $1 AND m.deleted_at_ms IS NULL "
+                    "ORDER BY m.message_id LIMIT 1000");
+            q.bind(after);
+            while (q.next()) {
+                rows.push_back({q.i64(0), domain::search::message_terms(q.text(1), q.i64(2), q.i64(3), q.i64(4))});
+            }
+            if (q.failed()) return q.err();
+        }
+        if (rows.empty()) return std::nullopt;
+        for (const auto& r : rows) {
+            if (auto e = put(c, r.id, r.terms)) return e;
+            after = r.id;
+        }
+    }
+}
+
+// The terms of a message of room `room_id` whose text is `text`, read with the room's participants.
+template <class Query, class Connection>
+result<std::vector<std::string>> terms_of(Connection& c, std::int64_t room_id, std::string_view text) {
+    const auto parties = parties_of<Query>(c, room_id);
+    if (!parties) return parties.err();
+    if (!parties.value()) return no_room(room_id);
+    return domain::search::message_terms(text, room_id, parties.value()->customer_id, parties.value()->salon_id);
 }
 
 template <class Query, class Connection>
@@ -710,7 +785,8 @@ template <class Query, class Connection>
 store_queries<Connection> queries(decltype(store_queries<Connection>::create_room) create_room,
                                   decltype(store_queries<Connection>::append) append,
                                   decltype(store_queries<Connection>::change) change,
-                                  decltype(store_queries<Connection>::read_outbox) read_events) {
+                                  decltype(store_queries<Connection>::read_outbox) read_events,
+                                  decltype(store_queries<Connection>::search) search) {
     return {create_room,
             append,
             mark_read<Query, Connection>,
@@ -720,6 +796,7 @@ store_queries<Connection> queries(decltype(store_queries<Connection>::create_roo
             history<Query, Connection>,
             changes<Query, Connection>,
             head<Query, Connection>,
+            search,
             rooms_of<Query, Connection>,
             ping<Query, Connection>,
             put_event<Query, Connection>,

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "bark/store/db_store_impl.hpp"
+#include "bark/store/message_search.hpp"
 #include "bark/store/sql_queries.hpp"
 
 namespace bark::store {
@@ -37,6 +38,17 @@ public:
     sqlite_connection& operator=(const sqlite_connection&) = delete;
 
     sqlite3* db() const { return db_; }
+
+    // A write of the search index (message_search) made by the batch's current writes, applied
+    // once they all ran (run_batch), just before COMMIT: FTS5 flushes its in-memory terms to a
+    // new segment at every SAVEPOINT and RELEASE once the table was written in the transaction,
+    // so writing it under each write's savepoint made a segment (and merges) per message.
+    struct search_write {
+        bool remove = false;  // FTS5's 'delete' of these terms; otherwise an insert
+        std::int64_t message_id = 0;
+        std::string terms;
+    };
+    std::vector<search_write> search_writes;  // in the order the writes asked for them
 
     // The prepared statement for `sql`, prepared on first use. `sql` must be a string literal:
     // its address is the cache key. Null on failure (see last_error()).
@@ -163,13 +175,79 @@ private:
 
 // The migration steps, in order; step i takes user_version i to i+1. Append new steps; never edit
 // a released one.
-constexpr std::array<const char*, 5> migrations = {
+constexpr const char* search_step = BARK_SQL_SCHEMA_SEARCH_SQLITE;
+constexpr std::array<const char*, 6> migrations = {
     BARK_SQL_SCHEMA_V1("INTEGER", "INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID;"),
     BARK_SQL_SCHEMA_V2("INTEGER", "INTEGER PRIMARY KEY AUTOINCREMENT"),  // AUTOINCREMENT: ids never reused
     BARK_SQL_SCHEMA_V3("INTEGER"),
     BARK_SQL_SCHEMA_ATTACHMENTS("INTEGER", "BLOB"),
     BARK_SQL_SCHEMA_BLOCKS("INTEGER"),
+    search_step,
 };
+
+// ---------------------------------------------------------------------------------------------
+// The search index (message_search, a contentless FTS5 table: sql_queries.hpp)
+// ---------------------------------------------------------------------------------------------
+
+// Runs one write of the search index now.
+std::optional<error> write_terms(connection& c, const connection::search_write& w) {
+    // A contentless table forgets a row by being told the terms it was given: the same text, room
+    // and participants give the same terms (search_text.hpp is part of the schema).
+    query q(c, w.remove ? "INSERT INTO message_search(message_search, rowid, terms) VALUES('delete', ?, ?)"
+                        : "INSERT INTO message_search(rowid, terms) VALUES(?, ?)");
+    if (!q.bind(w.message_id).bind(w.terms).run()) return q.err();
+    return std::nullopt;
+}
+
+// Indexes a message now (the migration's backfill, which runs outside any savepoint).
+std::optional<error> put_terms_now(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    return write_terms(c, {false, message_id, domain::search::join_terms(terms)});
+}
+
+// Index writes of a batch's write: queued, applied at the end of the batch (run_batch).
+void put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    c.search_writes.push_back({false, message_id, domain::search::join_terms(terms)});
+}
+void remove_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
+    c.search_writes.push_back({true, message_id, domain::search::join_terms(terms)});
+}
+
+// After the search step: index the messages stored before it.
+std::optional<error> after_step(connection& c, const char* step) {
+    if (step != search_step) return std::nullopt;
+    return sql::search_backfill<query>(c, put_terms_now);
+}
+
+// An edit re-indexes the message; a delete only removes its terms.
+std::optional<error> reindex(connection& c, const std::string& old_text, const message& m) {
+    auto old_terms = sql::terms_of<query>(c, m.room_id, old_text);
+    if (!old_terms) return old_terms.err();
+    remove_terms(c, m.message_id, old_terms.value());
+    if (m.deleted()) return std::nullopt;
+    auto terms = sql::terms_of<query>(c, m.room_id, m.text);
+    if (!terms) return terms.err();
+    put_terms(c, m.message_id, terms.value());
+    return std::nullopt;
+}
+
+// Candidates from the index, newest first, each read from messages by its key.
+result<page> search_tx(connection& c, const search_query& sq) {
+    const auto plan = plan_search(sq);
+    if (!plan) return plan.err();
+    std::string match;  // every term, quoted (terms are [a-z0-9]): an implicit AND
+    for (const auto& t : plan->terms) match += (match.empty() ? "\"" : " \"") + t + "\"";
+    return run_search(plan.value(), [&](std::int64_t before, int n) -> result<std::vector<search_candidate>> {
+        query q(c, "SELECT " BARK_SQL_SEARCH_COLUMNS
+                   " FROM messages m JOIN rooms r ON r.room_id = m.room_id WHERE m.message_id IN (SELECT rowid "
+                   "FROM message_search WHERE message_search MATCH $1 AND rowid < $2 ORDER BY rowid DESC LIMIT $3) "
+                   "ORDER BY m.message_id DESC");
+        q.bind(std::string_view(match)).bind(before).bind(std::int64_t{n});
+        std::vector<search_candidate> out;
+        while (q.next()) out.push_back({sql::read_message(q), {q.i64(12), q.i64(13)}});
+        if (q.failed()) return q.err();
+        return out;
+    });
+}
 
 // Brings the schema to the newest version in one transaction.
 std::optional<error> migrate(connection& c) {
@@ -184,7 +262,7 @@ std::optional<error> migrate(connection& c) {
         if (q.next()) version = q.i64(0);
         if (q.failed()) return fail(q.err());
     }
-    if (auto e = sql::migrate_from(c, migrations, version)) return fail(*e);
+    if (auto e = sql::migrate_from<connection>(c, migrations, version, after_step)) return fail(*e);
     const auto known = static_cast<std::int64_t>(migrations.size());
     if (version != known) {
         // PRAGMA takes no bound parameters; the number is ours.
@@ -269,6 +347,8 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
                         m.send_at_ms,
                         m.client_message_id};
     ar.stored.change_id = ar.stored.message_id;
+    put_terms(c, ar.stored.message_id,
+              domain::search::message_terms(m.text, m.room_id, parties.customer_id, parties.salon_id));
     {
         query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
         if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
@@ -292,7 +372,7 @@ result<std::int64_t> next_message_id(connection& c) {
 }
 
 result<change_result> change_tx(connection& c, const message_change& ch) {
-    return sql::change_message<query>(c, ch, next_message_id);
+    return sql::change_message<query>(c, ch, next_message_id, reindex);
 }
 
 result<append_result> append_tx(connection& c, const new_message& m) {
@@ -332,12 +412,15 @@ std::optional<error> run_batch(connection& c, write_batch& batch) {
         if (!q.run()) return q.err();
         return std::nullopt;
     };
+    c.search_writes.clear();
     std::optional<error> batch_error = control("BEGIN IMMEDIATE");
     if (batch_error) return batch_error;
     for (auto& op : batch) {
         if ((batch_error = control("SAVEPOINT op"))) break;
+        const std::size_t index_writes = c.search_writes.size();
         if (!op->apply(c)) {
-            // Undo just this op; the transaction and the other ops stay.
+            // Undo just this op (its index writes too); the transaction and the other ops stay.
+            c.search_writes.resize(index_writes);
             if ((batch_error = control("ROLLBACK TO op"))) break;
         }
         if ((batch_error = control("RELEASE op"))) break;
@@ -347,6 +430,12 @@ std::optional<error> run_batch(connection& c, write_batch& batch) {
             break;
         }
     }
+    // The index writes of every write that stayed, in order, outside any savepoint: FTS5 keeps
+    // them in memory and writes one segment at COMMIT. A failure here fails the whole batch.
+    for (std::size_t i = 0; i < c.search_writes.size() && !batch_error; ++i) {
+        batch_error = write_terms(c, c.search_writes[i]);
+    }
+    c.search_writes.clear();
     if (!batch_error) batch_error = control("COMMIT");
     if (batch_error && !sqlite3_get_autocommit(c.db())) control("ROLLBACK");
     return batch_error;
@@ -362,8 +451,8 @@ store_thread_options thread_options(const sqlite_options& o) {
             .reader_name = "bark-db-read"};
 }
 
-const store_queries<connection> queries =
-    sql::queries<query, connection>(create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>);
+const store_queries<connection> queries = sql::queries<query, connection>(
+    create_room_tx, append_tx, change_tx, sql::read_outbox<query, connection>, search_tx);
 
 }  // namespace
 
