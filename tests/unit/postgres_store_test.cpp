@@ -101,10 +101,12 @@ TEST_F(postgres_store, reopen_finds_rooms_messages_and_marks_and_ids_continue) {
 TEST_F(postgres_store, a_version_1_database_gets_its_later_steps_and_old_messages_are_indexed_for_search) {
     filled_room filled;
     ASSERT_NO_FATAL_FAILURE(fill_then_close(open(), filled));
-    // Back to version 1: no outbox (step 2), no edit columns (step 3), no search terms.
+    // Back to version 1: no outbox (step 2), no edit columns (step 3), no attachments, no blocks,
+    // no search terms (their steps).
     for (const char* undo : {"DROP TABLE outbox", "DROP INDEX messages_by_change", "DROP INDEX messages_search",
+                             "DROP TABLE attachment_chunks", "DROP TABLE attachments", "DROP TABLE user_blocks",
                              "ALTER TABLE messages DROP COLUMN rev, DROP COLUMN edited_at_ms, "
-                             "DROP COLUMN deleted_at_ms, DROP COLUMN search_terms",
+                             "DROP COLUMN deleted_at_ms, DROP COLUMN search_terms, DROP COLUMN attachments",
                              "ALTER TABLE rooms DROP COLUMN last_change_id", "UPDATE bark_schema SET version = 1"}) {
         count(std::string(undo) + "; SELECT 0");
     }
