@@ -13,17 +13,6 @@ namespace {
 constexpr std::size_t no_loop = static_cast<std::size_t>(-1);  // publishes from outside the loops
 constexpr std::size_t max_nodes = 1024;                        // nodes remembered (names come from the bus)
 
-// The body of a message as the broker encoded it: after the blank line that ends the headers, up
-// to the NUL that ends the frame.
-std::string_view body_of(const broker::shared_message& m) {
-    const auto& tail = m.tail(stomp::version::v1_2);
-    if (!tail) return {};
-    const std::string_view t(*tail);
-    const auto blank = t.find("\n\n");
-    if (blank == std::string_view::npos || t.size() < blank + 3) return {};
-    return t.substr(blank + 2, t.size() - blank - 3);
-}
-
 }  // namespace
 
 // This node's subscription to the admin destination (runs on loop 0).
@@ -31,7 +20,7 @@ class cluster_link::listener final : public broker::subscriber {
 public:
     explicit listener(cluster_link& owner) : owner_(owner) {}
     void deliver(const broker::shared_message_ptr& m, broker::subscription&) override {
-        owner_.on_bus(std::string(body_of(*m)));
+        owner_.on_bus(std::string(broker::body_of(*m)));
     }
 
 private:

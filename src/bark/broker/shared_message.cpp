@@ -80,4 +80,13 @@ shared_message_ptr make_message(std::string destination, std::string message_id,
     return m;
 }
 
+std::string_view body_of(const shared_message& m) {
+    const auto& tail = m.tail(stomp::version::v1_2);
+    if (!tail) return {};
+    const std::string_view t(*tail);
+    const auto blank = t.find("\n\n");
+    if (blank == std::string_view::npos || t.size() < blank + 3) return {};
+    return t.substr(blank + 2, t.size() - blank - 3);
+}
+
 }  // namespace bark::broker

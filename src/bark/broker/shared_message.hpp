@@ -45,6 +45,10 @@ struct message_meta {
 shared_message_ptr make_message(std::string destination, std::string message_id, std::string_view content_type,
                                 std::string_view body, const message_meta& meta = {});
 
+// The body of a message as make_message encoded it: after the blank line that ends the headers,
+// up to the NUL that ends the frame (what a node-to-node service reads of its bus messages).
+std::string_view body_of(const shared_message& m);
+
 // One frame waiting in a connection's outbound queue: up to three byte ranges written back to back.
 struct outbound_frame {
     std::shared_ptr<const std::string> head;  // shared per subscription, or null

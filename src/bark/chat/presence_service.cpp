@@ -25,17 +25,6 @@ presence::moment now() {
     return {std::chrono::ceil<std::chrono::milliseconds>(steady).count(), wall_ms()};
 }
 
-// The body of a message as the broker encoded it: after the blank line that ends the headers, up
-// to the NUL that ends the frame.
-std::string_view body_of(const broker::shared_message& m) {
-    const auto& tail = m.tail(stomp::version::v1_2);
-    if (!tail) return {};
-    const std::string_view t(*tail);
-    const auto blank = t.find("\n\n");
-    if (blank == std::string_view::npos || t.size() < blank + 3) return {};
-    return t.substr(blank + 2, t.size() - blank - 3);
-}
-
 std::uint64_t random_incarnation() {
     std::random_device rd;
     return (std::uint64_t{rd()} << 32) ^ rd() ^ static_cast<std::uint64_t>(wall_ms());
@@ -234,7 +223,7 @@ void presence_service::unwatch(std::int64_t room_id) {
 }
 
 void presence_service::on_bus(const broker::shared_message_ptr& m) {
-    auto decoded = presence::decode(body_of(*m));
+    auto decoded = presence::decode(broker::body_of(*m));
     if (!decoded) {
         log::warn("presence: a message on {} was dropped: {}", presence::bus_destination, decoded.err().message);
         return;
