@@ -28,6 +28,12 @@ done
 raise_fd_limit
 work=$(mktemp -d)
 table=$work/section.md
+# mode_flags MODE: sets `flags` to bark's flags for MODE (off, on, no-context-takeover, on:BITS).
+mode_flags() {
+  flags=(--store memory: --ws-compression "${1%%:*}")
+  [ "$1" != "${1%%:*}" ] && flags+=(--ws-compression-window-bits "${1##*:}")
+  return 0
+}
 lo_bytes() { awk '$1 == "lo:" {print $2}' /proc/net/dev; }
 {
   echo "Command: \`bench/compression.sh --rooms $rooms --members $members --rate $rate --duration $duration --message-bytes $bytes\`, $(date -u +%Y-%m-%d), $(machine); bark (memory store, 1 thread per core) and bark-bench (offering permessage-deflate as a browser does: both windows 15, context takeover) on the same machine. Bytes on loopback are both directions, frames and TCP/IP headers included."
@@ -38,8 +44,7 @@ lo_bytes() { awk '$1 == "lo:" {print $2}' /proc/net/dev; }
 status=0
 conns=$((rooms * members))
 for mode in off on no-context-takeover on:10; do
-  flags=(--store memory: --ws-compression "${mode%%:*}")
-  [ "$mode" != "${mode%%:*}" ] && flags+=(--ws-compression-window-bits "${mode##*:}")
+  mode_flags "$mode"
   start_bark "$work/bark-$mode.log" "${flags[@]}"
   sleep 0.5
   before=$(rss_kib "$BARK_PID")
@@ -63,8 +68,7 @@ done
   echo "|---|---|---|---|"
 } >>"$table"
 for mode in off on no-context-takeover on:10; do
-  flags=(--store memory: --ws-compression "${mode%%:*}")
-  [ "$mode" != "${mode%%:*}" ] && flags+=(--ws-compression-window-bits "${mode##*:}")
+  mode_flags "$mode"
   start_bark "$work/idle-$mode.log" "${flags[@]}"
   sleep 0.5
   before=$(rss_kib "$BARK_PID")
@@ -73,12 +77,7 @@ for mode in off on no-context-takeover on:10; do
   "$BENCH" connections --url "ws://127.0.0.1:$BARK_PORT/ws/chat" --jwt-secret "$SECRET" --ws-compression \
     --count "$idle" --hold 5 --no-progress --json "$out" >/dev/null &
   bench_pid=$!
-  peak=$before
-  while kill -0 "$bench_pid" 2>/dev/null; do
-    r=$(rss_kib "$BARK_PID" 2>/dev/null || echo 0)
-    [ "$r" -gt "$peak" ] && peak=$r
-    sleep 0.5
-  done
+  peak=$(peak_rss_while "$BARK_PID" "$bench_pid")
   wait "$bench_pid" || status=1
   stop_pid "$BARK_PID"
   held=$(json "$out" j.connections_ok)

@@ -35,12 +35,7 @@ for n in $counts; do
   "$BENCH" connections --url "ws://127.0.0.1:$BARK_PORT/ws/chat" --jwt-secret "$SECRET" --count "$n" \
     --hold "$hold" --server-pid "$BARK_PID" --json "$out" &
   bench_pid=$!
-  peak=$before
-  while kill -0 "$bench_pid" 2>/dev/null; do
-    r=$(rss_kib "$BARK_PID" 2>/dev/null || echo 0)
-    [ "$r" -gt "$peak" ] && peak=$r
-    sleep 0.5
-  done
+  peak=$(peak_rss_while "$BARK_PID" "$bench_pid")
   wait "$bench_pid" || status=1
   stop_pid "$BARK_PID"
   held=$(json "$out" j.connections_ok)

@@ -213,6 +213,19 @@ json() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],
 
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 
+# peak_rss_while PID WATCHED_PID: the highest RSS (KiB) of PID, sampled every 0.5 s while
+# WATCHED_PID (a load generator in the background) runs; starts from PID's RSS now.
+peak_rss_while() {
+  local pid=$1 watched=$2 peak r
+  peak=$(rss_kib "$pid" 2>/dev/null || echo 0)
+  while kill -0 "$watched" 2>/dev/null; do
+    r=$(rss_kib "$pid" 2>/dev/null || echo 0)
+    [ "$r" -gt "$peak" ] && peak=$r
+    sleep 0.5
+  done
+  echo "$peak"
+}
+
 # cpu_s PID...: user + system CPU seconds so far of these processes, summed (/proc/PID/stat fields
 # 14 and 15; a process that is gone counts 0).
 cpu_s() {
