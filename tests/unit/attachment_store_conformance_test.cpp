@@ -10,20 +10,18 @@
 
 #include "bark/store/message_store.hpp"
 #include "store_backends.hpp"
+#include "store_conformance_fixture.hpp"
 #include "store_test_support.hpp"
 
 namespace {
 
 using namespace bark::test;  // the store tests' helpers, bark::store, result and role
 
-class attachment_store_conformance : public testing::TestWithParam<store_backend> {
+class attachment_store_conformance : public store_conformance {
 protected:
     void SetUp() override {
-        ASSERT_FALSE(dir_.path().empty());
-        auto s = GetParam().open(dir_.path(), {});
-        ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
-        store_ = std::move(s->store);
-        sql_ = std::move(s->sql);
+        store_conformance::SetUp();
+        if (HasFatalFailure()) return;
         auto r = wait_for<created_room>([&](auto done) { store_->create_room(1, 10, 1000, done); });
         ASSERT_TRUE(r.ok());
         room_ = r->r.room_id;
@@ -31,10 +29,6 @@ protected:
         ASSERT_TRUE(other.ok());
         other_room_ = other->r.room_id;
     }
-    void TearDown() override {
-        if (store_) store_->close();
-    }
-
     attachment upload(const std::string& id, std::int64_t room, bark::domain::user who, std::int64_t at_ms = 5000,
                       std::int64_t width = 640) {
         attachment a;
@@ -65,9 +59,6 @@ protected:
         return r.ok() ? r.value() : std::nullopt;
     }
 
-    temp_dir dir_;
-    std::unique_ptr<message_store> store_;
-    std::function<std::int64_t(const std::string&)> sql_;
     std::int64_t room_ = 0;
     std::int64_t other_room_ = 0;
 };

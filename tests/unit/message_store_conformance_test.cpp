@@ -19,6 +19,7 @@
 
 #include "bark/store/message_store.hpp"
 #include "store_backends.hpp"
+#include "store_conformance_fixture.hpp"
 #include "store_test_support.hpp"
 
 namespace {
@@ -48,20 +49,8 @@ private:
     int count_ = 0;               // completions so far
 };
 
-class message_store_conformance : public testing::TestWithParam<store_backend> {
+class message_store_conformance : public store_conformance {
 protected:
-    void SetUp() override {
-        ASSERT_FALSE(dir_.path().empty());
-        auto s = GetParam().open(dir_.path(), {});
-        ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
-        store_ = std::move(s->store);
-        sql_ = std::move(s->sql);
-    }
-    void TearDown() override {
-        if (store_) store_->close();
-        store_.reset();
-    }
-
     room make_room(std::int64_t customer, std::int64_t salon, std::int64_t now_ms = 1000) {
         auto r = wait_for<created_room>([&](auto done) { store_->create_room(customer, salon, now_ms, done); });
         EXPECT_TRUE(r.ok());
@@ -127,9 +116,6 @@ protected:
     // Write transactions the store has committed (each counted once in its batch sizes).
     std::uint64_t transactions() const { return store_->stats()->batch_writes.count(); }
 
-    temp_dir dir_;                                             // the test's temporary directory
-    std::unique_ptr<message_store> store_;                     // the store under test
-    std::function<std::int64_t(const std::string& sql)> sql_;  // SQL on its database (null: none)
 };
 
 TEST_P(message_store_conformance, create_room_returns_existing_room_for_the_same_pair) {

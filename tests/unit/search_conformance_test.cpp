@@ -15,6 +15,7 @@
 
 #include "bark/store/message_store.hpp"
 #include "store_backends.hpp"
+#include "store_conformance_fixture.hpp"
 #include "store_test_support.hpp"
 
 namespace {
@@ -22,19 +23,8 @@ namespace {
 using namespace bark::test;  // the store tests' helpers, bark::store, result and role
 using bark::domain::user;
 
-class search_conformance : public testing::TestWithParam<store_backend> {
+class search_conformance : public store_conformance {
 protected:
-    void SetUp() override {
-        ASSERT_FALSE(dir_.path().empty());
-        auto s = GetParam().open(dir_.path(), {});
-        ASSERT_TRUE(s.ok()) << s.err().code << ": " << s.err().message;
-        store_ = std::move(s->store);
-        sql_ = std::move(s->sql);
-    }
-    void TearDown() override {
-        if (store_) store_->close();
-    }
-
     std::int64_t room_of(std::int64_t customer, std::int64_t salon) {
         auto r = wait_for<created_room>([&](auto done) { store_->create_room(customer, salon, 1000, done); });
         EXPECT_TRUE(r.ok());
@@ -85,9 +75,6 @@ protected:
         return out;
     }
 
-    temp_dir dir_;
-    std::unique_ptr<message_store> store_;
-    std::function<std::int64_t(const std::string&)> sql_;  // null for the memory store
 };
 
 // The stores with write batches: a write that fails inside a batch takes its index writes with it.
