@@ -3,6 +3,9 @@
 #include "bark/domain/search_text.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <utility>
 
 namespace bark::domain::search {
 namespace {
@@ -101,17 +104,6 @@ std::vector<char32_t> code_points(std::string_view utf8) {
     return out;
 }
 
-std::string hex(std::uint64_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    do {
-        out.push_back(digits[v & 0xF]);
-        v >>= 4;
-    } while (v != 0);
-    std::reverse(out.begin(), out.end());
-    return out;
-}
-
 }  // namespace
 
 std::string fold(std::string_view text) {
@@ -150,7 +142,9 @@ bool contains(std::string_view text, std::string_view folded_query) {
 }
 
 std::string pair_term(std::uint64_t pair) {
-    return "x" + hex(pair);
+    std::array<char, 24> buf{'x'};
+    const auto end = std::to_chars(buf.data() + 1, buf.data() + buf.size(), pair, 16).ptr;
+    return {buf.data(), end};
 }
 std::string room_term(std::int64_t room_id) {
     return "r" + std::to_string(room_id);
@@ -162,10 +156,22 @@ std::string salon_term(std::int64_t salon_id) {
     return "s" + std::to_string(salon_id);
 }
 
+std::vector<std::string> text_terms(std::string_view text) {
+    const auto ps = pairs(fold(text));
+    std::vector<std::string> out;
+    out.reserve(ps.size() + 3);  // and the room's terms, when message_terms adds them
+    for (const auto p : ps) out.push_back(pair_term(p));
+    return out;
+}
+
 std::vector<std::string> message_terms(std::string_view text, std::int64_t room_id, std::int64_t customer_id,
                                        std::int64_t salon_id) {
-    std::vector<std::string> out;
-    for (const auto p : pairs(fold(text))) out.push_back(pair_term(p));
+    return message_terms(text_terms(text), room_id, customer_id, salon_id);
+}
+
+std::vector<std::string> message_terms(std::vector<std::string> text_terms, std::int64_t room_id,
+                                       std::int64_t customer_id, std::int64_t salon_id) {
+    std::vector<std::string> out = std::move(text_terms);
     out.push_back(room_term(room_id));
     out.push_back(customer_term(customer_id));
     out.push_back(salon_term(salon_id));

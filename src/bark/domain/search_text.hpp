@@ -42,10 +42,16 @@ std::string room_term(std::int64_t room_id);
 std::string customer_term(std::int64_t customer_id);
 std::string salon_term(std::int64_t salon_id);
 
+// The pair terms of `text` (as stored): the terms a message's text alone gives.
+std::vector<std::string> text_terms(std::string_view text);
+
 // Every term of a message of room `room_id` (customer, salon) whose text is `text` (as stored),
-// in a stable order: its pairs, then its room and participants.
+// in a stable order: its pairs, then its room and participants. The second form takes the text's
+// terms already made (text_terms), as a store does that makes them before its writer thread runs.
 std::vector<std::string> message_terms(std::string_view text, std::int64_t room_id, std::int64_t customer_id,
                                        std::int64_t salon_id);
+std::vector<std::string> message_terms(std::vector<std::string> text_terms, std::int64_t room_id,
+                                       std::int64_t customer_id, std::int64_t salon_id);
 
 // A query as typed, checked and folded: `folded` when it is usable; otherwise `error` is
 // query-too-short (fewer than 2 characters after folding; none at all included) or query-too-long.

@@ -38,7 +38,9 @@ struct store_queries {
     // Writes, each run inside a batch transaction under its own savepoint.
     result<created_room> (*create_room)(Connection&, std::int64_t customer_id, std::int64_t salon_id,
                                         std::int64_t now_ms);
-    result<append_result> (*append)(Connection&, const new_message& m);
+    // `text_terms`: the search terms of m.text (domain::search::text_terms), made on the calling
+    // thread so that the writer's thread does not spend its time on them.
+    result<append_result> (*append)(Connection&, const new_message& m, const std::vector<std::string>& text_terms);
     result<read_mark> (*mark_read)(Connection&, std::int64_t room_id, std::int64_t user_id, domain::role role,
                                    std::int64_t last_read_message_id);
     result<change_result> (*change)(Connection&, const message_change& c);

@@ -358,7 +358,7 @@ result<change_result> change_tx(connection& c, const message_change& ch) {
     return sql::change_message<query>(c, ch, next_message_id, reindex);
 }
 
-result<append_result> append_tx(connection& c, const new_message& m) {
+result<append_result> append_tx(connection& c, const new_message& m, const std::vector<std::string>& text_terms) {
     auto begun = sql::begin_append<query>(c, m);
     if (!begun) return begun;
     append_result& ar = begun.value();
@@ -400,11 +400,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
         }
         // $10: the text's pair terms; the room and participant terms (search_text.hpp's r<id>, c<id>,
         // s<id>) are added in SQL, where the room row is read.
-        std::vector<std::string> pair_terms;
-        for (const auto p : domain::search::pairs(domain::search::fold(m.text))) {
-            pair_terms.push_back(domain::search::pair_term(p));
-        }
-        q.bind(array_literal(pair_terms));
+        q.bind(array_literal(text_terms));
     }
     bool inserted = false;  // the new message's row was read (every room has its two read marks)
     while (q.next()) {

@@ -318,10 +318,11 @@ std::optional<error> read_unread(connection& c, std::int64_t room_id, append_res
     return std::nullopt;
 }
 
-// Inserts `m` as a new message of a room whose participants are `parties`: the room's last
-// message and activity follow, and each side's unread count but the sender's grows.
-std::optional<error> insert_message(connection& c, const new_message& m, const domain::room_parties& parties,
-                                    append_result& ar) {
+// Inserts `m` (whose text has the search terms `text_terms`) as a new message of a room whose
+// participants are `parties`: the room's last message and activity follow, and each side's
+// unread count but the sender's grows.
+std::optional<error> insert_message(connection& c, const new_message& m, const std::vector<std::string>& text_terms,
+                                    const domain::room_parties& parties, append_result& ar) {
     {
         query q(c, "SELECT " BARK_SQL_ROOM_HEAD " FROM rooms WHERE room_id = ?");
         q.bind(m.room_id);
@@ -348,7 +349,7 @@ std::optional<error> insert_message(connection& c, const new_message& m, const d
                         m.client_message_id};
     ar.stored.change_id = ar.stored.message_id;
     put_terms(c, ar.stored.message_id,
-              domain::search::message_terms(m.text, m.room_id, parties.customer_id, parties.salon_id));
+              domain::search::message_terms(text_terms, m.room_id, parties.customer_id, parties.salon_id));
     {
         query q(c, "UPDATE rooms SET last_message_id = ?, last_activity_ms = ? WHERE room_id = ?");
         if (!q.bind(ar.stored.message_id).bind(m.send_at_ms).bind(m.room_id).run()) return q.err();
@@ -375,7 +376,7 @@ result<change_result> change_tx(connection& c, const message_change& ch) {
     return sql::change_message<query>(c, ch, next_message_id, reindex);
 }
 
-result<append_result> append_tx(connection& c, const new_message& m) {
+result<append_result> append_tx(connection& c, const new_message& m, const std::vector<std::string>& text_terms) {
     const auto parties = sql::parties_of<query>(c, m.room_id);
     if (!parties) return parties.err();
     if (!parties.value()) return sql::no_room(m.room_id);
@@ -383,7 +384,7 @@ result<append_result> append_tx(connection& c, const new_message& m) {
     auto ar = sql::begin_append<query>(c, m);
     if (!ar) return ar;
     if (!ar->duplicate) {
-        if (auto e = insert_message(c, m, *parties.value(), ar.value())) return *e;
+        if (auto e = insert_message(c, m, text_terms, *parties.value(), ar.value())) return *e;
         if (!m.attachment_ids.empty()) {
             auto json = sql::attach_uploads<query>(c, m, ar->stored.message_id);
             if (!json) return json.err();
