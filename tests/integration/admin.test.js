@@ -162,7 +162,8 @@ test('the admin API on one node', async (t) => {
     assert.equal(other.closed, null);
   });
 
-  await t.test('block: sessions closed, CONNECT refused with user-blocked; SALON 9 untouched; unblock', async () => {
+  await t.test('block: sessions closed, CONNECT and REST refused with user-blocked; SALON 9 untouched; unblock', async () => {
+    const room = await createRoom(bark, bark.token(user(9)), 9, 9);
     const c = await connect(user(9));
     const s = await connect(salon(9));
     const r = await call('POST', '/api/admin/users/9/block?role=USER', { body: { minutes: 10, reason: 'spam' } });
@@ -175,6 +176,23 @@ test('the admin API on one node', async (t) => {
     assert.ok(Math.abs(until - (Date.now() + 10 * 60000)) < 10000, r.json.blocked.until);
     await expectClosedWith(c, 'user-blocked');
     await expectBlocked(bark, user(9));
+    // The REST API and attachments refuse the same user: 403, not 401 (the token is good).
+    const rest = [
+      ['GET', '/api/chat/rooms'],
+      ['POST', `/api/chat/rooms/${room.roomId}/messages`, { messageText: 'around the block' }],
+      ['GET', `/api/chat/rooms/${room.roomId}/messages`],
+      ['GET', '/api/chat/search?q=block'],
+      ['GET', '/api/chat/attachments/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ];
+    for (const [method, p, body] of rest) {
+      const refused = await api(bark, method, p, { token: bark.token(user(9)), body });
+      assert.equal(refused.status, 403, `${method} ${p}: ${refused.body}`);
+      assert.equal(refused.json.error, 'user-blocked', refused.body);
+      assert.match(refused.json.message, /blocked until \d{4}-/);
+    }
+    const history = await api(bark, 'GET', `/api/chat/rooms/${room.roomId}/messages`, { token: bark.token(salon(9)) });
+    assert.equal(history.status, 200, history.body);
+    assert.equal(history.json.messages.length, 0, 'the blocked user stored nothing');
     await s.subscribe('ok', '/user/queue/errors'); // SALON 9 is another person
     await connect(salon(9));
     const listed = await call('GET', '/api/admin/users/9/sessions?role=USER');
@@ -184,6 +202,7 @@ test('the admin API on one node', async (t) => {
     assert.equal(un.status, 200, un.body);
     assert.equal(un.json.unblocked, true);
     await connect(user(9));
+    assert.equal((await api(bark, 'GET', '/api/chat/rooms', { token: bark.token(user(9)) })).status, 200);
     const again = await call('DELETE', '/api/admin/users/9/block?role=USER');
     assert.equal(again.json.unblocked, false);
   });

@@ -18,6 +18,7 @@
 #include "bark/admin/block_list.hpp"
 #include "bark/admin/cluster_link.hpp"
 #include "bark/admin/session_directory.hpp"
+#include "bark/auth/jwt.hpp"
 #include "bark/core/metrics.hpp"
 #include "bark/core/result.hpp"
 #include "bark/session/session.hpp"
@@ -59,6 +60,8 @@ public:
 
     // Fills services.admit (blocked users are refused) and services.opened (the session list).
     void session_hooks(session::services& services);
+    // The same refusal for HTTP requests (the REST API and attachments), as `auth`'s rule.
+    void refuse_blocked(auth::token_authenticator& auth);
     // The blocks in the store; before the first connection.
     result<unit> load_blocks();
     // This node's name; with a cluster bus, the ask/answer subscription too (after broker::attach,

@@ -164,6 +164,7 @@ int run_server(const config& cfg) {
     broker::pub_router pub_routes;
     chat.register_routes(pub_routes);
     auth::token_authenticator token_authenticator(keys->verifier);
+    admin.refuse_blocked(token_authenticator);
     // Relay credentials (Spring's StompBrokerRelay) are tried first on STOMP over TCP, tokens after.
     std::optional<auth::relay_authenticator> relay_authenticator;
     if (!cfg.relay_login.empty()) relay_authenticator.emplace(cfg.relay_login, cfg.relay_passcode, token_authenticator);

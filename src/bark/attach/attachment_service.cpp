@@ -239,7 +239,9 @@ void attachment_service::open_upload(const http::request& head, const captures& 
         decide(std::move(s));
     };
     const auto outcome = auth_.authenticate_http(credentials_of(head));
-    if (!outcome.who) return refuse(error_answer(401, outcome.failure.code, outcome.failure.message));
+    if (!outcome.who) {
+        return refuse(error_answer(outcome.failure.refused ? 403 : 401, outcome.failure.code, outcome.failure.message));
+    }
     if (options_.writes != nullptr && !options_.writes->take(outcome.who->as_user())) {
         auto a = error_answer(429, "rate-limited",
                               "more than " + std::to_string(options_.writes->per_second()) + " writes per second");
@@ -369,7 +371,9 @@ void attachment_service::process(upload_meta meta, std::string spool_path, std::
 
 void attachment_service::serve(const http::request& req, const captures& vars, bool thumbnail, http::reply reply) {
     const auto outcome = auth_.authenticate_http(credentials_of(req));
-    if (!outcome.who) return reply(error_answer(401, outcome.failure.code, outcome.failure.message));
+    if (!outcome.who) {
+        return reply(error_answer(outcome.failure.refused ? 403 : 401, outcome.failure.code, outcome.failure.message));
+    }
     const std::string id(capture(vars, "attachmentId").value_or(""));
     if (!is_id(id)) return reply(error_answer(404, "not-found", "no such attachment"));
     const domain::user who{outcome.who->role, outcome.who->user_id};

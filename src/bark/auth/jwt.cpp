@@ -584,7 +584,15 @@ auth_outcome token_authenticator::authenticate(const credentials& presented) con
 auth_outcome token_authenticator::authenticate_http(const upgrade_credentials& request) const {
     credentials presented;
     presented.upgrade = request;
-    return check(find_token(presented));
+    auto out = check(find_token(presented));
+    if (out.who && refuse_) {
+        if (auto refusal = refuse_(*out.who)) {
+            refusal->refused = true;
+            out.who.reset();
+            out.failure = std::move(*refusal);
+        }
+    }
+    return out;
 }
 
 auth_outcome token_authenticator::check(const std::optional<std::string>& token) const {

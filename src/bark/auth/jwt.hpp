@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,13 +64,21 @@ class token_authenticator final : public authenticator {
 public:
     explicit token_authenticator(std::shared_ptr<const jwt_verifier> verifier, std::int64_t leeway_s = 60);
     auth_outcome authenticate(const credentials& presented) const override;
-    // The same check for an HTTP request's credentials (Bearer header or cookie).
+    // The same check for an HTTP request's credentials (Bearer header or cookie), and then the
+    // refusal rule, if one is set.
     auth_outcome authenticate_http(const upgrade_credentials& request) const;
+
+    // Who is refused although their token is good (a blocked user), for HTTP requests; STOMP
+    // sessions apply the same rule at CONNECT through their own admission hook. Set before the
+    // loops run; called from any loop.
+    using refusal_rule = std::function<std::optional<auth_failure>(const principal&)>;
+    void refuse_when(refusal_rule rule) { refuse_ = std::move(rule); }
 
 private:
     auth_outcome check(const std::optional<std::string>& token) const;
     std::shared_ptr<const jwt_verifier> verifier_;
     std::int64_t leeway_s_;
+    refusal_rule refuse_;
 };
 
 }  // namespace bark::auth

@@ -42,8 +42,10 @@ struct credentials {
 
 // A refused CONNECT: `code` becomes the ERROR frame's `message` header.
 struct auth_failure {
-    std::string code;     // token-missing, token-invalid, token-expired
+    std::string code;     // token-missing, token-invalid, token-expired, or a refusal's (user-blocked)
     std::string message;  // readable text for the ERROR body
+    // The token is good but its holder is refused (a blocked user): HTTP answers 403, not 401.
+    bool refused = false;
 };
 
 struct auth_outcome {
