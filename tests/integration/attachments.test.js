@@ -213,6 +213,15 @@ async function storageScenarios(t, nodeA, nodeB, files, label) {
     const past = await request(nodeB.port, { path: photo.url, token: tok(C), headers: { Range: `bytes=${photo.size}-` } });
     assert.equal(past.status, 416);
     assert.equal(past.headers['content-range'], `bytes */${photo.size}`);
+    // HEAD: the headers of the GET, its length included, and no body.
+    const head = await request(nodeB.port, { method: 'HEAD', path: photo.url, token: tok(C) });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], String(r.bytes.length));
+    assert.equal(head.headers.etag, etag);
+    assert.equal(head.bytes.length, 0);
+    const headPart = await request(nodeB.port, { method: 'HEAD', path: photo.url, token: tok(C), headers: { Range: 'bytes=100-1099' } });
+    assert.equal(headPart.status, 206);
+    assert.equal(headPart.headers['content-length'], '1000');
   });
 
   await t.test(`${label}: a PDF is a file: no thumbnail, downloaded as an attachment`, async () => {

@@ -242,12 +242,7 @@ void http_session::serve(http_request req) {
     // The reply keeps the session alive: no read is pending while a handler works.
     state_.router.handle(to_route_request(req), [self = shared_from_this(), head](http_answer a) {
         const auto ex = self->stream_.get_executor();
-        boost::asio::post(ex, [self, head, a = std::move(a)]() mutable {
-            if (head) {
-                a.body.clear();
-            }
-            self->respond(std::move(a));
-        });
+        boost::asio::post(ex, [self, head, a = std::move(a)]() mutable { self->respond(std::move(a), head); });
     });
 }
 
@@ -296,7 +291,7 @@ void http_session::migrate(std::size_t to, http_request req) {
     });
 }
 
-void http_session::respond(http_answer answer) {
+void http_session::respond(http_answer answer, bool head) {
     auto res =
         std::make_shared<http::response<http::string_body>>(static_cast<http::status>(answer.status), request_version_);
     res->set(http::field::server, "bark");
@@ -307,10 +302,13 @@ void http_session::respond(http_answer answer) {
         res->insert(name, value);
     }
     res->keep_alive(request_keep_alive_);
-    res->body() = std::move(answer.body);
+    const std::size_t length = answer.body.size();
+    if (!head) res->body() = std::move(answer.body);
     res->prepare_payload();
     if (answer.status == 204 || answer.status == 304) {
         res->erase(http::field::content_length);  // these have no body, not an empty one
+    } else if (head) {
+        res->content_length(length);  // what a GET would send; the serializer sends no body
     }
     const bool keep_alive = res->keep_alive();
     response_ = std::move(res);

@@ -38,7 +38,9 @@ public:
     std::size_t loop() const { return loop_; }
     shared_state& state() { return state_; }
     // Sends the answer shaped for the current request (version, keep-alive).
-    void respond(http_answer answer);
+    // Sends `answer`; for a HEAD request (`head`), its headers alone, with the length the body
+    // would have had.
+    void respond(http_answer answer, bool head = false);
     // Hands the connection (and the bytes read past the request) over; this session is done.
     boost::beast::tcp_stream take_stream() { return std::move(stream_); }
     boost::beast::flat_buffer take_buffer() { return std::move(buffer_); }
