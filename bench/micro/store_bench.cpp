@@ -70,7 +70,12 @@ std::int64_t make_room(message_store& s) {
 }
 
 new_message sample(std::int64_t room_id, std::int64_t i) {
-    return new_message{room_id, 1, "USER", "customer", "a chat message of ordinary length, #" + std::to_string(i), i,
+    return new_message{room_id,
+                       1,
+                       "USER",
+                       "customer",
+                       "a chat message of ordinary length, #" + std::to_string(i),
+                       i,
                        "client-" + std::to_string(i)};
 }
 
@@ -114,10 +119,11 @@ void BM_sqlite_append_rooms(benchmark::State& state) {
     for (auto _ : state) {
         countdown left(in_flight);
         for (std::int64_t i = 0; i < in_flight; ++i, ++seq) {
-            s->append(sample(rooms[static_cast<std::size_t>(seq) % rooms.size()], seq), [&left](result<append_result> r) {
-                benchmark::DoNotOptimize(r.ok());
-                left.done();
-            });
+            s->append(sample(rooms[static_cast<std::size_t>(seq) % rooms.size()], seq),
+                      [&left](result<append_result> r) {
+                          benchmark::DoNotOptimize(r.ok());
+                          left.done();
+                      });
         }
         left.wait();
     }
@@ -147,7 +153,8 @@ void run_history(benchmark::State& state, message_store& s) {
     const std::int64_t room_id = make_room(s);
     constexpr std::int64_t stored = 10'000;
     countdown filled(stored);
-    for (std::int64_t i = 0; i < stored; ++i) s.append(sample(room_id, i), [&filled](result<append_result>) { filled.done(); });
+    for (std::int64_t i = 0; i < stored; ++i)
+        s.append(sample(room_id, i), [&filled](result<append_result>) { filled.done(); });
     filled.wait();
     const int limit = static_cast<int>(state.range(0));
     for (auto _ : state) {

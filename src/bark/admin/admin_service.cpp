@@ -114,7 +114,8 @@ void admin_service::session_hooks(session::services& services) {
 
 void admin_service::refuse_blocked(auth::token_authenticator& auth) {
     auth.refuse_when([this](const auth::principal& p) -> std::optional<auth::auth_failure> {
-        if (const auto b = blocks_.find(p.as_user(), now_ms())) return auth::auth_failure{"user-blocked", blocked_message(*b)};
+        if (const auto b = blocks_.find(p.as_user(), now_ms()))
+            return auth::auth_failure{"user-blocked", blocked_message(*b)};
         return std::nullopt;
     });
 }

@@ -229,9 +229,9 @@ int run_server(const config& cfg) {
     // STOMP over TCP: the same sessions, services and limits as over WebSocket.
     std::unique_ptr<net::front_door> stomp_door;
     if (!cfg.stomp_listen_host.empty()) {
-        auto opened_stomp = net::front_door::open(pool, state, cfg.stomp_listen_host, cfg.stomp_listen_port,
-                                                  net::door_kind::stomp, cfg.stomp_tls ? tls.get() : nullptr,
-                                                  "--stomp-listen");
+        auto opened_stomp =
+            net::front_door::open(pool, state, cfg.stomp_listen_host, cfg.stomp_listen_port, net::door_kind::stomp,
+                                  cfg.stomp_tls ? tls.get() : nullptr, "--stomp-listen");
         if (!opened_stomp) return fail_start(opened_stomp.err());
         stomp_door = std::move(opened_stomp.value());
     }
@@ -291,8 +291,8 @@ int run_server(const config& cfg) {
     door->start();
     if (stomp_door) {
         stomp_door->start();
-        log::info("STOMP over TCP on {}{}:{}{}", cfg.stomp_tls ? "tls://" : "", stomp_door->address(), stomp_door->port(),
-                  relay_authenticator ? " (relay sessions: login " + cfg.relay_login + ")" : "");
+        log::info("STOMP over TCP on {}{}:{}{}", cfg.stomp_tls ? "tls://" : "", stomp_door->address(),
+                  stomp_door->port(), relay_authenticator ? " (relay sessions: login " + cfg.relay_login + ")" : "");
         std::printf("bark stomp listening on %s:%u\n", stomp_door->address().c_str(),
                     static_cast<unsigned>(stomp_door->port()));
     }
@@ -321,7 +321,7 @@ int run_server(const config& cfg) {
         bus->stop();
     }
     if (event_stream) event_stream->stop(std::chrono::milliseconds(2000));  // done already after a signal
-    files.stop();    // uploads in flight are stored (or refused) while the store is open
+    files.stop();  // uploads in flight are stored (or refused) while the store is open
     files_ptr.store(nullptr);
     store->close();  // every accepted write is committed before exit
     // Connections still referenced by pending handlers go with the loops, while the broker and the

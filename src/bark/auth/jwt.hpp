@@ -23,9 +23,9 @@ enum class jwt_error {
 
 struct jwt_result {
     jwt_error error = jwt_error::invalid;
-    std::string reason;             // readable detail for logs and ERROR bodies (never the token)
-    std::optional<principal> who;   // set when error == none
-    std::int64_t expires_at_s = 0;  // the `exp` claim, seconds since the epoch
+    std::string reason;                        // readable detail for logs and ERROR bodies (never the token)
+    std::optional<principal> who;              // set when error == none
+    std::int64_t expires_at_s = 0;             // the `exp` claim, seconds since the epoch
     std::optional<std::int64_t> not_before_s;  // the `nbf` claim, when the token has one
 };
 

@@ -49,8 +49,8 @@ struct auth_failure {
 };
 
 struct auth_outcome {
-    std::optional<principal> who;               // set on success
-    auth_failure failure;                       // meaningful when who is empty
+    std::optional<principal> who;  // set on success
+    auth_failure failure;          // meaningful when who is empty
     // When the credentials stop being accepted, if they do: for a token, `exp` plus the leeway that
     // CONNECT and REST grant, so a session lives exactly as long as its token would be accepted.
     std::optional<std::int64_t> expires_at_ms;

@@ -351,81 +351,81 @@ room_list_query parse_room_list_query(std::string_view target) {
 void add_rest_routes(http::router& router, const auth::token_authenticator& auth, store::message_store& store,
                      room_directory& rooms, const chat_service& chat, const rest_options& options) {
     // POST /api/chat/rooms: create (201) or return (200) the room of a customer and a salon.
-    router.add(http::verb::post, "/api/chat/rooms",
-               [&auth, &store, &rooms, writes = options.writes](const http_request& req, const captures&,
-                                                                http_reply reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who || !within_write_rate(writes, *who, reply)) return;
-                   const auto body = parse_room_request(req.body);
-                   if (!body) {
-                       reply(error_answer(400, body.err().code, body.err().message));
-                       return;
-                   }
-                   if (!domain::may_read({body->customer_id, body->salon_id}, who->as_user())) {
-                       reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
-                       return;
-                   }
-                   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count();
-                   store.create_room(body->customer_id, body->salon_id, now_ms,
-                                     [&rooms, reply = std::move(reply)](result<store::created_room> res) {
-                                         if (!res) {
-                                             reply(storage_error(res.err(), "POST /api/chat/rooms"));
-                                             return;
-                                         }
-                                         rooms.put(res->r);
-                                         json_writer w;
-                                         write_room(w, res->r);
-                                         reply(json_answer(res->created ? 201 : 200, w.take()));
-                                     });
-               });
+    router.add(
+        http::verb::post, "/api/chat/rooms",
+        [&auth, &store, &rooms, writes = options.writes](const http_request& req, const captures&, http_reply reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who || !within_write_rate(writes, *who, reply)) return;
+            const auto body = parse_room_request(req.body);
+            if (!body) {
+                reply(error_answer(400, body.err().code, body.err().message));
+                return;
+            }
+            if (!domain::may_read({body->customer_id, body->salon_id}, who->as_user())) {
+                reply(error_answer(403, "forbidden", "only the room's customer, its salon or an admin may create it"));
+                return;
+            }
+            const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+            store.create_room(body->customer_id, body->salon_id, now_ms,
+                              [&rooms, reply = std::move(reply)](result<store::created_room> res) {
+                                  if (!res) {
+                                      reply(storage_error(res.err(), "POST /api/chat/rooms"));
+                                      return;
+                                  }
+                                  rooms.put(res->r);
+                                  json_writer w;
+                                  write_room(w, res->r);
+                                  reply(json_answer(res->created ? 201 : 200, w.take()));
+                              });
+        });
 
     // GET /api/chat/rooms: the caller's rooms, latest activity first. With limit, cursor or
     // unreadOnly: one keyset page, {"rooms":[...],"nextCursor":"..."|null}; without: the first 200
     // as an array (the seed's form).
-    router.add(http::verb::get, "/api/chat/rooms",
-               [&auth, &store, presence = options.presence](const http_request& req, const captures&,
-                                                            http_reply reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
-                   const auto q = parse_room_list_query(req.target);
-                   if (q.refusal) {
-                       reply(*q.refusal);
-                       return;
-                   }
-                   store::room_query sq = q.query;
-                   if (q.paged) sq.limit += 1;  // one more tells whether a next page exists
-                   store.rooms_of(who->user_id, who->role, sq,
-                                  [reply = std::move(reply), paged = q.paged, limit = q.query.limit, presence,
-                                   who = *who](result<std::vector<store::room_summary>> res) {
-                                      if (!res) {
-                                          reply(storage_error(res.err(), "GET /api/chat/rooms"));
-                                          return;
-                                      }
-                                      auto& listed = res.value();
-                                      const bool more = paged && listed.size() > static_cast<std::size_t>(limit);
-                                      if (more) listed.resize(static_cast<std::size_t>(limit));
-                                      json_writer w;
-                                      if (paged) w.begin_object().key("rooms");
-                                      w.begin_array();
-                                      for (const auto& s : listed) {
-                                          const auto peer = presence ? peer_of(who, s.r) : std::nullopt;
-                                          write_room_summary(w, s, peer ? std::optional(presence(*peer)) : std::nullopt);
-                                      }
-                                      w.end_array();
-                                      if (paged) {
-                                          w.key("nextCursor");
-                                          if (more) {
-                                              w.value(format_room_cursor(store::cursor_after(listed.back())));
-                                          } else {
-                                              w.null();
-                                          }
-                                          w.end_object();
-                                      }
-                                      reply(json_answer(200, w.take()));
-                                  });
-               });
+    router.add(
+        http::verb::get, "/api/chat/rooms",
+        [&auth, &store, presence = options.presence](const http_request& req, const captures&, http_reply reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who) return;
+            const auto q = parse_room_list_query(req.target);
+            if (q.refusal) {
+                reply(*q.refusal);
+                return;
+            }
+            store::room_query sq = q.query;
+            if (q.paged) sq.limit += 1;  // one more tells whether a next page exists
+            store.rooms_of(who->user_id, who->role, sq,
+                           [reply = std::move(reply), paged = q.paged, limit = q.query.limit, presence,
+                            who = *who](result<std::vector<store::room_summary>> res) {
+                               if (!res) {
+                                   reply(storage_error(res.err(), "GET /api/chat/rooms"));
+                                   return;
+                               }
+                               auto& listed = res.value();
+                               const bool more = paged && listed.size() > static_cast<std::size_t>(limit);
+                               if (more) listed.resize(static_cast<std::size_t>(limit));
+                               json_writer w;
+                               if (paged) w.begin_object().key("rooms");
+                               w.begin_array();
+                               for (const auto& s : listed) {
+                                   const auto peer = presence ? peer_of(who, s.r) : std::nullopt;
+                                   write_room_summary(w, s, peer ? std::optional(presence(*peer)) : std::nullopt);
+                               }
+                               w.end_array();
+                               if (paged) {
+                                   w.key("nextCursor");
+                                   if (more) {
+                                       w.value(format_room_cursor(store::cursor_after(listed.back())));
+                                   } else {
+                                       w.null();
+                                   }
+                                   w.end_object();
+                               }
+                               reply(json_answer(200, w.take()));
+                           });
+        });
 
     // GET /api/chat/rooms/{roomId}/messages?before=ID|after=ID&limit=N
     router.add(
@@ -482,58 +482,58 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
     // POST /api/chat/rooms/{roomId}/messages {"messageText":"...","clientMessageId":"..."}: the REST
     // twin of a SEND. 201 with the stored message as broadcast, 200 with the earlier one for a
     // retry; an ADMIN posts a system message.
-    router.add(http::verb::post, "/api/chat/rooms/{roomId}/messages",
-               [&auth, &chat, writes = options.writes](const http_request& req, const captures& vars,
-                                                      http_reply reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who || !within_write_rate(writes, *who, reply)) return;
-                   const auto room_id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
-                   if (!room_id) {
-                       reply(error_answer(404, "not-found", "no such room"));
-                       return;
-                   }
-                   auto body = parse_send(req.body);
-                   if (!body) {
-                       reply(error_answer(400, body.err().code, body.err().message));
-                       return;
-                   }
-                   if (body->room_id && *body->room_id != *room_id) {
-                       reply(error_answer(400, "room-mismatch", "roomId in the body differs from the path's"));
-                       return;
-                   }
-                   posted_message p;
-                   p.room_id = *room_id;
-                   if (who->role != domain::role::admin) {
-                       p.sender_id = who->user_id;
-                       p.sender_role = who->role;
-                       p.sender_name = who->username;
-                   }
-                   p.text = std::move(body->text);
-                   p.client_message_id = std::move(body->client_message_id);
-                   p.attachment_ids = std::move(body->attachment_ids);
-                   chat.post(std::move(p), [reply = std::move(reply)](result<post_outcome> res) {
-                       if (!res) {
-                           const std::string& code = res.err().code;
-                           if (code == "unavailable") {
-                               reply(error_answer(503, code, "the message could not be stored"));
-                               return;
-                           }
-                           const unsigned status = code == "not-found"                                    ? 404
-                                                   : code == "forbidden" || code == "attachment-unavailable" ? 403
-                                                                                                             : 400;
-                           reply(error_answer(status, code, res.err().message));
-                           return;
-                       }
-                       reply(json_answer(res->duplicate ? 200 : 201, message_json(res->message)));
-                   });
-               });
+    router.add(
+        http::verb::post, "/api/chat/rooms/{roomId}/messages",
+        [&auth, &chat, writes = options.writes](const http_request& req, const captures& vars, http_reply reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who || !within_write_rate(writes, *who, reply)) return;
+            const auto room_id = chat_service::parse_id(find_capture(vars, "roomId").value_or(""));
+            if (!room_id) {
+                reply(error_answer(404, "not-found", "no such room"));
+                return;
+            }
+            auto body = parse_send(req.body);
+            if (!body) {
+                reply(error_answer(400, body.err().code, body.err().message));
+                return;
+            }
+            if (body->room_id && *body->room_id != *room_id) {
+                reply(error_answer(400, "room-mismatch", "roomId in the body differs from the path's"));
+                return;
+            }
+            posted_message p;
+            p.room_id = *room_id;
+            if (who->role != domain::role::admin) {
+                p.sender_id = who->user_id;
+                p.sender_role = who->role;
+                p.sender_name = who->username;
+            }
+            p.text = std::move(body->text);
+            p.client_message_id = std::move(body->client_message_id);
+            p.attachment_ids = std::move(body->attachment_ids);
+            chat.post(std::move(p), [reply = std::move(reply)](result<post_outcome> res) {
+                if (!res) {
+                    const std::string& code = res.err().code;
+                    if (code == "unavailable") {
+                        reply(error_answer(503, code, "the message could not be stored"));
+                        return;
+                    }
+                    const unsigned status = code == "not-found"                                       ? 404
+                                            : code == "forbidden" || code == "attachment-unavailable" ? 403
+                                                                                                      : 400;
+                    reply(error_answer(status, code, res.err().message));
+                    return;
+                }
+                reply(json_answer(res->duplicate ? 200 : 201, message_json(res->message)));
+            });
+        });
 
     // PATCH /api/chat/rooms/{roomId}/messages/{messageId} {"messageText":"..."} and DELETE of the same
     // path: the REST twins of /pub/chat/edit and /pub/chat/delete. 200 with the message's new state.
     for (const auto method : {http::verb::patch, http::verb::delete_}) {
         router.add(method, "/api/chat/rooms/{roomId}/messages/{messageId}",
-                   [&auth, &rooms, &chat, writes = options.writes, method](const http_request& req, const captures& vars,
-                                                                           http_reply reply) {
+                   [&auth, &rooms, &chat, writes = options.writes, method](const http_request& req,
+                                                                           const captures& vars, http_reply reply) {
                        const auto who = authenticate(auth, req, reply);
                        if (!who || !within_write_rate(writes, *who, reply)) return;
                        const auto message_id = chat_service::parse_id(find_capture(vars, "messageId").value_or(""));
@@ -560,9 +560,9 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                                      chat.change(std::move(c), [respond](result<store::message> res) {
                                          if (!res) {
                                              const std::string& code = res.err().code;
-                                             const unsigned status = code == "not-found"      ? 404
-                                                                     : code == "forbidden"    ? 403
-                                                                     : code == "unavailable"  ? 503
+                                             const unsigned status = code == "not-found"            ? 404
+                                                                     : code == "forbidden"          ? 403
+                                                                     : code == "unavailable"        ? 503
                                                                      : code == "edit-window-passed" ? 409
                                                                                                     : 400;
                                              respond(error_answer(status, code, res.err().message));
@@ -603,29 +603,29 @@ void add_rest_routes(http::router& router, const auth::token_authenticator& auth
                });
 
     // POST /api/publish (ADMIN): what other backends push to clients.
-    router.add(http::verb::post, "/api/publish",
-               [&auth, &chat, writes = options.writes](const http_request& req, const captures&,
-                                                       const http_reply& reply) {
-                   const auto who = authenticate(auth, req, reply);
-                   if (!who) return;
-                   if (who->role != domain::role::admin) {
-                       reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
-                       return;
-                   }
-                   if (!within_write_rate(writes, *who, reply)) return;
-                   const auto body = parse_publish(req.body);
-                   if (!body) {
-                       reply(error_answer(400, body.err().code, body.err().message));
-                       return;
-                   }
-                   if (const auto sent = chat.publish_json(body->destination, body->role, body->payload_json); !sent) {
-                       reply(error_answer(400, sent.err().code, sent.err().message));
-                       return;
-                   }
-                   json_writer w;
-                   w.begin_object().key("destination").value(body->destination).end_object();
-                   reply(json_answer(202, w.take()));
-               });
+    router.add(
+        http::verb::post, "/api/publish",
+        [&auth, &chat, writes = options.writes](const http_request& req, const captures&, const http_reply& reply) {
+            const auto who = authenticate(auth, req, reply);
+            if (!who) return;
+            if (who->role != domain::role::admin) {
+                reply(error_answer(403, "forbidden", "publishing needs an ADMIN token"));
+                return;
+            }
+            if (!within_write_rate(writes, *who, reply)) return;
+            const auto body = parse_publish(req.body);
+            if (!body) {
+                reply(error_answer(400, body.err().code, body.err().message));
+                return;
+            }
+            if (const auto sent = chat.publish_json(body->destination, body->role, body->payload_json); !sent) {
+                reply(error_answer(400, sent.err().code, sent.err().message));
+                return;
+            }
+            json_writer w;
+            w.begin_object().key("destination").value(body->destination).end_object();
+            reply(json_answer(202, w.take()));
+        });
 
     if (options.dev) {
         // POST /api/dev/login: a token for any identity, as a cookie the browser sends on upgrade.

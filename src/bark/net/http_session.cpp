@@ -2,9 +2,9 @@
 #include "bark/net/http_session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -124,7 +124,8 @@ void http_session::start_upload(const bark::http::router::upload_match& route) {
     // Nothing is read while the route decides (it may ask the store who is in the room).
     (*route.open)(route_head, route.vars, [self = shared_from_this()](bark::http::upload_start start) {
         const auto ex = self->stream_.get_executor();
-        boost::asio::post(ex, [self, start = std::move(start)]() mutable { self->on_upload_decided(std::move(start)); });
+        boost::asio::post(ex,
+                          [self, start = std::move(start)]() mutable { self->on_upload_decided(std::move(start)); });
     });
 }
 
@@ -140,7 +141,8 @@ void http_session::on_upload_decided(bark::http::upload_start start) {
         // Known too large before a byte of it is read.
         request_keep_alive_ = false;
         upload_parser_.reset();
-        refuse_unread(error_answer(413, "too-large", "the file is larger than " + std::to_string(start.max_bytes) + " bytes"));
+        refuse_unread(
+            error_answer(413, "too-large", "the file is larger than " + std::to_string(start.max_bytes) + " bytes"));
         return;
     }
     sink_ = std::move(start.sink);

@@ -70,17 +70,17 @@ private:
     boost::beast::tcp_stream stream_;
     connection_slot slot_;  // counts this connection while the session owns it
     shared_state& state_;
-    std::size_t loop_;                                               // the event loop this connection lives on
-    boost::beast::flat_buffer buffer_;                               // bytes read past the current request
-    std::optional<http::request_parser<http::empty_body>> head_parser_;  // the request's head being read
-    std::optional<http::request_parser<http::string_body>> parser_;  // the request being read
+    std::size_t loop_;                                                      // the event loop this connection lives on
+    boost::beast::flat_buffer buffer_;                                      // bytes read past the current request
+    std::optional<http::request_parser<http::empty_body>> head_parser_;     // the request's head being read
+    std::optional<http::request_parser<http::string_body>> parser_;         // the request being read
     std::optional<http::request_parser<http::buffer_body>> upload_parser_;  // an upload's body being read
-    std::unique_ptr<bark::http::upload_sink> sink_;                          // where the upload goes
-    std::unique_ptr<std::array<char, 65536>> upload_buffer_;                 // one piece of it
+    std::unique_ptr<bark::http::upload_sink> sink_;                         // where the upload goes
+    std::unique_ptr<std::array<char, 65536>> upload_buffer_;                // one piece of it
     bool drain_after_write_ = false;  // the answer leaves a request body unread (refuse_unread)
-    std::shared_ptr<http::response<http::string_body>> response_;    // the response being written
-    unsigned request_version_ = 11;                                  // HTTP version of the current request
-    bool request_keep_alive_ = false;                                // the current request allows keep-alive
+    std::shared_ptr<http::response<http::string_body>> response_;  // the response being written
+    unsigned request_version_ = 11;                                // HTTP version of the current request
+    bool request_keep_alive_ = false;                              // the current request allows keep-alive
 };
 
 }  // namespace bark::net

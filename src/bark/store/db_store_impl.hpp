@@ -190,7 +190,8 @@ void db_store<Connection>::history(std::int64_t room_id, std::optional<std::int6
 template <class Connection>
 void db_store<Connection>::changes(std::int64_t room_id, std::int64_t after, int limit, callback<page> done) {
     threads_->template read<page>(
-        [f = q_.changes, room_id, after, limit](Connection& c) { return f(c, room_id, after, limit); }, std::move(done));
+        [f = q_.changes, room_id, after, limit](Connection& c) { return f(c, room_id, after, limit); },
+        std::move(done));
 }
 
 template <class Connection>

@@ -368,7 +368,8 @@ result<append_result> append_tx(connection& c, const new_message& m, const std::
     // are unchanged. The duplicate's counts are the marks as they are.
     query q(c, ar.duplicate
                    ? "SELECT 0, participant, unread FROM read_marks WHERE room_id = $1"
-                   : "WITH rm AS (SELECT customer_id, salon_id, " BARK_SQL_ROOM_HEAD " AS head FROM rooms WHERE room_id = $1::bigint "
+                   : "WITH rm AS (SELECT customer_id, salon_id, " BARK_SQL_ROOM_HEAD
+                     " AS head FROM rooms WHERE room_id = $1::bigint "
                      "FOR UPDATE), "
                      "p AS (SELECT CASE WHEN customer_id = $8::bigint THEN 'customer' "
                      "WHEN salon_id = $9::bigint THEN 'salon' ELSE '' END AS who FROM rm), "
