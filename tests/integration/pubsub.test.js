@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const {
-  startBark, RawStomp, expectProtocolError, stompJsConnect, stompJsReceipt, sleep, withTimeout,
+  startBark, RawStomp, expectProtocolError, stompJsConnect, stompJsReceipt, sleep, withTimeout, frame,
 } = require('./lib/bark');
 
 test('pubsub (--allow-client-publish)', async (t) => {
@@ -181,6 +181,28 @@ test('pubsub (--allow-client-publish)', async (t) => {
     const [m] = await s.waitMessages(1);
     assert.equal(m.headers['content-length'], String(body.length));
     assert.deepEqual([...m.body], [...body]);
+  });
+
+  await t.test('WebSocket messages of every size up to the limit are read whole (first piece 512 bytes, then 64 KiB pieces)', async () => {
+    const s = await raw();
+    const p = await raw();
+    await subscribe(s, 'sizes', '/sub/sizes');
+    // Frames whose WebSocket message ends just before, at and after the read pieces' edges.
+    const head = frame('SEND', { destination: '/sub/sizes', 'content-type': 'text/plain', receipt: 'z0' }, '').length;
+    const lengths = [1, 511 - head, 512 - head, 513 - head, 4000, 60000, 65535 - head, 3 * 4096 + 7];
+    const bodies = lengths.map((n, i) => `${i}:`.padEnd(n, String.fromCharCode(97 + i)));
+    bodies.forEach((b, i) => p.send('SEND', { destination: '/sub/sizes', 'content-type': 'text/plain', receipt: `z${i}` }, b));
+    await p.receipt(`z${bodies.length - 1}`);
+    const got = await s.waitMessages(bodies.length);
+    assert.deepEqual(got.map((m) => m.text.length), bodies.map((b) => Buffer.byteLength(b)));
+    got.forEach((m, i) => assert.equal(m.text, bodies[i], `message ${i}`));
+    // Many frames in one WebSocket message, and one frame over the limit still closes.
+    const many = bodies.slice(0, 3).map((b) => frame('SEND', { destination: '/sub/sizes', 'content-type': 'text/plain' }, b)).join('');
+    p.sendRaw(many);
+    const more = await s.waitMessages(bodies.length + 3);
+    assert.deepEqual(more.slice(-3).map((m) => m.text), bodies.slice(0, 3));
+    p.sendRaw(frame('SEND', { destination: '/sub/sizes' }, 'x'.repeat(5 * 65536)));
+    await p.waitClosed(5000);
   });
 
   await t.test('an empty body is delivered with content-length 0', async () => {

@@ -19,6 +19,11 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::size_t keep_buffer_bytes = std::size_t{64} * 1024;  // larger write buffers are released after use
+// A message's first read takes at most this much: the pending read of an idle connection holds a
+// buffer of this size (Beast would prepare 1,536 bytes), and most STOMP frames fit in it. The rest
+// of a longer message is read in pieces of up to `continued_read_bytes`.
+constexpr std::size_t first_read_bytes = 512;
+constexpr std::size_t continued_read_bytes = std::size_t{64} * 1024;
 
 // Deflate settings offered to clients that ask for permessage-deflate. Heart-beats and receipts are
 // a few bytes: compressing them costs more than it saves, so small messages go as they are. The
@@ -128,7 +133,8 @@ void ws_session::on_accept(beast::error_code ec) {
 }
 
 void ws_session::do_read() {
-    ws_.async_read(read_buffer_, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
+    const std::size_t limit = read_buffer_.size() == 0 ? first_read_bytes : continued_read_bytes;
+    ws_.async_read_some(read_buffer_, limit, beast::bind_front_handler(&ws_session::on_read, shared_from_this()));
 }
 
 void ws_session::on_read(beast::error_code ec, std::size_t) {
@@ -140,6 +146,10 @@ void ws_session::on_read(beast::error_code ec, std::size_t) {
         return;
     }
     if (dead_) {
+        return;
+    }
+    if (!ws_.is_message_done()) {
+        do_read();  // the rest of the message (read_message_max bounds the whole)
         return;
     }
     if (closing_ || state_.stopping.load(std::memory_order_relaxed)) {
