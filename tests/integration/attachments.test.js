@@ -401,6 +401,46 @@ test('attachments on dir: storage', async (t) => {
       5000, 'the orphan\'s file to go');
     assert.equal((await request(bark.port, { path: kept.json.url, token: bark.token(C) })).status, 200, 'an attached file stays');
   });
+
+  await t.test('downloads held for a slow client count against --max-download-memory: past it 503, released when the client goes', async () => {
+    // A bark of its own: 40 MiB uploads, 48 MiB of downloads held at most.
+    const dir = fs.mkdtempSync(path.join(work, 'held-'));
+    const bark = await startBark(['--attachments', `dir:${dir}`, '--max-attachment-bytes', String(40 << 20),
+      '--max-download-memory', String(48 << 20)]);
+    t.after(() => bark.stop());
+    const C = u(7501);
+    const token = bark.token(C);
+    const room = await createRoom(bark, token, C.userId, 8501);
+    const pdf = (bytes) => { const b = Buffer.alloc(bytes, 0x41); b.write('%PDF-1.4\n'); return b; };
+    const big = await upload(bark, room.roomId, token, 'application/pdf', pdf(40 << 20));
+    assert.equal(big.status, 201, big.body);
+    const small = await upload(bark, room.roomId, token, 'application/pdf', pdf(10 << 20));
+    assert.equal(small.status, 201, small.body);
+    const metric = async (name) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec((await request(bark.port, { path: '/metrics' })).body)?.[1]);
+
+    // A client that asks for the 40 MiB file and reads nothing: more than loopback's buffers take,
+    // so the rest stays with bark.
+    const slow = net.connect(bark.port, '127.0.0.1');
+    slow.on('error', () => {});
+    slow.pause();
+    slow.write(`GET ${big.json.url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    await waitUntil(async () => (await metric('bark_attachment_download_bytes_held')) === 40 << 20, 10000, 'the big download to be held');
+    const refused = await request(bark.port, { path: small.json.url, token });
+    expectError(refused, 503, 'past --max-download-memory');
+    assert.equal(refused.json.error, 'overloaded');
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.equal(await metric('bark_attachment_downloads_refused_total'), 1);
+    // A thumbnail-sized or small part still fits.
+    const part = await request(bark.port, { path: small.json.url, token, headers: { Range: 'bytes=0-1023' } });
+    assert.equal(part.status, 206, part.body);
+
+    slow.destroy();
+    await waitUntil(async () => (await metric('bark_attachment_download_bytes_held')) === 0, 10000, 'the held bytes to be released');
+    const served = await request(bark.port, { path: small.json.url, token });
+    assert.equal(served.status, 200);
+    assert.equal(served.bytes.length, 10 << 20);
+    assert.equal(await metric('bark_attachment_download_bytes_held'), 0);
+  });
 });
 
 test('attachments on PostgreSQL storage, across two nodes', async (t) => {

@@ -59,7 +59,8 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--ops-listen", ops_listen,
                    "HOST:PORT serving /metrics, /healthz and /readyz instead of --listen (an internal address)")
         ->envname("BARK_OPS_LISTEN");
-    app.add_option("--stomp-listen", stomp_listen, "HOST:PORT for STOMP over plain TCP (brokers' clients, Spring's relay)")
+    app.add_option("--stomp-listen", stomp_listen,
+                   "HOST:PORT for STOMP over plain TCP (brokers' clients, Spring's relay)")
         ->envname("BARK_STOMP_LISTEN");
     app.add_flag("--stomp-tls", c.stomp_tls, "serve --stomp-listen with TLS (--tls-cert, --tls-key)")
         ->envname("BARK_STOMP_TLS");
@@ -113,7 +114,8 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--store", c.store_url, "sqlite:PATH, postgres://... or memory: (no durability)")
         ->envname("BARK_STORE");
-    app.add_option("--cluster", c.cluster_url, "redis://HOST:PORT[/N] or kafka://HOST:PORT[,...][/PREFIX]: fan-out and user registry across nodes")
+    app.add_option("--cluster", c.cluster_url,
+                   "redis://HOST:PORT[/N] or kafka://HOST:PORT[,...][/PREFIX]: fan-out and user registry across nodes")
         ->envname("BARK_CLUSTER");
     app.add_option("--commands", c.commands_url,
                    "kafka://HOST:PORT[,HOST:PORT...]/TOPIC: store and broadcast backends' message.send commands")
@@ -153,6 +155,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "seconds after which an upload no message took is removed")
         ->envname("BARK_ATTACHMENT_ORPHAN_AGE")
         ->check(CLI::Range(1U, 315360000U));
+    app.add_option("--max-download-memory", c.max_download_memory,
+                   "bytes of attachment downloads held for clients still taking them; past it, 503")
+        ->envname("BARK_MAX_DOWNLOAD_MEMORY")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
     app.add_option("--attachment-workers", c.attachment_workers, "threads that decode images and store files")
         ->envname("BARK_ATTACHMENT_WORKERS")
         ->check(CLI::Range(1U, 64U));

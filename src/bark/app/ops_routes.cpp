@@ -90,8 +90,7 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
     auto& r = registry_;
     const auto gauge = [](auto f) { return [f] { return static_cast<double>(f()); }; };
 
-    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "websocket"}},
-                gauge([&state] {
+    r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "websocket"}}, gauge([&state] {
                     return state.live_count.load() - state.live_sockjs_ws_count.load() - state.live_tcp_count.load();
                 }));
     r.add_gauge("bark_connections", "Open connections by transport.", {{"transport", "tcp"}},
@@ -166,15 +165,19 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       [status] { return static_cast<double>(status().published); });
         r.add_counter("bark_cluster_received", "Messages received from other nodes.", {},
                       [status] { return static_cast<double>(status().received); });
-        r.add_counter("bark_cluster_dropped", "Messages not sent: Redis away or too far behind, Kafka's holding bound full.", {},
+        r.add_counter("bark_cluster_dropped",
+                      "Messages not sent: Redis away or too far behind, Kafka's holding bound full.", {},
                       [status] { return static_cast<double>(status().dropped); });
-        r.add_gauge("bark_cluster_queued", "Messages waiting to be written to the bus (Redis: the bus thread; Kafka: the producer).", {},
+        r.add_gauge("bark_cluster_queued",
+                    "Messages waiting to be written to the bus (Redis: the bus thread; Kafka: the producer).", {},
                     [status] { return static_cast<double>(status().queued); });
         if (const auto* lag = bus_->publish_seconds()) {
-            r.add_histogram("bark_cluster_publish_seconds",
-                            "Time from a publish to the bus's acknowledgement (Redis's reply, Kafka's delivery report).", {}, *lag);
+            r.add_histogram(
+                "bark_cluster_publish_seconds",
+                "Time from a publish to the bus's acknowledgement (Redis's reply, Kafka's delivery report).", {}, *lag);
         }
-        r.add_gauge("bark_cluster_channels", "Redis channels and patterns this node subscribes to; Kafka partitions it reads.", {},
+        r.add_gauge("bark_cluster_channels",
+                    "Redis channels and patterns this node subscribes to; Kafka partitions it reads.", {},
                     [status] { return static_cast<double>(status().channels); });
     }
 
@@ -223,6 +226,12 @@ void ops_routes::start(const net::shared_state& state, const net::sockjs_registr
                       [files] { return static_cast<double>(files->stored()); });
         r.add_counter("bark_attachment_uploads", "Attachment uploads, by outcome.", {{"outcome", "refused"}},
                       [files] { return static_cast<double>(files->refused()); });
+        r.add_gauge("bark_attachment_download_bytes_held",
+                    "Bytes of attachment downloads read and not yet written to their clients.", {},
+                    gauge([files] { return static_cast<double>(files->download_bytes_held()); }));
+        r.add_counter("bark_attachment_downloads_refused",
+                      "Attachment downloads refused with 503 because --max-download-memory was held.", {},
+                      [files] { return static_cast<double>(files->downloads_refused()); });
     }
     if (admin_ != nullptr) {
         const admin::action_counts& a = admin_->counts();

@@ -190,6 +190,7 @@ int run_server(const config& cfg) {
     file_options.max_bytes = cfg.max_attachment_bytes;
     file_options.orphan_age_ms = std::int64_t{cfg.attachment_orphan_age_s} * 1000;
     file_options.workers = cfg.attachment_workers;
+    file_options.max_download_memory = cfg.max_download_memory;
     file_options.writes = &rest_writes;
     attach::attachment_service files(*store, rooms, token_authenticator, std::move(blobs.value()), file_options);
     files.add_routes(router);

@@ -423,7 +423,15 @@ void attachment_service::serve(const http::request& req, const captures& vars, b
                                                               std::to_string(a.size));
             }
         }
-        auto job = [this, id, thumbnail, first, length, out = std::move(out), reply]() mutable {
+        auto claim = claim_download(length);
+        if (!claim) {
+            downloads_refused_.add();
+            http::answer busy = error_answer(503, "overloaded", "too many downloads under way; try again");
+            busy.headers.emplace_back("Retry-After", "1");
+            return reply(std::move(busy));
+        }
+        auto job = [this, id, thumbnail, first, length, out = std::move(out), reply,
+                    claim = std::move(claim)]() mutable {
             auto bytes = storage_->read(id, thumbnail ? blob_part::thumbnail : blob_part::original, first, length);
             if (!bytes) {
                 const bool gone = bytes.err().code == "not-found";
@@ -432,10 +440,24 @@ void attachment_service::serve(const http::request& req, const captures& vars, b
                                   : error_answer(503, "unavailable", "the file could not be read"));
             }
             out.body = std::move(bytes.value());
+            out.hold = std::move(claim);  // until the connection has written the body
             reply(std::move(out));
         };
         if (!pool_.submit(std::move(job))) reply(error_answer(503, "overloaded", "too busy; try again"));
     });
+}
+
+std::shared_ptr<const void> attachment_service::claim_download(std::uint64_t bytes) {
+    auto& held = *held_;
+    std::uint64_t now = held.load();
+    do {
+        // One download is always let through, however large: the limit bounds many, not one.
+        if (now != 0 && now + bytes > options_.max_download_memory) return nullptr;
+    } while (!held.compare_exchange_weak(now, now + bytes));
+    return {new std::uint64_t(bytes), [counter = held_](const std::uint64_t* b) {
+                counter->fetch_sub(*b);
+                delete b;
+            }};
 }
 
 void attachment_service::remove_files(std::vector<std::string> ids) {

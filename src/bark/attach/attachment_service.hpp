@@ -4,6 +4,7 @@
 // removal of a deleted message's files, and the sweeper of uploads no message took in time.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -30,6 +31,10 @@ struct attachment_options {
     std::int64_t orphan_age_ms = 24LL * 3600 * 1000;    // --attachment-orphan-age: unattached uploads go after this
     std::size_t workers = 2;                            // decoding and storage threads
     std::size_t max_queued = 256;                       // jobs waiting for them; more: 503
+    // --max-download-memory: bytes of downloads read and not yet written to their clients (a slow
+    // client holds its file's bytes until it has taken them); a download that would go past it
+    // gets 503 with Retry-After, unless it is the only one.
+    std::uint64_t max_download_memory = std::uint64_t{256} << 20;
     media::image_limits images;
     chat::write_limiter* writes = nullptr;  // --rest-write-rate: an upload is a write; null: no limit
 };
@@ -54,6 +59,9 @@ public:
     // Uploads stored and refused so far.
     std::uint64_t stored() const { return stored_.get(); }
     std::uint64_t refused() const { return refused_.get(); }
+    // Bytes of downloads held now, and downloads refused for --max-download-memory so far.
+    std::uint64_t download_bytes_held() const { return held_->load(); }
+    std::uint64_t downloads_refused() const { return downloads_refused_.get(); }
 
 private:
     class spool_sink;
@@ -69,6 +77,9 @@ private:
     void process(upload_meta meta, std::string spool_path, std::uint64_t bytes, http::reply reply);
     void serve(const http::request& req, const captures& vars, bool thumbnail, http::reply reply);
     void sweep_loop();
+    // A claim on `bytes` of --max-download-memory, released when the last copy goes; null when
+    // the claim would pass the limit (and other downloads are held).
+    std::shared_ptr<const void> claim_download(std::uint64_t bytes);
 
     store::message_store& store_;
     chat::room_directory& rooms_;
@@ -79,6 +90,9 @@ private:
 
     metrics::counter stored_;
     metrics::counter refused_;
+    metrics::counter downloads_refused_;
+    // Download bytes held; shared with the claims, which may outlive this service in a connection.
+    std::shared_ptr<std::atomic<std::uint64_t>> held_ = std::make_shared<std::atomic<std::uint64_t>>(0);
 
     std::mutex sweep_mutex_;
     std::condition_variable sweep_wake_;

@@ -38,6 +38,9 @@ struct answer {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Set-Cookie, Allow...)
+    // Kept until the answer has been written or its connection is gone, then released: what the
+    // body's memory is counted against (attachment downloads), if anything.
+    std::shared_ptr<const void> hold = nullptr;
 };
 
 // Called exactly once, from any thread.

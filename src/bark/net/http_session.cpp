@@ -314,6 +314,7 @@ void http_session::respond(http_answer answer, bool head) {
     }
     const bool keep_alive = res->keep_alive();
     response_ = std::move(res);
+    response_hold_ = std::move(answer.hold);
     stream_.expires_after(std::chrono::milliseconds(state_.transport.http_idle_timeout_ms));
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&http_session::on_write, shared_from_this(), keep_alive));
@@ -321,6 +322,7 @@ void http_session::respond(http_answer answer, bool head) {
 
 void http_session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
+    response_hold_.reset();
     if (ec) {
         return;
     }

@@ -79,6 +79,7 @@ private:
     std::unique_ptr<std::array<char, 65536>> upload_buffer_;                // one piece of it
     bool drain_after_write_ = false;  // the answer leaves a request body unread (refuse_unread)
     std::shared_ptr<http::response<http::string_body>> response_;  // the response being written
+    std::shared_ptr<const void> response_hold_;                    // its answer's hold, released once written
     unsigned request_version_ = 11;                                // HTTP version of the current request
     bool request_keep_alive_ = false;                              // the current request allows keep-alive
 };
