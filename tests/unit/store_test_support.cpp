@@ -14,20 +14,20 @@ std::int64_t new_room(store::message_store& s) {
 }
 
 writer_gate::writer_gate(store::message_store& s, std::int64_t room_id) {
-    std::promise<void> entered;
-    auto blocked = entered.get_future();
-    s.append(msg(room_id, 1, "USER", "gate"), [this, &entered](result<store::append_result>) {
-        entered.set_value();
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return open_; });
+    auto entered = std::make_shared<std::promise<void>>();
+    auto blocked = entered->get_future();
+    s.append(msg(room_id, 1, "USER", "gate"), [state = state_, entered](result<store::append_result>) {
+        entered->set_value();
+        std::unique_lock lock(state->mutex);
+        state->cv.wait(lock, [&state] { return state->open; });
     });
     blocked.wait();
 }
 
 void writer_gate::open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
+    std::lock_guard lock(state_->mutex);
+    state_->open = true;
+    state_->cv.notify_all();
 }
 
 temp_dir::temp_dir() {

@@ -50,9 +50,14 @@ public:
     void open();
 
 private:
-    std::mutex mutex_;            // guards open_
-    std::condition_variable cv_;  // signalled by open()
-    bool open_ = false;           // the writer may leave the gate's completion
+    // Shared with the blocked completion: the writer thread may still be waking up in it after
+    // open() returned and this object went.
+    struct gate_state {
+        std::mutex mutex;            // guards open
+        std::condition_variable cv;  // signalled by open()
+        bool open = false;           // the writer may leave the gate's completion
+    };
+    std::shared_ptr<gate_state> state_ = std::make_shared<gate_state>();
 };
 
 // An empty temporary directory (an empty path when it could not be made), removed with
