@@ -116,7 +116,7 @@ test('the admin API on one node', async (t) => {
     const Stomp = require('stompjs');
     const clients = [];
     for (const transport of ['xhr-streaming', 'websocket']) {
-      const sock = new SockJS(`${bark.url}/ws/chat`, null, { transports: [transport] });
+      const sock = new SockJS(`${bark.url}/ws/chat`, null, { transports: [transport], timeout: 10000 });
       const client = Stomp.over(sock);
       client.debug = null;
       client.heartbeat.outgoing = 0;

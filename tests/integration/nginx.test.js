@@ -23,9 +23,11 @@ const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource', 
 
 // In the page: a stomp.js client over `new SockJS('/ws/chat')` restricted to one transport,
 // authenticated by the page's cookie. Resolves the transport sockjs-client really uses.
+// sockjs-client gives a transport about twice the /info round trip (~0.7 s on loopback) to open
+// before it gives up; a sanitizer build behind nginx may need longer, so the test allows 10 s.
 async function connectIn(page, name, transport) {
   return page.evaluate(([n, t]) => new Promise((resolve, reject) => {
-    const sock = new SockJS('/ws/chat', null, { transports: [t] });
+    const sock = new SockJS('/ws/chat', null, { transports: [t], timeout: 10000 });
     const client = Stomp.over(sock);
     client.debug = null;
     client.heartbeat.outgoing = 0;

@@ -23,7 +23,9 @@ const CONNECT = (headers = {}) => frame('CONNECT', { 'accept-version': '1.2', ho
 // A stompjs 2.3.3 client over a sockjs-client connection restricted to `transport`. Resolves
 // {client, sock, frame (CONNECTED), receipts, messages} or rejects with the STOMP ERROR / close.
 function sockjsStomp(bark, transport, connectHeaders, { opened } = {}) {
-  const sock = new SockJS(`${bark.url}/ws/chat`, null, { transports: [transport] });
+  // At least 10 s for the transport to open (sockjs-client's own is ~0.7 s on loopback: too short
+  // for a sanitizer build).
+  const sock = new SockJS(`${bark.url}/ws/chat`, null, { transports: [transport], timeout: 10000 });
   const client = Stomp.over(sock);
   client.debug = null;
   client.heartbeat.outgoing = 0;
