@@ -240,7 +240,7 @@ void attachment_service::open_upload(const http::request& head, const captures& 
     };
     const auto outcome = auth_.authenticate_http(credentials_of(head));
     if (!outcome.who) {
-        return refuse(error_answer(outcome.failure.refused ? 403 : 401, outcome.failure.code, outcome.failure.message));
+        return refuse(error_answer(outcome.failure.http_status(), outcome.failure.code, outcome.failure.message));
     }
     if (options_.writes != nullptr && !options_.writes->take(outcome.who->as_user())) {
         auto a = error_answer(429, "rate-limited",
@@ -372,7 +372,7 @@ void attachment_service::process(upload_meta meta, std::string spool_path, std::
 void attachment_service::serve(const http::request& req, const captures& vars, bool thumbnail, http::reply reply) {
     const auto outcome = auth_.authenticate_http(credentials_of(req));
     if (!outcome.who) {
-        return reply(error_answer(outcome.failure.refused ? 403 : 401, outcome.failure.code, outcome.failure.message));
+        return reply(error_answer(outcome.failure.http_status(), outcome.failure.code, outcome.failure.message));
     }
     const std::string id(capture(vars, "attachmentId").value_or(""));
     if (!is_id(id)) return reply(error_answer(404, "not-found", "no such attachment"));

@@ -46,6 +46,9 @@ struct auth_failure {
     std::string message;  // readable text for the ERROR body
     // The token is good but its holder is refused (a blocked user): HTTP answers 403, not 401.
     bool refused = false;
+
+    // The HTTP status that answers this failure.
+    unsigned http_status() const { return refused ? 403 : 401; }
 };
 
 struct auth_outcome {

@@ -45,7 +45,7 @@ std::optional<auth::principal> authenticate(const auth::token_authenticator& aut
                                             const http_reply& reply) {
     auto outcome = auth.authenticate_http(credentials_of(req));
     if (!outcome.who) {
-        reply(error_answer(outcome.failure.refused ? 403 : 401, outcome.failure.code, outcome.failure.message));
+        reply(error_answer(outcome.failure.http_status(), outcome.failure.code, outcome.failure.message));
         return std::nullopt;
     }
     return outcome.who;
