@@ -97,11 +97,12 @@ protected:
         std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
         completion_counter counter;
         for (int i = 0; i < n; ++i) {
-            store_->append(msg(room_id, 1, "USER", "m" + std::to_string(i)), [&ids, &counter, i](result<append_result> r) {
-                EXPECT_TRUE(r.ok());
-                if (r.ok()) ids[static_cast<std::size_t>(i)] = r->stored.message_id;
-                counter.add();
-            });
+            store_->append(msg(room_id, 1, "USER", "m" + std::to_string(i)),
+                           [&ids, &counter, i](result<append_result> r) {
+                               EXPECT_TRUE(r.ok());
+                               if (r.ok()) ids[static_cast<std::size_t>(i)] = r->stored.message_id;
+                               counter.add();
+                           });
         }
         counter.wait_for(n);
         return ids;
@@ -115,7 +116,6 @@ protected:
 
     // Write transactions the store has committed (each counted once in its batch sizes).
     std::uint64_t transactions() const { return store_->stats()->batch_writes.count(); }
-
 };
 
 TEST_P(message_store_conformance, create_room_returns_existing_room_for_the_same_pair) {
@@ -489,7 +489,9 @@ TEST_P(message_store_conformance, concurrent_appends_are_all_stored_with_distinc
                                    "t" + std::to_string(t) + "-" + std::to_string(i)),
                                [&, t, i](result<append_result> res) {
                                    EXPECT_TRUE(res.ok());
-                                   if (res.ok()) ids[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] = res->stored.message_id;
+                                   if (res.ok())
+                                       ids[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)] =
+                                           res->stored.message_id;
                                    calls[static_cast<std::size_t>(t * per_thread + i)].fetch_add(1);
                                    counter.add();
                                });
@@ -612,6 +614,124 @@ TEST_P(batched_store_conformance, one_failing_write_in_a_batch_fails_alone) {
 
     EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(good)), 4);
     EXPECT_EQ(sql_("SELECT count(*) FROM messages WHERE room_id = " + std::to_string(doomed)), 0);
+}
+
+// Appends queued together, which a backend may apply as a run in a few statements, answer as
+// appends one at a time do: increasing ids, each one's previous change, the unread counts after
+// each (a read mark between them included), a repeat of a stored or of a queued message as a
+// duplicate, an append to a missing room failing alone; the messages are stored whole (text that
+// needs quoting in SQL included) and found by search.
+TEST_P(batched_store_conformance, appends_queued_together_answer_as_one_at_a_time) {
+    const auto a = make_room(1, 10, 0).room_id;
+    const auto b = make_room(1, 11, 0).room_id;
+    auto earlier = send(msg(a, 1, "USER", "earlier", "k0"));
+    ASSERT_TRUE(earlier.ok());
+    const std::string odd = "quote \" back\\ {brace,comma} NULL 'single' 강아지 미용 예약";
+
+    writer_gate gate(*store_, a);
+    const auto before = transactions();
+    std::vector<std::optional<result<append_result>>> got(9);
+    std::optional<result<std::int64_t>> mark;
+    completion_counter completions;
+    const std::vector<new_message> batch = {
+        msg(a, 1, "USER", odd, "k1"),              // 0: new
+        msg(a, 10, "SALON", "reply", "k1"),        // 1: new (another sender's key)
+        msg(a, 1, "USER", "retry", "k1"),          // 2: repeats 0
+        msg(a, 1, "USER", "again", "k0"),          // 3: repeats the stored one
+        msg(424242, 1, "USER", "no room"),         // 4: not found
+        msg(b, 99, "ADMIN", "admin note"),         // 5: new, unread for both sides
+        msg(a, 1, "USER", "NULL"),                 // 6: new, no client id
+        msg(a, 1, "USER", "after the mark"),       // 7: new, after the salon's mark (queued before it)
+        msg(b, 11, "SALON", "second in b", "k9"),  // 8: new
+    };
+    auto queue = [&](std::size_t i) {
+        store_->append(batch[i], [&got, &completions, i](result<append_result> r) {
+            got[i].emplace(std::move(r));
+            completions.add();
+        });
+    };
+    for (std::size_t i = 0; i < 7; ++i) queue(i);
+    store_->mark_read(a, 10, role::salon, 1'000'000'000, [&mark, &completions](result<std::int64_t> r) {
+        mark.emplace(std::move(r));
+        completions.add();
+    });
+    queue(7);
+    queue(8);
+    gate.open();
+    completions.wait_for(10);
+    EXPECT_EQ(transactions(), before + 1);  // one transaction
+
+    for (const std::size_t i : {0, 1, 2, 3, 5, 6, 7, 8}) {
+        ASSERT_TRUE(got[i]->ok()) << i << ": " << got[i]->err().code << " " << got[i]->err().message;
+    }
+    const auto id = [&](std::size_t i) { return got[i]->value().stored.message_id; };
+    const auto gate_id = earlier->stored.message_id + 1;  // the gate's message came next
+    EXPECT_LT(gate_id, id(0));
+    EXPECT_LT(id(0), id(1));
+    EXPECT_LT(id(1), id(5));
+    EXPECT_LT(id(5), id(6));
+    EXPECT_LT(id(6), id(7));
+    EXPECT_LT(id(7), id(8));
+    EXPECT_EQ(got[0]->value().previous_id, gate_id);
+    EXPECT_EQ(got[1]->value().previous_id, id(0));
+    EXPECT_EQ(got[6]->value().previous_id, id(1));
+    EXPECT_EQ(got[7]->value().previous_id, id(6));
+    EXPECT_EQ(got[5]->value().previous_id, 0);
+    EXPECT_EQ(got[8]->value().previous_id, id(5));
+    for (const std::size_t i : {0, 1, 5, 6, 7, 8}) EXPECT_FALSE(got[i]->value().duplicate) << i;
+
+    EXPECT_TRUE(got[2]->value().duplicate);
+    EXPECT_EQ(id(2), id(0));
+    EXPECT_EQ(got[2]->value().stored.text, odd);
+    EXPECT_TRUE(got[3]->value().duplicate);
+    EXPECT_EQ(id(3), earlier->stored.message_id);
+    EXPECT_EQ(got[3]->value().stored.text, "earlier");
+    ASSERT_FALSE(got[4]->ok());
+    EXPECT_EQ(got[4]->err().code, "not-found");
+    ASSERT_TRUE(mark->ok());
+    EXPECT_EQ(mark->value(), id(6));
+
+    // Room a: unread (customer, salon) was (0, 2) after "earlier" and the gate.
+    EXPECT_EQ(unread(*got[0]), counts(0, 3));
+    EXPECT_EQ(unread(*got[1]), counts(1, 3));
+    EXPECT_EQ(unread(*got[2]), counts(1, 3));
+    EXPECT_EQ(unread(*got[3]), counts(1, 3));
+    EXPECT_EQ(unread(*got[6]), counts(1, 4));
+    EXPECT_EQ(unread(*got[7]), counts(1, 1));
+    EXPECT_EQ(unread(*got[5]), counts(1, 1));
+    EXPECT_EQ(unread(*got[8]), counts(2, 1));
+
+    // What was stored, read back.
+    auto h = history(a, std::nullopt, std::nullopt, 50);
+    ASSERT_TRUE(h.ok());
+    std::sort(h->messages.begin(), h->messages.end(), [](auto& x, auto& y) { return x.message_id < y.message_id; });
+    std::vector<std::string> texts, client_ids;
+    for (const auto& m : h->messages) {
+        texts.push_back(m.text);
+        client_ids.push_back(m.client_message_id);
+    }
+    EXPECT_EQ(texts, (std::vector<std::string>{"earlier", "gate", odd, "reply", "NULL", "after the mark"}));
+    EXPECT_EQ(client_ids, (std::vector<std::string>{"k0", "", "k1", "k1", "", ""}));
+    EXPECT_EQ(h->messages[2].sender_name, "name-1");
+    EXPECT_EQ(h->messages[2].send_at_ms, 2000);
+    for (const auto& r : rooms_of(1, role::user)) EXPECT_EQ(r.unread, r.r.room_id == a ? 1 : 2) << r.r.room_id;
+    const auto salon_rooms = rooms_of(10, role::salon);
+    ASSERT_EQ(salon_rooms.size(), 1U);
+    EXPECT_EQ(salon_rooms[0].unread, 1);
+    ASSERT_TRUE(salon_rooms[0].last.has_value());
+    EXPECT_EQ(salon_rooms[0].last->message_id, id(7));
+
+    search_query q;
+    q.text = "강아지 미용";
+    q.who = {role::salon, 10};
+    auto found = wait_for<page>([&](auto done) { store_->search(q, done); });
+    ASSERT_TRUE(found.ok());
+    ASSERT_EQ(found->messages.size(), 1U);
+    EXPECT_EQ(found->messages[0].message_id, id(0));
+    q.who = {role::salon, 11};  // not a party of room a
+    found = wait_for<page>([&](auto done) { store_->search(q, done); });
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->messages.empty());
 }
 
 // Blocks (the admin console's): one per user, USER 7 and SALON 7 apart, replaced by a newer block,

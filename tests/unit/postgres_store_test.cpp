@@ -178,6 +178,50 @@ TEST_F(postgres_store, racing_appends_and_retries_are_stored_once_each_in_id_ord
     EXPECT_LT(s->transactions_committed() - transactions_before, 400U);
 }
 
+// Appends queued together commit as runs, up to 1,024 in one transaction; other writes (here read
+// marks), each under a savepoint of its own, take at most 64 to a transaction.
+TEST_F(postgres_store, queued_appends_share_a_transaction_and_other_writes_come_64_to_one) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    const auto room_id = new_room(*s);
+    std::atomic<int> failures{0};
+    std::atomic<int> completions{0};
+    auto done = [&](bool ok) {
+        if (!ok) failures.fetch_add(1);
+        completions.fetch_add(1);
+    };
+    std::uint64_t before = 0;
+    {
+        writer_gate gate(*s, room_id);
+        before = s->transactions_committed();
+        for (int i = 0; i < 1000; ++i) {
+            s->append(msg(room_id, i % 2 == 0 ? 1 : 10, i % 2 == 0 ? "USER" : "SALON", "m" + std::to_string(i)),
+                      [&](result<append_result> r) { done(r.ok()); });
+        }
+        gate.open();
+    }
+    while (completions.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(s->transactions_committed() - before, 1U);  // the 1,000 appends (the gate's came before)
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), 1001);
+    EXPECT_EQ(count("SELECT unread FROM read_marks WHERE participant = 'salon'"), 501);  // the gate's too
+    EXPECT_EQ(count("SELECT unread FROM read_marks WHERE participant = 'customer'"), 500);
+
+    completions = 0;
+    {
+        writer_gate gate(*s, room_id);
+        before = s->transactions_committed();
+        for (int i = 0; i < 200; ++i) {
+            s->mark_read(room_id, 10, role::salon, i + 1, [&](result<std::int64_t> r) { done(r.ok()); });
+        }
+        gate.open();
+    }
+    while (completions.load() < 200) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(s->transactions_committed() - before, 4U);  // 64 + 64 + 64 + 8
+    s->close();
+}
+
 TEST_F(postgres_store, connections_killed_by_the_server_are_reopened) {
     auto s = open();
     ASSERT_TRUE(s);

@@ -55,18 +55,9 @@ void db_store<Connection>::create_room(std::int64_t customer_id, std::int64_t sa
 
 template <class Connection>
 void db_store<Connection>::append(new_message m, callback<append_result> done) {
-    const std::int64_t room_id = m.room_id;
     auto terms = domain::search::text_terms(m.text);
-    threads_->template write<append_result>(
-        [f = q_.append, put = events_ ? q_.put_event : nullptr, m = std::move(m),
-         terms = std::move(terms)](Connection& c) -> result<append_result> {
-            auto r = f(c, m, terms);
-            if (put && r && !r->duplicate) {
-                if (auto e = put(c, message_created_event(r->stored))) return *e;
-            }
-            return r;
-        },
-        std::move(done), room_id);
+    threads_->write(std::make_unique<append_op<Connection>>(std::move(m), std::move(terms), q_.append,
+                                                            events_ ? q_.put_event : nullptr, std::move(done)));
 }
 
 template <class Connection>

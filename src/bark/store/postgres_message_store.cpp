@@ -1,195 +1,35 @@
-// The PostgreSQL message store: its connection, schema migrations, the queries PostgreSQL runs its
-// own way, and how a batch of writes runs in one transaction (the threads are store_threads.hpp's;
-// the schema and the queries shared with SQLite are sql_queries.hpp's). Every statement of the
-// read and write paths is prepared once per connection (PQprepare, text parameters) and run with
-// PQexecPrepared; only open(), migrations and transaction control run unprepared SQL. Round trips
-// are what a batch costs: an append is one statement (two with a client message id: its earlier
-// copy is looked up first), and each write's savepoint handling is one more.
+// The PostgreSQL message store: schema migrations, the queries PostgreSQL runs its own way, and
+// how a batch of writes runs in one transaction (the connection and its statements are
+// postgres_connection.hpp's, runs of appends postgres_appends.hpp's, the threads
+// store_threads.hpp's; the schema and the queries shared with SQLite are sql_queries.hpp's).
+// Every statement of the read and write paths is prepared once per connection (PQprepare, text
+// parameters) and run with PQexecPrepared; only open(), migrations and transaction control run
+// unprepared SQL. Round trips are what a batch costs: a run of appends takes about six whatever
+// its length; another write one statement or two, plus one for its savepoint.
 #include "bark/store/postgres_message_store.hpp"
 
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
-#include <cstdlib>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "bark/store/db_store_impl.hpp"
 #include "bark/store/message_search.hpp"
+#include "bark/store/postgres_appends.hpp"
+#include "bark/store/postgres_connection.hpp"
 #include "bark/store/sql_queries.hpp"
 
 namespace bark::store {
 
 namespace {
 
-// libpq messages span lines (a detail on an indented second line); ours are one line.
-std::string trimmed(const char* s) {
-    std::string out;
-    for (const char* p = s ? s : ""; *p; ++p) {
-        if (*p != '\n' && *p != '\t') {
-            out += *p;
-        } else if (!out.empty() && out.back() != ' ') {
-            out += ' ';
-        }
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 // Notices ("relation already exists, skipping") would go to stderr.
 void ignore_notice(void*, const char*) {}
 
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Connection and statements
-// ---------------------------------------------------------------------------------------------
-
-class postgres_connection {
-public:
-    explicit postgres_connection(PGconn* pg) : pg_(pg) {}
-    ~postgres_connection() { PQfinish(pg_); }
-    postgres_connection(const postgres_connection&) = delete;
-    postgres_connection& operator=(const postgres_connection&) = delete;
-
-    PGconn* pg() const { return pg_; }
-
-    // The name of the prepared statement for `sql`, prepared on first use. `sql` must be a string
-    // literal: its address is the cache key. Null on failure (see last_error()).
-    const char* prepare(const char* sql) {
-        auto it = names_.find(sql);
-        if (it != names_.end()) return it->second.c_str();
-        std::string name = "s" + std::to_string(names_.size());
-        prepare_error_.clear();
-        PGresult* res = PQprepare(pg_, name.c_str(), sql, 0, nullptr);
-        const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) prepare_error_ = trimmed(PQresultErrorMessage(res));
-        PQclear(res);
-        if (!ok) return nullptr;
-        return names_.emplace(sql, std::move(name)).first->second.c_str();
-    }
-
-    error last_error() const {
-        const std::string why = prepare_error_.empty() ? trimmed(PQerrorMessage(pg_)) : prepare_error_;
-        return error{"storage", "postgres: " + why};
-    }
-
-    // Runs SQL without parameters (migrations, transaction control); rows are ignored.
-    std::optional<error> exec(const char* sql) {
-        PGresult* res = PQexec(pg_, sql);
-        const auto status = PQresultStatus(res);
-        std::optional<error> out;
-        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-            out = error{"storage", "postgres: " + trimmed(PQresultErrorMessage(res))};
-        }
-        PQclear(res);
-        return out;
-    }
-
-    // Reconnects a broken connection (the server restarted, the network dropped); its prepared
-    // statements are gone with the old session. False: still broken.
-    bool ensure() {
-        if (PQstatus(pg_) == CONNECTION_OK) return true;
-        PQreset(pg_);
-        names_.clear();
-        prepare_error_.clear();
-        return PQstatus(pg_) == CONNECTION_OK;
-    }
-
-private:
-    PGconn* pg_;                                          // owned; closed by the destructor
-    std::unordered_map<const char*, std::string> names_;  // prepared statement names by SQL literal
-    std::string prepare_error_;                           // why the last PQprepare failed
-};
-
-namespace {
-
 using connection = postgres_connection;
-
-// One run of a cached prepared statement: binds text parameters in order ($1, $2, ...), runs,
-// and steps through the rows of its result. The first failure is kept in err().
-class query {
-public:
-    query(connection& c, const char* sql) : c_(c), sql_(sql) {}
-    ~query() { PQclear(res_); }
-    query(const query&) = delete;
-    query& operator=(const query&) = delete;
-
-    query& bind(std::int64_t v) {
-        params_.emplace_back(std::to_string(v));
-        return *this;
-    }
-    query& bind(std::string_view v) {
-        // Text parameters are C strings, and PostgreSQL text holds no NUL: refuse, never truncate.
-        if (v.find('\0') != std::string_view::npos) err_ = error{"storage", "postgres: text contains a NUL character"};
-        params_.emplace_back(std::string(v));
-        return *this;
-    }
-    query& bind_null() {
-        params_.emplace_back(std::nullopt);
-        return *this;
-    }
-
-    // Runs the statement, once; false on failure (see err()). Outside a transaction (reads), a
-    // statement that failed because the connection broke is run again once on a new connection.
-    bool run() {
-        if (ran_ || err_) return !err_;
-        ran_ = true;
-        const bool outside_transaction = PQtransactionStatus(c_.pg()) == PQTRANS_IDLE;
-        if (attempt()) return true;
-        if (!outside_transaction || PQstatus(c_.pg()) == CONNECTION_OK || !c_.ensure()) return false;
-        PQclear(res_);
-        res_ = nullptr;
-        err_.reset();
-        return attempt();
-    }
-
-    // Runs the statement if it has not run, then steps to the next row of its result: false when
-    // none is left or the statement failed.
-    bool next() { return run() && ++row_ < PQntuples(res_); }
-
-    bool failed() const { return err_.has_value(); }
-    const error& err() const { return *err_; }
-
-    // Columns of the current row.
-    std::int64_t i64(int col) const { return std::strtoll(PQgetvalue(res_, row_, col), nullptr, 10); }
-    bool is_null(int col) const { return PQgetisnull(res_, row_, col) != 0; }
-    std::string text(int col) const {
-        return std::string(PQgetvalue(res_, row_, col), static_cast<std::size_t>(PQgetlength(res_, row_, col)));
-    }
-
-private:
-    // Prepares (on first use) and runs the statement once.
-    bool attempt() {
-        const char* name = c_.prepare(sql_);
-        if (!name) {
-            err_ = c_.last_error();
-            return false;
-        }
-        std::vector<const char*> values;
-        values.reserve(params_.size());
-        for (const auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
-        res_ = PQexecPrepared(c_.pg(), name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-        const auto status = PQresultStatus(res_);
-        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-            err_ =
-                error{"storage", "postgres: " + trimmed(res_ ? PQresultErrorMessage(res_) : PQerrorMessage(c_.pg()))};
-            return false;
-        }
-        return true;
-    }
-
-    connection& c_;                                   // the connection that runs the statement
-    const char* sql_;                                 // the statement (a literal: the cache key)
-    std::vector<std::optional<std::string>> params_;  // text parameters; nullopt is NULL
-    PGresult* res_ = nullptr;                         // the result once run
-    bool ran_ = false;                                // run() has been called
-    int row_ = -1;                                    // the current row of res_ (next() moves it)
-    std::optional<error> err_;                        // the first failure
-};
+using query = pg_query;
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -301,7 +141,7 @@ result<std::unique_ptr<connection>> connect(const std::string& url, const postgr
     char* why = nullptr;
     PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &why);
     if (!parsed) {
-        error e{"bad-url", "bad store URL '" + postgres_message_store::redact(url) + "': " + trimmed(why)};
+        error e{"bad-url", "bad store URL '" + postgres_message_store::redact(url) + "': " + pg_one_line(why)};
         PQfreemem(why);
         return e;
     }
@@ -315,8 +155,8 @@ result<std::unique_ptr<connection>> connect(const std::string& url, const postgr
     if (!pg) return error{"storage", "cannot connect to " + postgres_message_store::redact(url) + ": out of memory"};
     auto c = std::make_unique<connection>(pg);
     if (PQstatus(pg) != CONNECTION_OK) {
-        return error{"storage",
-                     "cannot connect to " + postgres_message_store::redact(url) + ": " + trimmed(PQerrorMessage(pg))};
+        return error{"storage", "cannot connect to " + postgres_message_store::redact(url) + ": " +
+                                    pg_one_line(PQerrorMessage(pg))};
     }
     PQsetNoticeProcessor(pg, ignore_notice, nullptr);
     return c;
@@ -435,8 +275,9 @@ result<std::vector<outbox_event>> read_outbox_tx(connection& c, std::int64_t aft
                 "SELECT CASE WHEN EXISTS(SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
                 "AND pid = pg_backend_pid() AND classid = 0 AND objid = 1650553452 AND objsubid = 1 AND granted) "
                 "THEN true ELSE pg_try_advisory_lock(1650553452) END");
-        if (!q.next())
+        if (!q.next()) {
             return q.failed() ? q.err() : error{"storage", "postgres: the delivery lock query returned nothing"};
+        }
         if (q.text(0) != "t") return std::vector<outbox_event>{};  // another node delivers
     }
     return sql::read_outbox<query>(c, after_id, limit);
@@ -493,17 +334,31 @@ std::optional<error> lock_rooms(connection& c, const std::string& rooms, bool ev
         return std::nullopt;
     }
 }
+// The appends that start at batch[i] and may be applied together (joins_append_run).
+std::vector<postgres_append*> append_run(write_batch& batch, std::size_t i) {
+    std::vector<postgres_append*> run;
+    for (; i < batch.size(); ++i) {
+        auto* a = batch[i]->as_append();
+        if (!a || !joins_append_run(*a)) break;
+        run.push_back(a);
+    }
+    return run;
+}
+
 // Runs a batch in one transaction. Each write runs under savepoint `op`, so a failing write fails
-// alone. Transaction control rides along in one round trip per write: the next write's savepoint
-// is set together with the release of the previous one, or is the savepoint a failed write was
-// rolled back to (ROLLBACK TO keeps it).
+// alone; so does each run of two or more appends (apply_append_run), whose appends fail alone
+// where they can, and which is rolled back and applied again one append at a time if one of its
+// statements fails. Transaction control rides along in one round trip per write: the next
+// write's savepoint is set together with the release of the previous one, or is the savepoint a
+// failed write was rolled back to (ROLLBACK TO keeps it).
 std::optional<error> run_batch(connection& c, write_batch& batch, bool events) {
     std::optional<error> batch_error;
     if (!c.ensure()) batch_error = c.last_error();
     bool last_failed = false;
     const std::string rooms = rooms_of_batch(batch);
     const bool locks = !rooms.empty() || events;
-    for (std::size_t i = 0; i < batch.size() && !batch_error; ++i) {
+    std::size_t one_at_a_time_until = 0;  // after a run failed: its appends, one at a time
+    for (std::size_t i = 0; i < batch.size() && !batch_error;) {
         if (i == 0 && locks) {
             batch_error = lock_rooms(c, rooms, events);
             if (batch_error) break;
@@ -517,7 +372,21 @@ std::optional<error> run_batch(connection& c, write_batch& batch, bool events) {
             batch_error = c.exec(control);
         }
         if (batch_error) break;
+        if (i >= one_at_a_time_until) {
+            const auto run = append_run(batch, i);
+            if (run.size() >= 2) {
+                if (!apply_append_run(c, run)) {
+                    last_failed = false;
+                    i += run.size();
+                    continue;
+                }
+                one_at_a_time_until = i + run.size();
+                batch_error = c.exec("ROLLBACK TO SAVEPOINT op");
+                if (batch_error) break;
+            }
+        }
         last_failed = !batch[i]->apply(c);
+        ++i;
     }
     if (!batch_error && !batch.empty()) {
         batch_error = c.exec(last_failed ? "ROLLBACK TO SAVEPOINT op; COMMIT" : "COMMIT");
@@ -526,12 +395,18 @@ std::optional<error> run_batch(connection& c, write_batch& batch, bool events) {
     return batch_error;
 }
 
-// A batch's writes each take a subtransaction id; past 64 in one transaction PostgreSQL's
-// snapshots overflow to pg_subtrans, and a long batch also lengthens the version chains of the
-// rows every append updates (the room, its read marks). No gathering wait (unlike SQLite's): the
-// commit round trip itself lets the next batch grow.
+// Each write of a batch takes a subtransaction id, except a run of appends, which takes one for the
+// run: past 64 in one transaction PostgreSQL's snapshots overflow to pg_subtrans, and one write at
+// a time lengthens the version chains of the rows each updates (a room, its read marks), so a
+// batch holds at most 64 writes other than appends. Appends come 1,024 to a batch: its commit
+// (a WAL flush) is then shared by as many messages as arrived meanwhile. No gathering wait (unlike
+// SQLite's): the commit round trip itself lets the next batch grow.
 store_thread_options thread_options(const postgres_options& o) {
-    return {.queues = o, .max_batch_writes = 64, .writer_name = "bark-pg-write", .reader_name = "bark-pg-read"};
+    return {.queues = o,
+            .max_batch_writes = 1024,
+            .max_batch_other_writes = 64,
+            .writer_name = "bark-pg-write",
+            .reader_name = "bark-pg-read"};
 }
 
 const store_queries<connection> queries =

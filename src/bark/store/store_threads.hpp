@@ -32,6 +32,9 @@ namespace bark::store {
 struct store_thread_options {
     queue_limits queues;               // from the backend's options
     std::size_t max_batch_writes = 0;  // writes per transaction at most; 0: all that are queued
+    // Of which at most this many other than appends (0: no cap of their own), for a backend that
+    // applies runs of appends together and pays per write only for the others.
+    std::size_t max_batch_other_writes = 0;
     // A batch smaller than gather_writes waits up to gather_wait to grow (0: it never waits).
     std::size_t gather_writes = 1;
     std::chrono::microseconds gather_wait{0};
@@ -77,6 +80,9 @@ public:
     void write(std::function<result<T>(Connection&)> fn, callback<T> done, std::int64_t room_id = 0) {
         submit_write(make_write_op<T, Connection>(std::move(fn), std::move(done), room_id));
     }
+
+    // Queues a write made by the caller (an append_op).
+    void write(std::unique_ptr<op> o) { submit_write(std::move(o)); }
 
     // Queues a read whose result goes to `done`, on the reader thread.
     template <class T>
@@ -179,11 +185,11 @@ private:
                         return write_queue_.size() >= options_.gather_writes || write_closed_;
                     });
                 }
-                const std::size_t cap = options_.max_batch_writes;
-                if (cap == 0 || write_queue_.size() <= cap) {
+                const std::size_t n = batch_length();
+                if (n == write_queue_.size()) {
                     b.swap(write_queue_);
                 } else {
-                    const auto end = write_queue_.begin() + static_cast<std::ptrdiff_t>(cap);
+                    const auto end = write_queue_.begin() + static_cast<std::ptrdiff_t>(n);
                     b.assign(std::make_move_iterator(write_queue_.begin()), std::make_move_iterator(end));
                     write_queue_.erase(write_queue_.begin(), end);
                 }
@@ -191,6 +197,20 @@ private:
             commit(b);
             b.clear();  // destroys the ops (and their callbacks) outside any lock
         }
+    }
+
+    // How many of the queued writes the next batch takes (the write queue's lock held).
+    std::size_t batch_length() const {
+        const std::size_t cap = options_.max_batch_writes, other_cap = options_.max_batch_other_writes;
+        std::size_t n = 0, others = 0;
+        while (n < write_queue_.size() && (cap == 0 || n < cap)) {
+            if (other_cap != 0 && !write_queue_[n]->as_append()) {
+                if (others == other_cap) break;
+                ++others;
+            }
+            ++n;
+        }
+        return n;
     }
 
     void commit(batch& b) {

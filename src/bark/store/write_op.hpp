@@ -1,16 +1,24 @@
 // A queued write of a store with a writer thread (sqlite, postgres): applied inside the batch
-// transaction under its own savepoint, completed after the batch commits or fails.
+// transaction under its own savepoint, completed after the batch commits or fails. An append is
+// a write of its own kind (append_op): a backend may apply a run of them together, in a few
+// statements for the whole run, and settle each with its result.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "bark/core/result.hpp"
 #include "bark/store/message_store.hpp"
+#include "bark/store/outbox.hpp"
 
 namespace bark::store {
+
+template <class Connection>
+class append_op;
 
 template <class Connection>
 class write_op {
@@ -24,6 +32,8 @@ public:
     virtual bool apply(Connection& c) = 0;
     // Runs the completion: with the applied result, or with `batch_error` when the batch failed.
     virtual void complete(const error* batch_error) = 0;
+    // This write as an append (null: another kind of write).
+    virtual append_op<Connection>* as_append() { return nullptr; }
 };
 
 // A write whose work is `fn` and whose completion is `done`.
@@ -58,5 +68,55 @@ std::unique_ptr<write_op<Connection>> make_write_op(std::function<result<T>(Conn
     op->room_id = room_id;
     return op;
 }
+
+// An append of a message. apply() runs the backend's one-message append; a backend that applies
+// a run of appends together calls settle() on each with its result instead.
+template <class Connection>
+class append_op final : public write_op<Connection> {
+public:
+    using append_fn = result<append_result> (*)(Connection&, const new_message&, const std::vector<std::string>&);
+    using put_fn = std::optional<error> (*)(Connection&, const new_event&);
+
+    // `put` writes the message's event into the outbox (null: the store keeps no events).
+    append_op(new_message m, std::vector<std::string> text_terms, append_fn append, put_fn put,
+              callback<append_result> done)
+        : m_(std::move(m)), terms_(std::move(text_terms)), append_(append), put_(put), done_(std::move(done)) {
+        this->room_id = m_.room_id;
+    }
+
+    const new_message& message() const { return m_; }
+    // The search terms of the message's text (domain::search::text_terms), made before queueing.
+    const std::vector<std::string>& text_terms() const { return terms_; }
+
+    bool apply(Connection& c) override { return settle(c, append_(c, m_, terms_)); }
+
+    // Keeps `r` as this append's result; a new message's event is written first (its failure
+    // fails the append, so neither exists without the other). False: the append failed.
+    bool settle(Connection& c, result<append_result> r) {
+        if (put_ && r && !r->duplicate) {
+            if (auto e = put_(c, message_created_event(r->stored))) r = std::move(*e);
+        }
+        out_.emplace(std::move(r));
+        return out_->ok();
+    }
+
+    void complete(const error* batch_error) override {
+        if (batch_error || !out_) {
+            done_(batch_error ? *batch_error : error{"storage", "the write was not run"});
+        } else {
+            done_(std::move(*out_));
+        }
+    }
+
+    append_op* as_append() override { return this; }
+
+private:
+    new_message m_;                             // the message to append
+    std::vector<std::string> terms_;            // its text's search terms
+    append_fn append_;                          // the backend's one-message append
+    put_fn put_;                                // the outbox write, or null
+    callback<append_result> done_;              // the caller's completion
+    std::optional<result<append_result>> out_;  // the result once applied or settled
+};
 
 }  // namespace bark::store
