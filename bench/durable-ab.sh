@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Durable sends with receipts through two bark binaries, alternated in one run, on one kind of
+# store: a throw-away PostgreSQL (start_postgres; a fresh database per run) or a SQLite file per run.
+# Customer/salon rooms (2 members), open loop at each offered rate, as bench/durable.sh.
+#   BARK_A=path BARK_B=path bench/durable-ab.sh [--store postgres|sqlite] [--rooms R] [--rates "5000 10000"] [--duration S]
+# Prints one markdown row per run: receipted sends/s, broadcast p50/p99, bark's CPU, the store
+# server's CPU seconds (PostgreSQL's backends; 0 for SQLite), and writes per committed batch.
+source "$(dirname "$0")/scripts/lib.sh"
+store=postgres
+rooms=200
+rates="5000 10000 20000"
+duration=8
+while [ $# -gt 0 ]; do
+  case $1 in
+    --store) store=$2; shift 2 ;;
+    --rooms) rooms=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    *) echo "usage: see the head of $0" >&2; exit 2 ;;
+  esac
+done
+: "${BARK_A:?set BARK_A and BARK_B to the two bark binaries}" "${BARK_B:?}"
+raise_fd_limit
+work=$(mktemp -d)
+[ "$store" = postgres ] && start_postgres
+# metric NAME: bark's /metrics value of NAME (0 when absent).
+metric() { curl -s "http://127.0.0.1:$BARK_PORT/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'; }
+# The CPU seconds of PostgreSQL's server processes so far.
+pg_cpu() { [ "$store" = postgres ] && ps -o cputimes= --ppid "$PG_PID" | awk '{ s += $1 } END { print s + 0 }' || echo 0; }
+echo "| binary | offered/s | receipted/s | p50 / p99 ms | bark CPU % | store server CPU s | writes per batch |"
+echo "|---|---|---|---|---|---|---|"
+n=0
+for r in $rates; do
+  for which in A B; do
+    n=$((n + 1))
+    BARK=$([ $which = A ] && echo "$BARK_A" || echo "$BARK_B")
+    if [ "$store" = postgres ]; then
+      pg_createdb "d$n"
+      url=$PG_URL/d$n
+    else
+      url=sqlite:$work/d$n.db
+    fi
+    start_bark "$work/bark-$n.log" --store "$url" --max-send-rate 0
+    before=$(pg_cpu)
+    out=$work/run-$n.json
+    "$BENCH" fanout --url "ws://127.0.0.1:$BARK_PORT/ws/chat" --jwt-secret "$SECRET" --rooms "$rooms" --members 2 \
+      --rate "$r" --duration "$duration" --receipts --server-pid "$BARK_PID" --no-progress --json "$out" >/dev/null || true
+    used=$(( $(pg_cpu) - before ))
+    per_batch=$(awk -v s="$(metric bark_store_batch_writes_sum)" -v c="$(metric bark_store_batch_writes_count)" 'BEGIN { if (c > 0) printf "%.0f", s / c; else print "-" }')
+    stop_pid "$BARK_PID"
+    echo "| $which | $r | $(json "$out" "j.receipts_received / j.duration_s") | $(json "$out" j.latency_ms.p50) / $(json "$out" j.latency_ms.p99) | $(json "$out" j.server_cpu_percent) | $used | $per_batch |"
+  done
+done
+echo
+echo "Command: \`BARK_A=$BARK_A BARK_B=$BARK_B bench/durable-ab.sh --store $store --rooms $rooms --rates \"$rates\" --duration $duration\`, $(date -u +%Y-%m-%d), $(machine)."
