@@ -2,7 +2,9 @@
 # Durable sends with receipts through two bark binaries, alternated in one run, on one kind of
 # store: a throw-away PostgreSQL (start_postgres; a fresh database per run) or a SQLite file per run.
 # Customer/salon rooms (2 members), open loop at each offered rate, as bench/durable.sh.
-#   BARK_A=path BARK_B=path bench/durable-ab.sh [--store postgres|sqlite] [--rooms R] [--rates "5000 10000"] [--duration S]
+#   BARK_A=path BARK_B=path bench/durable-ab.sh [--store postgres|sqlite] [--rooms R] [--rates "5000 10000"] [--duration S] [--events]
+# With --events, bark keeps its outbox (--events) and delivers it to a local webhook receiver that
+# answers 204 at once.
 # Prints one markdown row per run: receipted sends/s, broadcast p50/p99, bark's CPU, the store
 # server's CPU seconds (PostgreSQL's backends; 0 for SQLite), and writes per committed batch.
 source "$(dirname "$0")/scripts/lib.sh"
@@ -10,12 +12,14 @@ store=postgres
 rooms=200
 rates="5000 10000 20000"
 duration=8
+events=""
 while [ $# -gt 0 ]; do
   case $1 in
     --store) store=$2; shift 2 ;;
     --rooms) rooms=$2; shift 2 ;;
     --rates) rates=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --events) events=yes; shift ;;
     *) echo "usage: see the head of $0" >&2; exit 2 ;;
   esac
 done
@@ -23,6 +27,14 @@ done
 raise_fd_limit
 work=$(mktemp -d)
 [ "$store" = postgres ] && start_postgres
+event_args=()
+if [ -n "$events" ]; then
+  hook_port=$(free_port)
+  node "$ROOT/bench/scripts/webhook_receiver.js" "$hook_port" >"$work/hook.log" 2>&1 &
+  PIDS+=("$!")
+  wait_port "$hook_port" 10
+  event_args=(--events "http://127.0.0.1:$hook_port/hook" --webhook-secret bench-webhook-secret)
+fi
 # metric NAME: bark's /metrics value of NAME (0 when absent).
 metric() { curl -s "http://127.0.0.1:$BARK_PORT/metrics" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'; }
 # The CPU seconds of PostgreSQL's server processes so far.
@@ -40,7 +52,7 @@ for r in $rates; do
     else
       url=sqlite:$work/d$n.db
     fi
-    start_bark "$work/bark-$n.log" --store "$url" --max-send-rate 0
+    start_bark "$work/bark-$n.log" --store "$url" --max-send-rate 0 "${event_args[@]}"
     before=$(pg_cpu)
     out=$work/run-$n.json
     "$BENCH" fanout --url "ws://127.0.0.1:$BARK_PORT/ws/chat" --jwt-secret "$SECRET" --rooms "$rooms" --members 2 \
@@ -52,4 +64,4 @@ for r in $rates; do
   done
 done
 echo
-echo "Command: \`BARK_A=$BARK_A BARK_B=$BARK_B bench/durable-ab.sh --store $store --rooms $rooms --rates \"$rates\" --duration $duration\`, $(date -u +%Y-%m-%d), $(machine)."
+echo "Command: \`BARK_A=$BARK_A BARK_B=$BARK_B bench/durable-ab.sh --store $store --rooms $rooms --rates \"$rates\" --duration $duration${events:+ --events}\`, $(date -u +%Y-%m-%d), $(machine)."

@@ -272,6 +272,55 @@ TEST_P(batched_outbox_conformance, a_failed_change_leaves_no_event_and_a_failed_
     for (const auto& e : es) EXPECT_EQ(e.room_id, good);
 }
 
+// Appends queued together (a backend may write a run of them and their events in a few
+// statements) leave the events one at a time would: one per new message, in id order, with a
+// read mark's event where it was queued, none for a repeat or for a room that does not exist.
+TEST_P(batched_outbox_conformance, appends_queued_together_leave_their_events_in_order) {
+    const auto a = create(1, 10, 0)->r.room_id;
+    const auto b = create(1, 11, 0)->r.room_id;
+    const auto before = events();
+    ASSERT_EQ(before.size(), 2U);  // the rooms
+
+    writer_gate gate(*store_, a);  // its own message and event commit first
+    std::vector<std::optional<result<append_result>>> got(6);
+    std::optional<result<std::int64_t>> mark;
+    std::atomic<int> completions{0};
+    const std::vector<new_message> batch = {msg(a, 1, "USER", "one", "k1"),       msg(b, 11, "SALON", "two"),
+                                            msg(a, 1, "USER", "one again", "k1"), msg(4242, 1, "USER", "nowhere"),
+                                            msg(a, 10, "SALON", "three"),         msg(b, 1, "USER", "four")};
+    auto queue = [&](std::size_t i) {
+        store_->append(batch[i], [&got, &completions, i](result<append_result> r) {
+            got[i].emplace(std::move(r));
+            completions.fetch_add(1);
+        });
+    };
+    for (std::size_t i = 0; i < 4; ++i) queue(i);
+    store_->mark_read(b, 1, role::user, 1'000'000'000, [&](result<std::int64_t> r) {
+        mark.emplace(std::move(r));
+        completions.fetch_add(1);
+    });
+    queue(4);
+    queue(5);
+    gate.open();
+    while (completions.load() < 7) std::this_thread::yield();
+    for (const std::size_t i : {0, 1, 2, 4, 5}) ASSERT_TRUE(got[i]->ok()) << i;
+    ASSERT_FALSE(got[3]->ok());
+    ASSERT_TRUE(mark->ok());
+
+    const auto es = events(before.back().event_id);
+    ASSERT_EQ(es.size(), 6U);  // the gate's, one, two, the read mark, three, four
+    EXPECT_EQ(types_of(es), (std::vector<std::string>{"message.created", "message.created", "message.created",
+                                                      "read.updated", "message.created", "message.created"}));
+    EXPECT_EQ(es[1].data, message_json(got[0]->value().stored));
+    EXPECT_EQ(es[2].data, message_json(got[1]->value().stored));
+    EXPECT_EQ(es[4].data, message_json(got[4]->value().stored));
+    EXPECT_EQ(es[5].data, message_json(got[5]->value().stored));
+    EXPECT_EQ(es[1].room_id, a);
+    EXPECT_EQ(es[2].room_id, b);
+    EXPECT_EQ(es[5].room_id, b);
+    for (std::size_t i = 1; i < es.size(); ++i) EXPECT_GT(es[i].event_id, es[i - 1].event_id);
+}
+
 TEST_P(batched_outbox_conformance, events_are_in_the_database_after_close) {
     const auto room_id = create(1, 10)->r.room_id;
     ASSERT_TRUE(send(msg(room_id, 1, "USER", "kept")).ok());

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "bark/domain/search_text.hpp"
+#include "bark/store/outbox.hpp"
 #include "bark/store/postgres_connection.hpp"
 #include "bark/store/sql_queries.hpp"
 
@@ -307,13 +308,25 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
         if (!k.bind(kroom.done()).bind(kwho.done()).bind(kunread.done()).run()) return k.err();
     }
 
-    // Each append's result; a new message's event is written as it is settled.
-    for (std::size_t i = 0; i < run.size(); ++i) {
-        const bool failed_alone = !results[i].ok() && kinds[i] == kind::no_room;
-        if (!run[i]->settle(c, std::move(results[i])) && !failed_alone) {
-            return error{"storage", "postgres: an append's event could not be written"};
+    // The new messages' events, in run order (the outbox's ids follow it), then each result.
+    if (inserts > 0 && run.front()->keeps_events()) {  // one store: all keep events or none
+        int_array eroom, eat;
+        text_array etype, edata;
+        for (std::size_t i = 0; i < run.size(); ++i) {
+            if (kinds[i] != kind::insert) continue;
+            const new_event e = message_created_event(results[i]->stored);
+            eroom.add(e.room_id);
+            eat.add(e.at_ms);
+            etype.add(event_type_name(e.type));
+            edata.add(e.data);
         }
+        pg_query q(c,
+                   "INSERT INTO outbox(room_id, type, at_ms, data) SELECT room, type, at, data "
+                   "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY "
+                   "AS u(room, type, at, data, ord) ORDER BY ord");
+        if (!q.bind(eroom.done()).bind(etype.done()).bind(eat.done()).bind(edata.done()).run()) return q.err();
     }
+    for (std::size_t i = 0; i < run.size(); ++i) run[i]->settle_written(std::move(results[i]));
     return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 // A run of appends applied together on PostgreSQL: a handful of statements for the whole run
 // (earlier copies looked up, the rooms' state read, ids taken, every message inserted, rooms and
-// read marks updated), where one at a time costs a statement or two and a savepoint per message.
+// read marks updated, the messages' events written when the store keeps them), where one at a time costs a statement or two and a savepoint per message.
 // Round trips to the server are what a batch of appends costs, so a batch of 64 goes from about
 // 130 to 6.
 #pragma once

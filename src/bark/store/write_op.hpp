@@ -88,6 +88,9 @@ public:
     // The search terms of the message's text (domain::search::text_terms), made before queueing.
     const std::vector<std::string>& text_terms() const { return terms_; }
 
+    // Whether the store keeps events: a new message's event is written with it.
+    bool keeps_events() const { return put_ != nullptr; }
+
     bool apply(Connection& c) override { return settle(c, append_(c, m_, terms_)); }
 
     // Keeps `r` as this append's result; a new message's event is written first (its failure
@@ -96,6 +99,12 @@ public:
         if (put_ && r && !r->duplicate) {
             if (auto e = put_(c, message_created_event(r->stored))) r = std::move(*e);
         }
+        return settle_written(std::move(r));
+    }
+
+    // Keeps `r` as this append's result, its event (if the store keeps events) already written
+    // by the caller, in the same transaction. False: the append failed.
+    bool settle_written(result<append_result> r) {
         out_.emplace(std::move(r));
         return out_->ok();
     }
