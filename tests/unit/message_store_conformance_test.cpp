@@ -650,13 +650,14 @@ TEST_P(batched_store_conformance, appends_queued_together_answer_as_one_at_a_tim
             completions.add();
         });
     };
-    for (std::size_t i = 0; i < 7; ++i) queue(i);
+    // Two runs of appends split by a read mark: the first stores all it has, the second has the
+    // append to a missing room.
+    for (const std::size_t i : {0, 1, 2, 3, 5, 6}) queue(i);
     store_->mark_read(a, 10, role::salon, 1'000'000'000, [&mark, &completions](result<std::int64_t> r) {
         mark.emplace(std::move(r));
         completions.add();
     });
-    queue(7);
-    queue(8);
+    for (const std::size_t i : {4, 7, 8}) queue(i);
     gate.open();
     completions.wait_for(10);
     EXPECT_EQ(transactions(), before + 1);  // one transaction
