@@ -1,4 +1,4 @@
-// A run of appends on PostgreSQL in a few statements. The rows go to the server as array
+// A run of appends on PostgreSQL in four statements or fewer. The rows go to the server as array
 // parameters, one array per column, unnested in SQL. What one-at-a-time appends compute in SQL
 // per message (the room's head before it, the unread counts after it) is computed here, walking
 // the run in order over the rooms' state read once: the batch holds the rooms' locks, so nothing
@@ -154,6 +154,26 @@ void set_counts(append_result& ar, const room_state* s) {
     ar.salon_unread = s->salon_unread;
 }
 
+// A run's writes in one statement: its messages, its rooms' last message and activity, and the
+// read marks whose unread counts it changed ($1..$15, one array per column); with events, the
+// messages' events ($16..$19). Each data-modifying WITH runs once, to completion.
+#define BARK_PG_RUN_WRITES                                                                                         \
+    "WITH m AS (INSERT INTO messages(message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, " \
+    "client_message_id, search_terms) OVERRIDING SYSTEM VALUE "                                                    \
+    "SELECT id, room, sender, role, name, body, at, cid, string_to_array(terms, ' ') "                             \
+    "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], "     \
+    "$8::text[], $9::text[]) AS u(id, room, sender, role, name, body, at, cid, terms)), "                          \
+    "r AS (UPDATE rooms SET last_message_id = u.id, last_activity_ms = u.at "                                      \
+    "FROM unnest($10::bigint[], $11::bigint[], $12::bigint[]) AS u(room, id, at) WHERE room_id = u.room), "        \
+    "k AS (UPDATE read_marks SET unread = u.unread FROM unnest($13::bigint[], $14::text[], $15::bigint[]) "        \
+    "AS u(room, who, unread) WHERE room_id = u.room AND participant = u.who)"
+constexpr const char* run_writes_sql = BARK_PG_RUN_WRITES " SELECT 1";
+constexpr const char* run_writes_and_events_sql = BARK_PG_RUN_WRITES
+    ", e AS (INSERT INTO outbox(room_id, type, at_ms, data) SELECT room, type, at, data "
+    "FROM unnest($16::bigint[], $17::text[], $18::bigint[], $19::text[]) WITH ORDINALITY "
+    "AS u(room, type, at, data, ord) ORDER BY ord) SELECT 1";
+#undef BARK_PG_RUN_WRITES
+
 }  // namespace
 
 bool joins_append_run(const postgres_append& op) {
@@ -272,16 +292,6 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
     }
 
     if (inserts > 0) {
-        pg_query q(c,
-                   "INSERT INTO messages(message_id, room_id, sender_id, sender_role, sender_name, text, send_at_ms, "
-                   "client_message_id, search_terms) OVERRIDING SYSTEM VALUE "
-                   "SELECT id, room, sender, role, name, body, at, cid, string_to_array(terms, ' ') "
-                   "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
-                   "$7::bigint[], $8::text[], $9::text[]) AS u(id, room, sender, role, name, body, at, cid, terms)");
-        q.bind(mid.done()).bind(mroom.done()).bind(msender.done()).bind(mrole.done()).bind(mname.done());
-        q.bind(mtext.done()).bind(mat.done()).bind(mcid.done()).bind(mterms.done());
-        if (!q.run()) return q.err();
-
         int_array rroom, rid, rat, kroom, kunread;
         text_array kwho;
         for (const auto& [room_id, s] : rooms.value()) {
@@ -298,33 +308,27 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
                 }
             }
         }
-        pg_query r(c,
-                   "UPDATE rooms SET last_message_id = u.id, last_activity_ms = u.at "
-                   "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(room, id, at) WHERE room_id = u.room");
-        if (!r.bind(rroom.done()).bind(rid.done()).bind(rat.done()).run()) return r.err();
-        pg_query k(c,
-                   "UPDATE read_marks SET unread = u.unread FROM unnest($1::bigint[], $2::text[], $3::bigint[]) "
-                   "AS u(room, who, unread) WHERE room_id = u.room AND participant = u.who");
-        if (!k.bind(kroom.done()).bind(kwho.done()).bind(kunread.done()).run()) return k.err();
-    }
-
-    // The new messages' events, in run order (the outbox's ids follow it), then each result.
-    if (inserts > 0 && run.front()->keeps_events()) {  // one store: all keep events or none
-        int_array eroom, eat;
-        text_array etype, edata;
-        for (std::size_t i = 0; i < run.size(); ++i) {
-            if (kinds[i] != kind::insert) continue;
-            const new_event e = message_created_event(results[i]->stored);
-            eroom.add(e.room_id);
-            eat.add(e.at_ms);
-            etype.add(event_type_name(e.type));
-            edata.add(e.data);
+        // With events, the new messages' events too, in run order (the outbox's ids follow it).
+        const bool events = run.front()->keeps_events();  // one store: all keep events or none
+        pg_query q(c, events ? run_writes_and_events_sql : run_writes_sql);
+        q.bind(mid.done()).bind(mroom.done()).bind(msender.done()).bind(mrole.done()).bind(mname.done());
+        q.bind(mtext.done()).bind(mat.done()).bind(mcid.done()).bind(mterms.done());
+        q.bind(rroom.done()).bind(rid.done()).bind(rat.done());
+        q.bind(kroom.done()).bind(kwho.done()).bind(kunread.done());
+        if (events) {
+            int_array eroom, eat;
+            text_array etype, edata;
+            for (std::size_t i = 0; i < run.size(); ++i) {
+                if (kinds[i] != kind::insert) continue;
+                const new_event e = message_created_event(results[i]->stored);
+                eroom.add(e.room_id);
+                eat.add(e.at_ms);
+                etype.add(event_type_name(e.type));
+                edata.add(e.data);
+            }
+            q.bind(eroom.done()).bind(etype.done()).bind(eat.done()).bind(edata.done());
         }
-        pg_query q(c,
-                   "INSERT INTO outbox(room_id, type, at_ms, data) SELECT room, type, at, data "
-                   "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY "
-                   "AS u(room, type, at, data, ord) ORDER BY ord");
-        if (!q.bind(eroom.done()).bind(etype.done()).bind(eat.done()).bind(edata.done()).run()) return q.err();
+        if (!q.run()) return q.err();
     }
     for (std::size_t i = 0; i < run.size(); ++i) run[i]->settle_written(std::move(results[i]));
     return std::nullopt;
