@@ -36,6 +36,17 @@ public:
     virtual append_op<Connection>* as_append() { return nullptr; }
 };
 
+// Runs a write's completion `done`: with its result `out`, or with `batch_error` when the batch
+// failed (or with an error when the write never ran).
+template <class T>
+void complete_write(callback<T>& done, const error* batch_error, std::optional<result<T>>& out) {
+    if (batch_error || !out) {
+        done(batch_error ? *batch_error : error{"storage", "the write was not run"});
+    } else {
+        done(std::move(*out));
+    }
+}
+
 // A write whose work is `fn` and whose completion is `done`.
 template <class Connection, class T>
 class typed_write_op final : public write_op<Connection> {
@@ -47,13 +58,7 @@ public:
         out_.emplace(fn_(c));
         return out_->ok();
     }
-    void complete(const error* batch_error) override {
-        if (batch_error || !out_) {
-            done_(batch_error ? *batch_error : error{"storage", "the write was not run"});
-        } else {
-            done_(std::move(*out_));
-        }
-    }
+    void complete(const error* batch_error) override { complete_write(done_, batch_error, out_); }
 
 private:
     std::function<result<T>(Connection&)> fn_;  // the work, run inside the transaction
@@ -109,13 +114,7 @@ public:
         return out_->ok();
     }
 
-    void complete(const error* batch_error) override {
-        if (batch_error || !out_) {
-            done_(batch_error ? *batch_error : error{"storage", "the write was not run"});
-        } else {
-            done_(std::move(*out_));
-        }
-    }
+    void complete(const error* batch_error) override { complete_write(done_, batch_error, out_); }
 
     append_op* as_append() override { return this; }
 
