@@ -32,6 +32,7 @@ inline std::string pg_one_line(const char* s) {
     return out;
 }
 
+// One libpq connection (the writer's or the reader's) with the statements prepared on it.
 class postgres_connection {
 public:
     explicit postgres_connection(PGconn* pg) : pg_(pg) {}
