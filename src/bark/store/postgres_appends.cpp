@@ -24,44 +24,6 @@ namespace bark::store {
 
 namespace {
 
-// A PostgreSQL array literal of texts, every element quoted; with `empty_is_null`, an empty
-// text is NULL.
-class text_array {
-public:
-    explicit text_array(bool empty_is_null = false) : empty_is_null_(empty_is_null) {}
-    void add(std::string_view v) {
-        if (out_.size() > 1) out_.push_back(',');
-        if (v.empty() && empty_is_null_) {
-            out_ += "NULL";
-            return;
-        }
-        out_.push_back('"');
-        for (const char ch : v) {
-            if (ch == '"' || ch == '\\') out_.push_back('\\');
-            out_.push_back(ch);
-        }
-        out_.push_back('"');
-    }
-    std::string done() const { return out_ + "}"; }
-
-private:
-    bool empty_is_null_;
-    std::string out_ = "{";
-};
-
-// A PostgreSQL array literal of integers.
-class int_array {
-public:
-    void add(std::int64_t v) {
-        if (out_.size() > 1) out_.push_back(',');
-        out_ += std::to_string(v);
-    }
-    std::string done() const { return out_ + "}"; }
-
-private:
-    std::string out_ = "{";
-};
-
 // The idempotency key of an append with a client message id.
 using append_key = std::tuple<std::int64_t, std::int64_t, std::string_view, std::string_view>;
 
@@ -84,8 +46,8 @@ struct room_state {
 result<std::unordered_map<std::size_t, message>> earlier_copies(postgres_connection& c,
                                                                 const std::vector<postgres_append*>& run) {
     std::unordered_map<std::size_t, message> out;
-    int_array rooms, senders, ords;
-    text_array roles, ids;
+    pg_int_array rooms, senders, ords;
+    pg_text_array roles, ids;
     bool any = false;
     for (std::size_t i = 0; i < run.size(); ++i) {
         const new_message& m = run[i]->message();
@@ -111,13 +73,8 @@ result<std::unordered_map<std::size_t, message>> earlier_copies(postgres_connect
 // The state of the run's rooms (a room that does not exist has none).
 result<std::unordered_map<std::int64_t, room_state>> rooms_of_run(postgres_connection& c,
                                                                   const std::vector<postgres_append*>& run) {
-    std::vector<std::int64_t> ids;
-    ids.reserve(run.size());
-    for (const auto* op : run) ids.push_back(op->message().room_id);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    int_array wanted;
-    for (const auto id : ids) wanted.add(id);
+    pg_int_array wanted;  // a room named twice is read once
+    for (const auto* op : run) wanted.add(op->message().room_id);
     pg_query q(c, "SELECT r.room_id, r.customer_id, r.salon_id, " BARK_SQL_ROOM_HEAD
                   ", k.participant, k.unread, k.last_read_message_id FROM rooms r JOIN read_marks k "
                   "ON k.room_id = r.room_id WHERE r.room_id = ANY($1::bigint[])");
@@ -227,8 +184,8 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
     // The results, in run order, and the rows to write.
     std::vector<result<append_result>> results;
     results.reserve(run.size());
-    int_array mid, mroom, msender, mat;
-    text_array mrole, mname, mtext, mcid(true), mterms;
+    pg_int_array mid, mroom, msender, mat;
+    pg_text_array mrole, mname, mtext, mcid(true), mterms;
     std::size_t next_id = 0;
     for (std::size_t i = 0; i < run.size(); ++i) {
         const new_message& m = run[i]->message();
@@ -281,19 +238,14 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
         mname.add(m.sender_name);
         mtext.add(m.text);
         mcid.add(m.client_message_id);
-        std::string terms;
-        for (const auto& t : domain::search::message_terms(run[i]->text_terms(), m.room_id, s->parties.customer_id,
-                                                           s->parties.salon_id)) {
-            if (!terms.empty()) terms.push_back(' ');
-            terms += t;
-        }
-        mterms.add(terms);
+        mterms.add(domain::search::join_terms(domain::search::message_terms(
+            run[i]->text_terms(), m.room_id, s->parties.customer_id, s->parties.salon_id)));
         results.emplace_back(std::move(ar));
     }
 
     if (inserts > 0) {
-        int_array rroom, rid, rat, kroom, kunread;
-        text_array kwho;
+        pg_int_array rroom, rid, rat, kroom, kunread;
+        pg_text_array kwho;
         for (const auto& [room_id, s] : rooms.value()) {
             if (s.last_message_id != 0) {
                 rroom.add(room_id);
@@ -316,8 +268,8 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
         q.bind(rroom.done()).bind(rid.done()).bind(rat.done());
         q.bind(kroom.done()).bind(kwho.done()).bind(kunread.done());
         if (events) {
-            int_array eroom, eat;
-            text_array etype, edata;
+            pg_int_array eroom, eat;
+            pg_text_array etype, edata;
             for (std::size_t i = 0; i < run.size(); ++i) {
                 if (kinds[i] != kind::insert) continue;
                 const new_event e = message_created_event(results[i]->stored);
@@ -330,7 +282,7 @@ std::optional<error> apply_append_run(postgres_connection& c, const std::vector<
         }
         if (!q.run()) return q.err();
     }
-    for (std::size_t i = 0; i < run.size(); ++i) run[i]->settle_written(std::move(results[i]));
+    for (std::size_t i = 0; i < run.size(); ++i) run[i]->settle(std::move(results[i]));
     return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
-// A PostgreSQL connection of the store (libpq), its cache of prepared statements, and pg_query:
-// one run of a prepared statement with text parameters. Shared by the store's files; only they
+// A PostgreSQL connection of the store (libpq), its cache of prepared statements, pg_query: one
+// run of a prepared statement with text parameters, and the array literals its array parameters
+// take. Shared by the store's files; only they
 // include it (it brings libpq-fe.h).
 #pragma once
 
@@ -31,6 +32,45 @@ inline std::string pg_one_line(const char* s) {
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
 }
+
+// A PostgreSQL array literal of texts for a text[] parameter, every element quoted; with
+// `empty_is_null`, an empty text is NULL.
+class pg_text_array {
+public:
+    explicit pg_text_array(bool empty_is_null = false) : empty_is_null_(empty_is_null) {}
+    void add(std::string_view v) {
+        if (out_.size() > 1) out_.push_back(',');
+        if (v.empty() && empty_is_null_) {
+            out_ += "NULL";
+            return;
+        }
+        out_.push_back('"');
+        for (const char ch : v) {
+            if (ch == '"' || ch == '\\') out_.push_back('\\');
+            out_.push_back(ch);
+        }
+        out_.push_back('"');
+    }
+    std::string done() const { return out_ + "}"; }
+
+private:
+    bool empty_is_null_;
+    std::string out_ = "{";
+};
+
+// A PostgreSQL array literal of integers for a bigint[] parameter.
+class pg_int_array {
+public:
+    void add(std::int64_t v) {
+        if (out_.size() > 1) out_.push_back(',');
+        out_ += std::to_string(v);
+    }
+    bool empty() const { return out_.size() == 1; }
+    std::string done() const { return out_ + "}"; }
+
+private:
+    std::string out_ = "{";
+};
 
 // One libpq connection (the writer's or the reader's) with the statements prepared on it.
 class postgres_connection {

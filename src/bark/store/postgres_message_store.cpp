@@ -52,15 +52,11 @@ constexpr std::array<const char*, 6> migrations = {
 // The search index (messages.search_terms under a GIN index: sql_queries.hpp)
 // ---------------------------------------------------------------------------------------------
 
-// Terms as a text[] literal: terms are [a-z0-9] words, so none needs quoting.
+// Terms as a text[] literal.
 std::string array_literal(const std::vector<std::string>& terms) {
-    std::string out = "{";
-    for (const auto& t : terms) {
-        if (out.size() > 1) out.push_back(',');
-        out += t;
-    }
-    out.push_back('}');
-    return out;
+    pg_text_array out;
+    for (const auto& t : terms) out.add(t);
+    return out.done();
 }
 
 std::optional<error> put_terms(connection& c, std::int64_t message_id, const std::vector<std::string>& terms) {
@@ -298,16 +294,11 @@ std::string rooms_of_batch(const write_batch& batch) {
     for (const auto& op : batch) {
         if (op->room_id != 0) ids.push_back(op->room_id);
     }
-    if (ids.empty()) return {};
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    std::string out = "{";
-    for (const auto id : ids) {
-        if (out.size() > 1) out.push_back(',');
-        out += std::to_string(id);
-    }
-    out.push_back('}');
-    return out;
+    pg_int_array out;
+    for (const auto id : ids) out.add(id);
+    return out.empty() ? std::string() : out.done();
 }
 
 // Opens the batch's transaction holding the locks of its rooms, taken in id order: every writer

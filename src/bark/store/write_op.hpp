@@ -96,20 +96,20 @@ public:
     // Whether the store keeps events: a new message's event is written with it.
     bool keeps_events() const { return put_ != nullptr; }
 
-    bool apply(Connection& c) override { return settle(c, append_(c, m_, terms_)); }
-
-    // Keeps `r` as this append's result; a new message's event is written first (its failure
-    // fails the append, so neither exists without the other). False: the append failed.
-    bool settle(Connection& c, result<append_result> r) {
+    // The one-message append; a new message's event is written with it (its failure fails the
+    // append, so neither exists without the other).
+    bool apply(Connection& c) override {
+        auto r = append_(c, m_, terms_);
         if (put_ && r && !r->duplicate) {
             if (auto e = put_(c, message_created_event(r->stored))) r = std::move(*e);
         }
-        return settle_written(std::move(r));
+        return settle(std::move(r));
     }
 
-    // Keeps `r` as this append's result, its event (if the store keeps events) already written
-    // by the caller, in the same transaction. False: the append failed.
-    bool settle_written(result<append_result> r) {
+    // Keeps `r` as this append's result, from a backend that applied a run of appends together
+    // (and wrote their events, if the store keeps them, in the same transaction). False: the
+    // append failed.
+    bool settle(result<append_result> r) {
         out_.emplace(std::move(r));
         return out_->ok();
     }
