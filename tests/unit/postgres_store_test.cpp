@@ -222,6 +222,37 @@ TEST_F(postgres_store, queued_appends_share_a_transaction_and_other_writes_come_
     s->close();
 }
 
+// A run's statements are built in memory: a batch of long messages stops at 4 MiB of text.
+TEST_F(postgres_store, queued_long_appends_are_cut_into_batches_of_at_most_4_mib) {
+    auto s = open();
+    ASSERT_TRUE(s);
+    const auto room_id = new_room(*s);
+    std::string text;
+    for (int i = 0; i < 4000; ++i) text += "가";  // 12,000 bytes, one search term
+    std::atomic<int> failures{0};
+    std::atomic<int> completions{0};
+    std::uint64_t before = 0;
+    {
+        writer_gate gate(*s, room_id);
+        before = s->transactions_committed();
+        for (int i = 0; i < 1000; ++i) {
+            s->append(msg(room_id, 1, "USER", text, "k" + std::to_string(i)), [&](result<append_result> r) {
+                if (!r) failures.fetch_add(1);
+                completions.fetch_add(1);
+            });
+        }
+        gate.open();
+    }
+    while (completions.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(failures.load(), 0);
+    // 12 MB of text: 348 or 349 appends a batch (the name and term count too), so three batches.
+    EXPECT_EQ(s->transactions_committed() - before, 3U);
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE length(text) = 4000"), 1000);
+    EXPECT_EQ(count("SELECT count(DISTINCT client_message_id) FROM messages WHERE client_message_id LIKE 'k%'"), 1000);
+    EXPECT_EQ(count("SELECT unread FROM read_marks WHERE participant = 'salon'"), 1001);  // the gate's too
+    s->close();
+}
+
 TEST_F(postgres_store, connections_killed_by_the_server_are_reopened) {
     auto s = open();
     ASSERT_TRUE(s);

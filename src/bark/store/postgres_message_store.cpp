@@ -391,11 +391,14 @@ std::optional<error> run_batch(connection& c, write_batch& batch, bool events) {
 // a time lengthens the version chains of the rows each updates (a room, its read marks), so a
 // batch holds at most 64 writes other than appends. Appends come 1,024 to a batch: its commit
 // (a WAL flush) is then shared by as many messages as arrived meanwhile. No gathering wait (unlike
-// SQLite's): the commit round trip itself lets the next batch grow.
+// SQLite's): the commit round trip itself lets the next batch grow. A run's statements are built
+// in memory, so a batch also stops at 4 MiB of text and search terms: 1,024 chat messages of
+// usual length fit, 1,024 at the 4,000-character limit (some 60 MiB) do not.
 store_thread_options thread_options(const postgres_options& o) {
     return {.queues = o,
             .max_batch_writes = 1024,
             .max_batch_other_writes = 64,
+            .max_batch_bytes = std::size_t{4} << 20,
             .writer_name = "bark-pg-write",
             .reader_name = "bark-pg-read"};
 }

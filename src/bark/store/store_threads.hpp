@@ -35,6 +35,9 @@ struct store_thread_options {
     // Of which at most this many other than appends (0: no cap of their own), for a backend that
     // applies runs of appends together and pays per write only for the others.
     std::size_t max_batch_other_writes = 0;
+    // And at most about this many bytes of text (write_op::bytes(); 0: no cap): a backend that
+    // builds a run's statements in memory holds them all at once. A batch takes at least one write.
+    std::size_t max_batch_bytes = 0;
     // A batch smaller than gather_writes waits up to gather_wait to grow (0: it never waits).
     std::size_t gather_writes = 1;
     std::chrono::microseconds gather_wait{0};
@@ -202,12 +205,16 @@ private:
     // How many of the queued writes the next batch takes (the write queue's lock held).
     std::size_t batch_length() const {
         const std::size_t cap = options_.max_batch_writes, other_cap = options_.max_batch_other_writes;
-        std::size_t n = 0, others = 0;
+        const std::size_t byte_cap = options_.max_batch_bytes;
+        std::size_t n = 0, others = 0, bytes = 0;
         while (n < write_queue_.size() && (cap == 0 || n < cap)) {
-            if (other_cap != 0 && !write_queue_[n]->as_append()) {
+            op& w = *write_queue_[n];
+            if (other_cap != 0 && !w.as_append()) {
                 if (others == other_cap) break;
                 ++others;
             }
+            bytes += w.bytes();
+            if (byte_cap != 0 && n > 0 && bytes > byte_cap) break;
             ++n;
         }
         return n;

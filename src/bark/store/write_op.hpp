@@ -34,6 +34,9 @@ public:
     virtual void complete(const error* batch_error) = 0;
     // This write as an append (null: another kind of write).
     virtual append_op<Connection>* as_append() { return nullptr; }
+    // The bytes this write holds for its statements (its text and search terms), which a batch's
+    // byte cap counts; 0 for writes that carry no text.
+    virtual std::size_t bytes() const { return 0; }
 };
 
 // Runs a write's completion `done`: with its result `out`, or with `batch_error` when the batch
@@ -117,6 +120,12 @@ public:
     void complete(const error* batch_error) override { complete_write(done_, batch_error, out_); }
 
     append_op* as_append() override { return this; }
+
+    std::size_t bytes() const override {
+        std::size_t n = m_.text.size() + m_.sender_name.size() + m_.client_message_id.size();
+        for (const auto& t : terms_) n += t.size() + 1;
+        return n;
+    }
 
 private:
     new_message m_;                             // the message to append
