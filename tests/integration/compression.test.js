@@ -87,10 +87,29 @@ test('--ws-compression no-context-takeover and a smaller window: what the handsh
   assert.match(r.extensions, /permessage-deflate/);
   assert.match(r.extensions, /server_no_context_takeover/);
   assert.match(r.extensions, /server_max_window_bits=10/);
+  // ws lets the server choose the client's window: the same 2^10, and its ~1.5 KB SENDs, which
+  // it compresses, are inflated in a 2^10 window (a larger one would break the stream).
+  assert.match(r.extensions, /client_max_window_bits=10/);
   assert.deepEqual(r.got.map((m) => m.messageText), r.texts);
   // Each message compressed on its own still shrinks a repetitive one.
   assert.ok(r.wire * 2 < r.payload, `compressed: ${r.wire} wire bytes for ${r.payload} of frames`);
   t.diagnostic(`no-context-takeover, 2^10 window: ${r.payload} bytes of frames in ${r.wire} wire bytes`);
+
+  // A client whose offer leaves client_max_window_bits out compresses with a 2^15 window, the only
+  // one it accepts: still negotiated, and its compressed frames still read.
+  const room = await createRoom(bark, bark.token(CUSTOMER), CUSTOMER.userId, SALON.userId);
+  const wide = await chatConnect(bark, CUSTOMER, { perMessageDeflate: { clientMaxWindowBits: false, threshold: 0 } });
+  t.after(() => wide.close());
+  const ext = wide.upgradeHeaders['sec-websocket-extensions'] || '';
+  assert.match(ext, /permessage-deflate/);
+  assert.doesNotMatch(ext, /client_max_window_bits/);
+  await wide.subscribe('w', `/sub/chat/${room.roomId}`);
+  // Its second half repeats its first from 1,764 bytes back: past a 2^10 window, within 2^15.
+  const half = Array.from({ length: 300 }, (_, i) => `w${(i * 7919) % 10007}`).join(' ');
+  const long = `${half} ${half}`;
+  wide.chatSend(room.roomId, { messageText: long, clientMessageId: 'wide-1' });
+  const [echo] = await wide.waitJson('w', 1, 10000);
+  assert.equal(echo.messageText, long);
 });
 
 test('--ws-compression bad values: exit 2 with one line naming the option', () => {

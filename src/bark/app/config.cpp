@@ -94,7 +94,8 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->envname("BARK_WS_COMPRESSION")
         ->check(CLI::IsMember({"off", "on", "no-context-takeover"}));
     app.add_option("--ws-compression-window-bits", c.ws_compression_window_bits,
-                   "the server's deflate window, 2^N bytes (9..15): smaller holds less memory per connection")
+                   "the deflate windows, 2^N bytes (9..15): the server's, and the client's when it lets the server "
+                   "choose; smaller holds less memory per connection")
         ->envname("BARK_WS_COMPRESSION_WINDOW_BITS")
         ->check(CLI::Range(9, 15));
     app.add_option("--room-cache", c.room_cache,

@@ -30,7 +30,7 @@ struct config {
     std::size_t max_frame_bytes = 65536;           // --max-frame-bytes
     std::size_t send_buffer_bytes = 1048576;       // --send-buffer-bytes
     std::string ws_compression = "off";            // --ws-compression off | on | no-context-takeover
-    int ws_compression_window_bits = 15;           // --ws-compression-window-bits 9..15: the server's window
+    int ws_compression_window_bits = 15;           // --ws-compression-window-bits 9..15: the deflate windows
     std::uint32_t send_time_limit_ms = 10000;      // --send-time-limit
     bool allow_client_publish = false;             // --allow-client-publish
     std::uint32_t http_idle_timeout_ms = 30000;    // --http-idle-timeout

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -28,18 +29,33 @@ constexpr std::size_t continued_read_bytes = std::size_t{64} * 1024;
 // Deflate settings offered to clients that ask for permessage-deflate. Heart-beats and receipts are
 // a few bytes: compressing them costs more than it saves, so small messages go as they are. The
 // compression level and memory level are lower than zlib's defaults: chat messages are short,
-// and each connection holds its own deflate state.
-websocket::permessage_deflate deflate_options(const transport_options& t) {
+// and each connection holds its own deflate state. The window the client compresses with is the
+// size of the inflate window bark keeps for it: the server's window too when the client lets the
+// server choose (browsers and `ws` do), 15 when it does not (the only value it then accepts).
+websocket::permessage_deflate deflate_options(const transport_options& t, bool client_window_negotiable) {
     websocket::permessage_deflate pmd;
     pmd.server_enable = true;
     pmd.server_max_window_bits = t.compression_window_bits;
-    pmd.client_max_window_bits = 15;  // a client's window: what it offers (browsers offer 15)
+    pmd.client_max_window_bits = client_window_negotiable ? t.compression_window_bits : 15;
     pmd.server_no_context_takeover = t.compression == ws_compression::no_context_takeover;
     pmd.client_no_context_takeover = t.compression == ws_compression::no_context_takeover;
     pmd.compLevel = 6;
     pmd.memLevel = 4;
     pmd.msg_size_threshold = 128;
     return pmd;
+}
+
+// Whether the client's permessage-deflate offer (the first, the one negotiated) carries
+// client_max_window_bits, with or without a value: then the server may choose the client's window.
+bool offers_client_window(std::string_view extensions) {
+    for (const auto& ext : http::ext_list{extensions}) {
+        if (!beast::iequals(ext.first, "permessage-deflate")) continue;
+        for (const auto& param : ext.second) {
+            if (beast::iequals(param.first, "client_max_window_bits")) return true;
+        }
+        return false;
+    }
+    return false;
 }
 
 bool is_quiet(const beast::error_code& ec) {
@@ -89,7 +105,8 @@ void ws_session::run(const http_request& req, std::string subprotocol, std::stri
         }
     }));
     if (state_.transport.compression != ws_compression::off) {
-        ws_.set_option(deflate_options(state_.transport));
+        ws_.set_option(
+            deflate_options(state_.transport, offers_client_window(req[http::field::sec_websocket_extensions])));
     }
     ws_.read_message_max(4 * state_.transport.max_frame_bytes);
     ws_.auto_fragment(false);
