@@ -34,8 +34,8 @@ public:
     virtual void complete(const error* batch_error) = 0;
     // This write as an append (null: another kind of write).
     virtual append_op<Connection>* as_append() { return nullptr; }
-    // The bytes this write holds for its statements (its text and search terms), which a batch's
-    // byte cap counts; 0 for writes that carry no text.
+    // The bytes this write holds for its statements (an append's text and search terms), which a
+    // batch's byte cap counts; 0 for the other writes, which hold a few KiB at most (an edit's text).
     virtual std::size_t bytes() const { return 0; }
 };
 
