@@ -2,9 +2,11 @@
 // redis-server, started here on 127.0.0.1 and a free port, no persistence) and Kafka (one KRaft
 // broker per test process, tests/unit/kafka_test_server). Publishes from several threads at once
 // reach another node exactly once, each thread's publishes arrive in the order it made them, and a
-// node does not hear its own publishes back.
+// node does not hear its own publishes back. And the Redis connection under the Redis bus: one
+// write in flight at a time.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -23,6 +25,7 @@
 #include "bark/broker/shared_message.hpp"
 #include "bark/cluster/kafka_cluster_bus.hpp"
 #include "bark/cluster/redis_cluster_bus.hpp"
+#include "bark/cluster/redis_connection.hpp"
 #include "free_port.hpp"
 #include "kafka_test_server.hpp"
 
@@ -65,6 +68,7 @@ public:
     redis_server& operator=(const redis_server&) = delete;
 
     std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
     bool up() const { return pid_ > 0 && accepts(port_); }
 
 private:
@@ -224,6 +228,43 @@ TEST_P(cluster_bus_conformance, publishes_from_many_threads_arrive_once_each_and
     EXPECT_EQ(sink_a.count(), 0U) << "a node does not hear its own publishes back";
     a->stop();
     b->stop();
+}
+
+// Commands queued while the connection comes up (as the bus subscribes to what its loops listen
+// to) each reach Redis once and in order: a second write must not start while one is in flight,
+// or the first command goes twice and, with a kernel that sends after the write's completion
+// (io_uring), bytes of a cleared buffer go out.
+TEST(redis_connection, commands_queued_while_coming_up_are_sent_once_each_in_order) {
+    redis_server redis;
+    ASSERT_TRUE(redis.up());
+    boost::asio::io_context io;
+    const boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address("127.0.0.1"),
+                                            static_cast<unsigned short>(redis.port()));
+    std::vector<std::string> replies;  // "subscribe a 1", ..., then "pong"
+    std::string down;
+    std::shared_ptr<redis_connection> c;
+    redis_handlers h;
+    h.up = [&] {
+        for (const char* channel : {"a", "b", "c"}) c->command({"SUBSCRIBE", channel});
+    };
+    h.reply = [&](const redisReply& r) {
+        if (r.type != REDIS_REPLY_ARRAY || r.elements < 1) return;
+        std::string line(r.element[0]->str, r.element[0]->len);
+        if (line == "subscribe" && r.elements == 3) {
+            line +=
+                " " + std::string(r.element[1]->str, r.element[1]->len) + " " + std::to_string(r.element[2]->integer);
+        }
+        replies.push_back(line);
+        // Then a PING, answered after the reply to anything sent before it (a repeat included).
+        if (line == "subscribe c 3") c->command({"PING"});
+        if (line == "pong") c->close();
+    };
+    h.down = [&](const std::string& why) { down = why; };
+    c = std::make_shared<redis_connection>(io, at, h);
+    c->connect(2s);
+    io.run_for(5s);
+    EXPECT_EQ(down, "");
+    EXPECT_EQ(replies, (std::vector<std::string>{"subscribe a 1", "subscribe b 2", "subscribe c 3", "pong"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(buses, cluster_bus_conformance, ::testing::Values("redis", "kafka"),

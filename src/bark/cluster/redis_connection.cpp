@@ -43,11 +43,9 @@ void redis_connection::connect(std::chrono::milliseconds timeout) {
         self->up_ = true;
         self->start_read();
         if (self->handlers_.up) {
-            self->handlers_.up();
+            self->handlers_.up();  // may queue commands, and start writing them
         }
-        if (!self->out_.empty()) {
-            self->start_write();
-        }
+        self->start_write();
     });
 }
 
@@ -65,12 +63,16 @@ void redis_connection::command(std::initializer_list<std::string_view> args) {
         out_.append(a);
         out_ += "\r\n";
     }
-    if (up_ && writing_.empty()) {
+    if (up_) {
         start_write();
     }
 }
 
+// One write in flight at a time: its buffer stays untouched until it completes.
 void redis_connection::start_write() {
+    if (!writing_.empty() || out_.empty()) {
+        return;
+    }
     writing_.swap(out_);
     auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(writing_), [self](const boost::system::error_code& ec, std::size_t) {
@@ -82,9 +84,7 @@ void redis_connection::start_write() {
             return;
         }
         self->writing_.clear();
-        if (!self->out_.empty()) {
-            self->start_write();
-        }
+        self->start_write();
     });
 }
 

@@ -47,7 +47,7 @@ public:
 
 private:
     void start_read();
-    void start_write();
+    void start_write();  // writes what is queued, unless a write is in flight
     void fail(const std::string& why);
 
     boost::asio::ip::tcp::socket socket_;
