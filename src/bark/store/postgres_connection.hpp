@@ -1,7 +1,6 @@
 // A PostgreSQL connection of the store (libpq), its cache of prepared statements, pg_query: one
 // run of a prepared statement with text parameters, and the array literals its array parameters
-// take. Shared by the store's files; only they
-// include it (it brings libpq-fe.h).
+// take. Shared by the store's files; only they include it (it brings libpq-fe.h).
 #pragma once
 
 #include <libpq-fe.h>

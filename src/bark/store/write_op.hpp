@@ -90,6 +90,9 @@ public:
               callback<append_result> done)
         : m_(std::move(m)), terms_(std::move(text_terms)), append_(append), put_(put), done_(std::move(done)) {
         this->room_id = m_.room_id;
+        // Counted once here, on the sender's loop: the writer reads it under the queue's lock.
+        bytes_ = m_.text.size() + m_.sender_name.size() + m_.client_message_id.size();
+        for (const auto& t : terms_) bytes_ += t.size() + 1;
     }
 
     const new_message& message() const { return m_; }
@@ -121,15 +124,12 @@ public:
 
     append_op* as_append() override { return this; }
 
-    std::size_t bytes() const override {
-        std::size_t n = m_.text.size() + m_.sender_name.size() + m_.client_message_id.size();
-        for (const auto& t : terms_) n += t.size() + 1;
-        return n;
-    }
+    std::size_t bytes() const override { return bytes_; }
 
 private:
     new_message m_;                             // the message to append
     std::vector<std::string> terms_;            // its text's search terms
+    std::size_t bytes_ = 0;                     // what bytes() answers
     append_fn append_;                          // the backend's one-message append
     put_fn put_;                                // the outbox write, or null
     callback<append_result> done_;              // the caller's completion
