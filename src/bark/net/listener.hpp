@@ -38,13 +38,18 @@ private:
 
     boost::asio::io_context& loop_;
     boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer retry_;  // pauses accepting after an error such as EMFILE
+    boost::asio::steady_timer retry_;                           // pauses accepting after an error such as EMFILE
     std::chrono::steady_clock::time_point last_refusal_log_{};  // refusals are logged once a second
     shared_state& state_;
     std::size_t loop_index_;
     door_kind kind_;
     boost::asio::ssl::context* tls_;
 };
+
+// Opens, binds and listens with SO_REUSEPORT (one acceptor per loop) and TCP_NODELAY, which the
+// sockets it accepts inherit on Linux.
+boost::system::error_code open_listening_socket(boost::asio::ip::tcp::acceptor& acceptor,
+                                                const boost::asio::ip::tcp::endpoint& at);
 
 // Runs what a plain connection of `kind` speaks on it (after TLS, on the relay's inner socket).
 void serve_plain(boost::asio::ip::tcp::socket&& socket, shared_state& state, std::size_t loop, connection_slot slot,

@@ -23,6 +23,7 @@
 #include "bark/net/endpoint.hpp"
 #include "bark/net/http_types.hpp"
 #include "bark/net/shared_state.hpp"
+#include "bark/net/websocket_socket.hpp"
 #include "bark/session/session.hpp"
 
 namespace bark::net {
@@ -66,7 +67,8 @@ private:
 
     // A plain socket under the WebSocket: the stream keeps its own handshake timer, and a write
     // skips tcp_stream's per-operation timer bookkeeping (fan-out is thousands of writes a turn).
-    boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+    // websocket_socket closes at once after the close handshake (no drain to the peer's EOF).
+    boost::beast::websocket::stream<websocket_socket> ws_;
     connection_slot slot_;  // counts the connection while this session owns it
     shared_state& state_;
     std::size_t loop_;                       // index of the event loop this connection lives on
