@@ -206,8 +206,15 @@ void http_receiver::on_watch(beast::error_code ec, std::size_t bytes) {
     if (done_) {
         return;
     }
-    if (ec == asio::error::operation_aborted && ended_ && !write_pending_ && queued_.empty()) {
-        hand_back();  // cancelled by hand_back() itself
+    if (ended_ && !write_pending_ && queued_.empty()) {
+        // The response is out and hand_back() cancelled this read. It may still complete with the
+        // client's next request (it arrived before the cancel took effect: on io_uring the kernel
+        // reads at once), which then sits in buffer_ for the next HTTP session to answer.
+        if (ec && ec != asio::error::operation_aborted && bytes == 0) {
+            abort();  // the client went away after its answer
+            return;
+        }
+        hand_back();
         return;
     }
     if (ec && bytes == 0) {
