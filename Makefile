@@ -3,11 +3,12 @@ BUILD      ?= build
 BUILD_SAN  ?= build-sanitize
 BUILD_FUZZ ?= build-fuzz
 BUILD_TSAN ?= build-tsan
+BUILD_URING ?= build-io-uring
 JOBS       ?= 2
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run install test test-sanitize test-tsan fuzz fuzz-build fuzz-smoke bench clean format tidy
+.PHONY: all deps build run install test test-sanitize test-tsan test-io-uring test-io-uring-run fuzz fuzz-build fuzz-smoke bench clean format tidy
 
 all: build
 
@@ -54,6 +55,18 @@ test-tsan: deps
 	  ctest --output-on-failure -j$(JOBS) --timeout 600 -L unit
 	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
 	  ctest --output-on-failure -j1 --timeout 600 -R '$(TSAN_TESTS)'
+
+# The integration tests against a build whose event loops run on io_uring (-DBARK_IO_URING=ON), for
+# a kernel that allows it: they run every transport, TLS and the cluster buses through real clients
+# and servers, so only the binaries are built.
+test-io-uring: deps
+	@bash scripts/io-uring-allowed.sh || { echo "test-io-uring: this kernel refuses io_uring: skipped"; exit 0; }; \
+	$(MAKE) --no-print-directory test-io-uring-run
+
+test-io-uring-run:
+	cmake -S . -B $(BUILD_URING) -DCMAKE_BUILD_TYPE=Release -DBARK_BENCH=OFF -DBARK_IO_URING=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_URING) -j$(JOBS) --target bark bark-bench bark_web
+	cd $(BUILD_URING) && ctest --output-on-failure -j$(JOBS) --timeout 300 $(CTEST_REPEAT) -L integration
 
 $(BUILD_FUZZ)/CMakeCache.txt:
 	CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DBARK_FUZZ=ON -DBARK_TESTS=OFF -DBARK_BENCH=OFF

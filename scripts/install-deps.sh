@@ -11,7 +11,7 @@ apt_packages=(
   libboost1.81-dev libssl-dev libfmt-dev libcli11-dev libsqlite3-dev libsimdjson-dev
   libgtest-dev libbenchmark-dev openssl
   libpq-dev postgresql
-  libhiredis-dev redis-server libtomlplusplus-dev
+  libhiredis-dev redis-server libtomlplusplus-dev liburing-dev
   librdkafka-dev libcurl4-openssl-dev kcat openjdk-17-jdk-headless maven
   python3 python3-prometheus-client python3-stomp libspdlog-dev
   nodejs npm

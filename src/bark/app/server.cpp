@@ -109,6 +109,7 @@ int run_server(const config& cfg) {
     if (!cfg.ops_listen_host.empty() && !net::valid_listen_host(cfg.ops_listen_host)) {
         return fail_start({"usage", "--ops-listen: '" + cfg.ops_listen_host + "' is not an IP address"});
     }
+    if (const auto why = net::loops_unavailable()) return fail_start(*why);
     const auto keys = load_token_keys(cfg);
     if (!keys) return fail_start(keys.err());
     std::shared_ptr<boost::asio::ssl::context> tls;
@@ -304,7 +305,7 @@ int run_server(const config& cfg) {
     if (cfg.allowed_origins.size() == 1 && cfg.allowed_origins.front() == "*") {
         log::warn("--allowed-origins is *: any web page may open connections here");
     }
-    log::info("bark {} on {} loops", version_string, pool.size());
+    log::info("bark {} on {} loops ({})", version_string, pool.size(), net::io_backend());
     std::printf("bark listening on %s://%s:%u\n", tls ? "https" : "http", door->address().c_str(),
                 static_cast<unsigned>(door->port()));
     std::fflush(stdout);

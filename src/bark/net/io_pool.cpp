@@ -6,10 +6,35 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <string>
 
 namespace bark::net {
+
+std::string_view io_backend() {
+#if defined(BOOST_ASIO_HAS_IO_URING) && defined(BOOST_ASIO_DISABLE_EPOLL)
+    return "io_uring";
+#else
+    return "epoll";
+#endif
+}
+
+std::optional<error> loops_unavailable() {
+    try {
+        boost::asio::io_context io(1);
+        boost::asio::steady_timer t(io);  // the first I/O object sets up the loop's ring or epoll set
+    } catch (const std::exception& e) {
+        std::string why = "no event loop on " + std::string(io_backend()) + ": " + e.what();
+        if (io_backend() == "io_uring") {
+            why +=
+                " (io_uring may be off in /proc/sys/kernel/io_uring_disabled or refused by a container's "
+                "seccomp profile: run a build without BARK_IO_URING)";
+        }
+        return error{"system", std::move(why)};
+    }
+    return std::nullopt;
+}
 
 class io_pool::posting_loop final : public broker::event_loop {
 public:

@@ -4,16 +4,25 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "bark/broker/event_loop.hpp"
+#include "bark/core/result.hpp"
 
 namespace boost::asio {
 class io_context;
 }
 
 namespace bark::net {
+
+// The kernel interface the loops wait and do I/O through: "epoll", or "io_uring" in a build with
+// BARK_IO_URING (Asio fixes it when it is compiled).
+std::string_view io_backend();
+// Why no loop can run here (the kernel or a seccomp profile refuses io_uring), or nullopt.
+std::optional<error> loops_unavailable();
 
 class io_pool {
 public:
