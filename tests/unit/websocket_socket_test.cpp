@@ -54,6 +54,19 @@ bool run_until(asio::io_context& io, Done done) {
     return done();
 }
 
+// Completes the WebSocket handshake between `server` (run on p.io) and `client` (on a thread).
+bool handshake(socket_pair& p, websocket::stream<websocket_socket>& server, websocket::stream<tcp::socket>& client) {
+    bool accepted = false;
+    server.async_accept([&](auto ec) {
+        EXPECT_FALSE(ec) << ec.message();
+        accepted = true;
+    });
+    std::thread client_side([&] { client.handshake("127.0.0.1", "/ws/chat"); });
+    const bool done = run_until(p.io, [&] { return accepted; });
+    client_side.join();
+    return done;
+}
+
 }  // namespace
 
 #ifdef __linux__
@@ -72,13 +85,8 @@ void websocket_round_trip(bool server_closes) {
     socket_pair p;
     websocket::stream<websocket_socket> server(websocket_socket(std::move(p.accepted)));
     websocket::stream<tcp::socket> client(std::move(p.client));
-    bool accepted = false;
-    server.async_accept([&](auto ec) {
-        ASSERT_FALSE(ec) << ec.message();
-        accepted = true;
-    });
+    ASSERT_TRUE(handshake(p, server, client));
     std::thread client_thread([&] {
-        client.handshake("127.0.0.1", "/ws/chat");
         for (int i = 0; i < 20; ++i) {
             client.write(asio::buffer("SEND " + std::to_string(i)));
             boost::beast::flat_buffer b;
@@ -96,7 +104,6 @@ void websocket_round_trip(bool server_closes) {
         EXPECT_EQ(client.reason().code, websocket::close_code::going_away);
         EXPECT_EQ(std::string(client.reason().reason.c_str()), "bye");
     });
-    ASSERT_TRUE(run_until(p.io, [&] { return accepted; }));
     boost::beast::flat_buffer in;
     int echoed = 0;
     bool ended = false;
@@ -142,14 +149,7 @@ TEST(websocket_socket, the_server_closes_once_close_frames_have_crossed_without_
     socket_pair p;
     websocket::stream<websocket_socket> server(websocket_socket(std::move(p.accepted)));
     websocket::stream<tcp::socket> client(std::move(p.client));
-    bool accepted = false;
-    server.async_accept([&](auto ec) {
-        EXPECT_FALSE(ec) << ec.message();
-        accepted = true;
-    });
-    std::thread handshake([&] { client.handshake("127.0.0.1", "/ws/chat"); });
-    ASSERT_TRUE(run_until(p.io, [&] { return accepted; }));
-    handshake.join();
+    ASSERT_TRUE(handshake(p, server, client));
     // A masked close frame with code 1000: FIN + close opcode, mask bit + length 2, key, payload.
     const std::array<unsigned char, 8> frame = {0x88, 0x82, 0x11, 0x22, 0x33, 0x44, 0x03 ^ 0x11, 0xE8 ^ 0x22};
     asio::write(client.next_layer(), asio::buffer(frame));
