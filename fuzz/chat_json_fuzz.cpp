@@ -1,11 +1,12 @@
 // libFuzzer target for the chat's JSON payload parsers (SPEC §5, §6). The input is given to every
 // parse_* function as a request body.
-// Checks: nothing crashes; an error always has a documented code ("bad-json", or
-// "bad-client-message-id" for a send) and a message; a parsed send has valid UTF-8 text and a
-// clientMessageId of 1 to 64 code points (or none); a message built from a parsed send serializes
-// (message_json) to JSON that parses back to the same messageText and clientMessageId; first_chars
-// of valid UTF-8 is a valid UTF-8 prefix of the right length; a parsed publish's payload is JSON;
-// parsed integers that must not be negative are not; a parsed login is complete.
+// Checks: nothing crashes; an error always has a documented code ("bad-json", or for a send
+// "bad-client-message-id", "bad-attachments" or "too-many-attachments") and a message; a parsed
+// send has valid UTF-8 text and a clientMessageId of 1 to 64 code points (or none); a message built
+// from a parsed send serializes (message_json) to JSON that parses back to the same messageText and
+// clientMessageId; first_chars of valid UTF-8 is a valid UTF-8 prefix of the right length; a parsed
+// publish's payload is JSON; parsed integers that must not be negative are not; a parsed login is
+// complete.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -33,7 +34,8 @@ bool valid_utf8(std::string_view s) {
 
 void check_error(const bark::error& e, bool send) {
     check(!e.code.empty() && !e.message.empty());
-    check(e.code == "bad-json" || (send && e.code == "bad-client-message-id"));
+    check(e.code == "bad-json" || (send && (e.code == "bad-client-message-id" || e.code == "bad-attachments" ||
+                                            e.code == "too-many-attachments")));
 }
 
 // first_chars(s, n) is a prefix of s, valid UTF-8 and min(n, count_chars(s)) code points long.
